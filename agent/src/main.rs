@@ -1,0 +1,3 @@
+//! The `scrapelet` command line.
+
+fn main() {}

@@ -1,0 +1,176 @@
+//! The agent's own metrics (`scrapelet_*`), rendered in text exposition format on `/metrics`.
+//!
+//! Families are registered once in [`SelfMetrics`]; a hot path takes the `Arc<Counter>` for its
+//! label values once and then only does atomic adds. Label values must be bounded (job, reason,
+//! remote name), never a series name or a URL path.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A monotonically increasing count.
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.add(1);
+    }
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A value that goes up and down (stored as f64 bits).
+#[derive(Debug, Default)]
+pub struct Gauge(AtomicU64);
+
+impl Gauge {
+    pub fn set(&self, v: f64) {
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
+    pub fn add(&self, d: f64) {
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + d).to_bits()));
+    }
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// A value a family can render.
+pub trait Value: Default + Send + Sync {
+    const TYPE: &'static str;
+    fn value(&self) -> f64;
+}
+
+impl Value for Counter {
+    const TYPE: &'static str = "counter";
+    fn value(&self) -> f64 {
+        self.get() as f64
+    }
+}
+
+impl Value for Gauge {
+    const TYPE: &'static str = "gauge";
+    fn value(&self) -> f64 {
+        self.get()
+    }
+}
+
+/// A metric family with fixed label names.
+pub struct Family<T> {
+    name: &'static str,
+    help: &'static str,
+    label_names: &'static [&'static str],
+    children: Mutex<BTreeMap<Vec<String>, Arc<T>>>,
+}
+
+impl<T: Value> Family<T> {
+    pub fn new(name: &'static str, help: &'static str, label_names: &'static [&'static str]) -> Self {
+        Family { name, help, label_names, children: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// The child for these label values (one per label name), created at zero if new.
+    pub fn with(&self, values: &[&str]) -> Arc<T> {
+        debug_assert_eq!(values.len(), self.label_names.len(), "{}", self.name);
+        let key: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        self.children.lock().unwrap().entry(key).or_default().clone()
+    }
+
+    /// Removes the child for these label values (a target or remote that went away).
+    pub fn remove(&self, values: &[&str]) {
+        let key: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        self.children.lock().unwrap().remove(&key);
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", self.name, self.help, self.name, T::TYPE);
+        for (values, child) in self.children.lock().unwrap().iter() {
+            out.push_str(self.name);
+            if !values.is_empty() {
+                out.push('{');
+                for (i, (n, v)) in self.label_names.iter().zip(values).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{n}=\"");
+                    let _ = crate::labels::write_escaped(out, v);
+                    out.push('"');
+                }
+                out.push('}');
+            }
+            let _ = writeln!(out, " {}", fmt_value(child.value()));
+        }
+    }
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+macro_rules! self_metrics {
+    ($( $field:ident : $ty:ident ( $name:literal, $help:literal, [$($label:literal),*] ) ),* $(,)?) => {
+        /// Every self-metric family of the agent.
+        pub struct SelfMetrics { $( pub $field: Family<$ty>, )* }
+
+        impl SelfMetrics {
+            fn new() -> Self {
+                SelfMetrics { $( $field: Family::new($name, $help, &[$($label),*]), )* }
+            }
+
+            /// All families in text exposition format.
+            pub fn render(&self) -> String {
+                let mut out = String::new();
+                $( self.$field.render(&mut out); )*
+                out
+            }
+        }
+    };
+}
+
+self_metrics! {
+    scrapes: Counter("scrapelet_scrapes_total", "Scrapes attempted.", ["job"]),
+    scrape_failures: Counter("scrapelet_scrape_failures_total", "Scrapes that failed, by reason.", ["job", "reason"]),
+    samples_appended: Counter("scrapelet_samples_appended_total", "Samples handed to remote write.", ["job"]),
+    targets: Gauge("scrapelet_targets", "Active scrape targets.", ["job"]),
+    rw_samples_sent: Counter("scrapelet_remote_write_samples_sent_total", "Samples the backend accepted.", ["remote"]),
+    rw_samples_failed: Counter("scrapelet_remote_write_samples_failed_total", "Samples in requests that failed (before any retry).", ["remote"]),
+    rw_samples_retried: Counter("scrapelet_remote_write_samples_retried_total", "Samples re-sent after a retryable failure.", ["remote"]),
+    rw_samples_dropped: Counter("scrapelet_remote_write_dropped_samples_total", "Samples given up on, by reason.", ["remote", "reason"]),
+    rw_requests: Counter("scrapelet_remote_write_requests_total", "Remote-write requests, by HTTP status class.", ["remote", "status"]),
+    rw_bytes_sent: Counter("scrapelet_remote_write_bytes_sent_total", "Compressed request bytes the backend accepted.", ["remote"]),
+    rw_queue_samples: Gauge("scrapelet_remote_write_queue_samples", "Samples waiting to be sent.", ["remote"]),
+    rw_shards: Gauge("scrapelet_remote_write_shards", "Remote-write shards running.", ["remote"]),
+    rw_highest_sent_timestamp: Gauge("scrapelet_remote_write_highest_sent_timestamp_seconds", "Newest sample timestamp the backend accepted.", ["remote"]),
+    config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
+}
+
+/// The process-wide self-metrics.
+pub fn get() -> &'static SelfMetrics {
+    static M: OnceLock<SelfMetrics> = OnceLock::new();
+    M.get_or_init(SelfMetrics::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_families_with_labels() {
+        let f: Family<Counter> = Family::new("x_total", "An x.", &["reason"]);
+        f.with(&["a\"b"]).add(3);
+        let mut out = String::new();
+        f.render(&mut out);
+        assert_eq!(out, "# HELP x_total An x.\n# TYPE x_total counter\nx_total{reason=\"a\\\"b\"} 3\n");
+    }
+}

@@ -1,0 +1,3 @@
+//! Scraping: one loop per target fetches, parses and caches series, and hands batches on.
+
+pub mod parse;

@@ -1,0 +1,62 @@
+//! Series and samples as they travel from the scrape loop to remote write.
+//!
+//! A [`Series`] is created once per new series (on a scrape-cache miss) and shared by `Arc`;
+//! each remote-write queue lazily keeps its own encoded form in the series' slot for that remote,
+//! so steady-state samples cost no label work at all. [`Batch`] is what crosses channels.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::labels::Labels;
+
+/// The bit pattern Prometheus uses to mark a series stale.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+pub fn is_stale_nan(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// One series with its final (relabelled, sorted) labels.
+#[derive(Debug)]
+pub struct Series {
+    /// Unique for the life of the process.
+    pub id: u64,
+    pub labels: Labels,
+    /// Per-remote cache, indexed by remote number: `None` = dropped by that remote's
+    /// write relabelling, `Some(bytes)` = its encoded labels.
+    pub per_remote: Box<[OnceLock<Option<Box<[u8]>>>]>,
+}
+
+/// One sample of one series.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub series: Arc<Series>,
+    /// Milliseconds since the Unix epoch.
+    pub t: i64,
+    pub v: f64,
+}
+
+pub type Batch = Vec<Sample>;
+
+/// Makes series with process-unique ids and one cache slot per configured remote.
+#[derive(Debug)]
+pub struct SeriesFactory {
+    next_id: AtomicU64,
+    remotes: usize,
+}
+
+impl SeriesFactory {
+    pub fn new(remotes: usize) -> Self {
+        SeriesFactory { next_id: AtomicU64::new(1), remotes }
+    }
+
+    pub fn make(&self, labels: Labels) -> Arc<Series> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let per_remote = (0..self.remotes).map(|_| OnceLock::new()).collect();
+        Arc::new(Series { id, labels, per_remote })
+    }
+}
