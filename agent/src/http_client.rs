@@ -81,7 +81,11 @@ impl HttpClient {
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
     /// rotated tokens are picked up), failing after `timeout` (until the response head arrives).
-    pub async fn send(&self, _req: http::Request<Full<Bytes>>, _timeout: Duration) -> Result<http::Response<Incoming>, HttpError> {
+    pub async fn send(
+        &self,
+        _req: http::Request<Full<Bytes>>,
+        _timeout: Duration,
+    ) -> Result<http::Response<Incoming>, HttpError> {
         todo!("config helper")
     }
 }

@@ -78,7 +78,8 @@ impl Labels {
     /// Parses the `{name="value",...}` notation (exposition-format escaping; spaces allowed
     /// around tokens). Used by `scrapelet relabel` and tests.
     pub fn parse(s: &str) -> Result<Labels, String> {
-        let body = s.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or("expected {name=\"value\",...}")?;
+        let body =
+            s.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or("expected {name=\"value\",...}")?;
         let mut pairs = Vec::new();
         let mut rest = body.trim_start();
         while !rest.is_empty() {
@@ -89,7 +90,8 @@ impl Labels {
             }
             let after = rest[eq + 1..].trim_start();
             let after = after.strip_prefix('"').ok_or_else(|| format!("value of {name} must be quoted"))?;
-            let (value, used) = unescape_quoted(after).ok_or_else(|| format!("unterminated or badly escaped value of {name}"))?;
+            let (value, used) =
+                unescape_quoted(after).ok_or_else(|| format!("unterminated or badly escaped value of {name}"))?;
             pairs.push((name, value));
             rest = after[used..].trim_start();
             if let Some(r) = rest.strip_prefix(',') {

@@ -72,8 +72,9 @@ pub struct StaticConfig {
 impl Config {
     /// Reads and validates a file; every problem is returned, sorted by line.
     pub fn load(path: &std::path::Path) -> Result<Config, Vec<ConfigError>> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| vec![ConfigError { line: 0, path: String::new(), message: format!("cannot read {}: {e}", path.display()) }])?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![ConfigError { line: 0, path: String::new(), message: format!("cannot read {}: {e}", path.display()) }]
+        })?;
         Config::from_yaml(&text)
     }
 

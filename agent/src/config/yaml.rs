@@ -155,7 +155,11 @@ impl MarkedEventReceiver for Builder {
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(n) => self.insert(Node { line, ..n }, 0),
                 None => {
-                    self.error.get_or_insert(ConfigError { line, path: String::new(), message: "unknown alias".into() });
+                    self.error.get_or_insert(ConfigError {
+                        line,
+                        path: String::new(),
+                        message: "unknown alias".into(),
+                    });
                 }
             },
             _ => {}
@@ -334,8 +338,15 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let mut rest = s;
     let mut total_ms: u64 = 0;
     let mut last_rank = usize::MAX;
-    const UNITS: [(&str, u64); 7] =
-        [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)];
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("ms", 1),
+        ("m", 60_000),
+        ("s", 1000),
+    ];
     const RANK: [usize; 7] = [6, 5, 4, 3, 0, 2, 1];
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();

@@ -37,10 +37,24 @@ pub enum MetricType {
 pub enum Entry<'a> {
     /// A sample. `series` is the raw `name{labels}` bytes (the series-cache key); `name` the
     /// metric name.
-    Sample { series: &'a [u8], name: &'a str, value: f64, timestamp_ms: Option<i64> },
-    Type { name: &'a str, kind: MetricType },
-    Help { name: &'a str, text: &'a str },
-    Unit { name: &'a str, unit: &'a str },
+    Sample {
+        series: &'a [u8],
+        name: &'a str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    },
+    Type {
+        name: &'a str,
+        kind: MetricType,
+    },
+    Help {
+        name: &'a str,
+        text: &'a str,
+    },
+    Unit {
+        name: &'a str,
+        unit: &'a str,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
