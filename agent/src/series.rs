@@ -28,8 +28,12 @@ pub struct Series {
     pub labels: Labels,
     /// Per-remote cache, indexed by remote number: `None` = dropped by that remote's
     /// write relabelling, `Some(bytes)` = its encoded labels.
-    pub per_remote: Box<[OnceLock<Option<Box<[u8]>>>]>,
+    pub per_remote: Box<[RemoteSlot]>,
 }
+
+/// A remote's cached verdict on a series: `None` = dropped by its write relabelling,
+/// `Some(bytes)` = the series' labels as that remote encodes them.
+pub type RemoteSlot = OnceLock<Option<Box<[u8]>>>;
 
 /// One sample of one series.
 #[derive(Clone, Debug)]
