@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod cli_relabel;
 pub mod config;
 pub mod http_client;
 pub mod labels;

@@ -1,3 +1,8 @@
-//! The `scrapelet` command line.
+//! The `scrapelet` binary: parses the command line and hands over to `scrapelet::cli`.
 
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = scrapelet::cli::Cli::parse();
+    std::process::exit(scrapelet::cli::main(cli));
+}

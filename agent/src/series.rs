@@ -64,3 +64,9 @@ impl SeriesFactory {
         Arc::new(Series { id, labels, per_remote })
     }
 }
+
+/// Where scrape loops hand their batches: remote write (and later the WAL). Awaiting gives
+/// back-pressure.
+pub trait Appender: Send + Sync + 'static {
+    fn append(&self, batch: Batch) -> impl std::future::Future<Output = ()> + Send;
+}

@@ -1,3 +1,15 @@
-//! Scraping: one loop per target fetches, parses and caches series, and hands batches on.
+//! Scraping: targets, one loop per target that fetches, parses and caches series, and the
+//! manager that keeps the loops in step with the configured targets.
 
+pub mod cache;
+pub mod error;
+pub mod fetch;
+pub mod manager;
 pub mod parse;
+pub mod run;
+pub mod scraper;
+pub mod target;
+
+pub use error::ScrapeError;
+pub use manager::ScrapeManager;
+pub use target::Target;

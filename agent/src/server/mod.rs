@@ -1,1 +1,85 @@
-//! The agent's own HTTP endpoints: `/metrics`, `/-/healthy`, `/-/ready`.
+//! The agent's own HTTP endpoints: `/metrics` (self-metrics), `/-/healthy`, `/-/ready`, and
+//! `/api/v1/targets` (Prometheus-shaped JSON of the active targets).
+//!
+//! Entry point: [`serve`]. It never touches the scrape hot path: state is read through
+//! [`ServerState`], which the agent fills.
+
+mod targets;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tracing::debug;
+
+use crate::metrics;
+use crate::scrape::manager::TargetView;
+
+/// What the endpoints show; shared with the running agent.
+#[derive(Default)]
+pub struct ServerState {
+    pub ready: AtomicBool,
+    /// A function returning the current targets (set once the scrape manager runs).
+    #[allow(clippy::type_complexity)]
+    pub targets: Mutex<Option<Box<dyn Fn() -> Vec<TargetView> + Send + Sync>>>,
+}
+
+impl ServerState {
+    fn targets(&self) -> Vec<TargetView> {
+        self.targets.lock().unwrap().as_ref().map(|f| f()).unwrap_or_default()
+    }
+}
+
+/// Binds `addr` and serves until the task is dropped. Returns the bound address (port 0 picks one).
+pub async fn serve(
+    addr: SocketAddr,
+    state: Arc<ServerState>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(route(&req, &state)) }
+                });
+                let conn = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                if let Err(e) = conn.serve_connection(TokioIo::new(stream), svc).await {
+                    debug!(error = %e, "http connection ended");
+                }
+            });
+        }
+    });
+    Ok((local, task))
+}
+
+fn route(req: &Request<Incoming>, state: &ServerState) -> Response<Full<Bytes>> {
+    match req.uri().path() {
+        "/metrics" => reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", metrics::get().render()),
+        "/-/healthy" => reply(StatusCode::OK, "text/plain", "scrapelet is Healthy.\n".into()),
+        "/-/ready" if state.ready.load(Ordering::Relaxed) => {
+            reply(StatusCode::OK, "text/plain", "scrapelet is Ready.\n".into())
+        }
+        "/-/ready" => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "scrapelet is not ready.\n".into()),
+        "/api/v1/targets" => reply(StatusCode::OK, "application/json", targets::json(&state.targets())),
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, content_type.parse().expect("static content type"));
+    r
+}

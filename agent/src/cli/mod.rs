@@ -1,0 +1,91 @@
+//! The command line: `run`, `check config`, `scrape`, `relabel`. Users and scripts rely on these
+//! names and flags; change them only compatibly.
+
+mod check;
+mod default_config;
+mod run;
+mod scrape;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use default_config::default_config;
+
+#[derive(Parser, Debug)]
+#[command(name = "scrapelet", version, about = "Per-node metrics agent: scrape, relabel, remote write")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the agent.
+    Run(RunArgs),
+    /// Validate files.
+    Check {
+        #[command(subcommand)]
+        what: CheckCommand,
+    },
+    /// Scrape one URL once and print the samples that would be sent, `up` included.
+    Scrape {
+        url: String,
+        /// Take the job's settings (relabelling, limits, auth) from this config...
+        #[arg(long, requires = "job")]
+        config: Option<PathBuf>,
+        /// ...and this job in it.
+        #[arg(long, requires = "config")]
+        job: Option<String>,
+    },
+    /// Apply relabel rules to label sets read from stdin, one `{name="value",...}` per line.
+    Relabel {
+        /// A YAML list of relabel configs (what sits under `relabel_configs:`).
+        #[arg(long)]
+        rules: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Configuration file (Prometheus-compatible YAML). Without it, the embedded default.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Directory for the agent's on-disk state.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Address of the agent's own HTTP endpoints (/metrics, /-/healthy, /-/ready).
+    #[arg(long = "web.listen-address", default_value = "0.0.0.0:9271")]
+    pub listen: SocketAddr,
+    /// Log format: `text` or `json`.
+    #[arg(long = "log.format", default_value = "text")]
+    pub log_format: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CheckCommand {
+    /// Validate a configuration file; print every error; exit 1 if any.
+    Config { file: PathBuf },
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn main(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run(args) => run::main(args),
+        Command::Check { what: CheckCommand::Config { file } } => check::config(&file),
+        Command::Scrape { url, config, job } => scrape::main(&url, config.as_deref(), job.as_deref()),
+        Command::Relabel { rules } => relabel(&rules),
+    }
+}
+
+fn relabel(rules: &std::path::Path) -> i32 {
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    match crate::cli_relabel::run(rules, stdin.lock(), stdout.lock()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("scrapelet relabel: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `scrapelet run`: the agent. Loads the config, starts remote write, the scrape loops and the
+//! HTTP endpoints, reloads on SIGHUP (a bad new config keeps the old one running) and flushes on
+//! SIGTERM/SIGINT.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{error, info, warn};
+
+use super::RunArgs;
+use crate::config::Config;
+use crate::metrics;
+use crate::remote_write::RemoteWriter;
+use crate::scrape::run::StopMode;
+use crate::scrape::target::targets_for_job;
+use crate::scrape::{ScrapeManager, Target};
+use crate::series::SeriesFactory;
+use crate::server::{self, ServerState};
+
+// Moves to remote_write once its branch lands.
+impl crate::series::Appender for RemoteWriter {
+    async fn append(&self, batch: crate::series::Batch) {
+        RemoteWriter::append(self, batch).await
+    }
+}
+
+/// How long shutdown may spend sending what is queued.
+const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
+
+pub fn main(args: RunArgs) -> i32 {
+    init_logging(&args.log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(agent(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            error!(error = format!("{e:#}"), "scrapelet stopped");
+            1
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" { builder.json().init() } else { builder.init() }
+}
+
+fn load(args: &RunArgs) -> anyhow::Result<Config> {
+    match &args.config {
+        None => Ok(super::default_config(args.listen.port())),
+        Some(path) => Config::load(path).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| format!("{}:{e}", path.display())).collect();
+            anyhow::anyhow!("invalid configuration:\n{}", lines.join("\n"))
+        }),
+    }
+}
+
+/// The scrape side and the remote-write side of one configuration.
+struct Pipeline {
+    writer: Arc<RemoteWriter>,
+    manager: Arc<std::sync::Mutex<ScrapeManager<RemoteWriter>>>,
+    remote_fingerprint: String,
+}
+
+impl Pipeline {
+    fn start(cfg: &Config, state: &ServerState) -> Pipeline {
+        let writer = Arc::new(RemoteWriter::start(&cfg.remote_write, cfg.global.external_labels.clone()));
+        let factory = Arc::new(SeriesFactory::new(cfg.remote_write.len()));
+        let manager = Arc::new(std::sync::Mutex::new(ScrapeManager::new(writer.clone(), factory)));
+        let view = manager.clone();
+        *state.targets.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().targets()));
+        let p = Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg) };
+        p.apply(cfg);
+        p
+    }
+
+    fn apply(&self, cfg: &Config) {
+        self.manager.lock().unwrap().sync(static_targets(cfg));
+    }
+
+    async fn stop(self) {
+        let mut manager = std::mem::replace(
+            &mut *self.manager.lock().unwrap(),
+            ScrapeManager::new(self.writer.clone(), Arc::new(SeriesFactory::new(0))),
+        );
+        manager.stop_all(StopMode::Quiet).await;
+        drop(manager);
+        match Arc::try_unwrap(self.writer) {
+            Ok(w) => w.shutdown(FLUSH_DEADLINE).await,
+            Err(_) => warn!("remote writer still referenced at shutdown; queued samples not flushed"),
+        }
+    }
+}
+
+fn remote_fingerprint(cfg: &Config) -> String {
+    format!("{:?}{:?}", cfg.remote_write, cfg.global.external_labels)
+}
+
+/// Every static target of every job; targets that cannot be formed are logged and skipped.
+pub fn static_targets(cfg: &Config) -> Vec<Target> {
+    let mut out = Vec::new();
+    for job in &cfg.scrape_configs {
+        for t in targets_for_job(&Arc::new(job.clone())) {
+            match t {
+                Ok(t) => out.push(t),
+                Err(e) => warn!(job = %job.job_name, error = %e, "invalid target skipped"),
+            }
+        }
+    }
+    out
+}
+
+async fn agent(args: RunArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
+    let cfg = load(&args)?;
+    let state = Arc::new(ServerState::default());
+    let (addr, _server) =
+        server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;
+    info!(%addr, jobs = cfg.scrape_configs.len(), remotes = cfg.remote_write.len(), "scrapelet started");
+    let mut pipeline = Pipeline::start(&cfg, &state);
+    state.ready.store(true, Ordering::Relaxed);
+    let (mut hup, mut term, mut int) =
+        (signal(SignalKind::hangup())?, signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    loop {
+        tokio::select! {
+            _ = hup.recv() => pipeline = reload(&args, pipeline, &state).await,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    info!("shutting down: flushing remote write");
+    pipeline.stop().await;
+    Ok(())
+}
+
+async fn reload(args: &RunArgs, pipeline: Pipeline, state: &ServerState) -> Pipeline {
+    let cfg = match load(args) {
+        Ok(c) => c,
+        Err(e) => {
+            metrics::get().config_reloads.with(&["failure"]).inc();
+            error!(error = format!("{e:#}"), "reload failed; keeping the running configuration");
+            return pipeline;
+        }
+    };
+    metrics::get().config_reloads.with(&["success"]).inc();
+    if remote_fingerprint(&cfg) == pipeline.remote_fingerprint {
+        pipeline.manager.lock().unwrap().forget_clients();
+        pipeline.apply(&cfg);
+        info!("configuration reloaded");
+        return pipeline;
+    }
+    info!("remote_write changed: restarting the pipeline");
+    pipeline.stop().await;
+    Pipeline::start(&cfg, state)
+}

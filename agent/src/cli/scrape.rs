@@ -1,0 +1,153 @@
+//! `scrapelet scrape URL`: scrape once and print what would be sent, `up` included.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, ScrapeConfig};
+use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::labels::Labels;
+use crate::scrape::fetch::Fetcher;
+use crate::scrape::run::now_ms;
+use crate::scrape::scraper::Scraper;
+use crate::scrape::target::Target;
+use crate::series::{Sample, SeriesFactory};
+
+pub fn main(url: &str, config: Option<&Path>, job: Option<&str>) -> i32 {
+    let job = match job_for(url, config, job) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("scrapelet scrape: {e}");
+            return 2;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    rt.block_on(scrape_once(url, job))
+}
+
+/// The job the URL is scraped with: the named one from the config (scheme, path and params taken
+/// from the URL), or an ad-hoc job with Prometheus' defaults.
+fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<ScrapeConfig, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+    let mut job = match (config, job) {
+        (Some(path), Some(name)) => {
+            let cfg = Config::load(path).map_err(|errs| {
+                errs.iter().map(|e| format!("{}:{e}", path.display())).collect::<Vec<_>>().join("\n")
+            })?;
+            cfg.scrape_configs
+                .into_iter()
+                .find(|j| j.job_name == name)
+                .ok_or(format!("no job {name:?} in {}", path.display()))?
+        }
+        _ => ad_hoc_job(),
+    };
+    job.scheme = uri.scheme_str().unwrap_or("http").to_string();
+    job.metrics_path = uri.path().to_string();
+    job.params = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    Ok(job)
+}
+
+fn ad_hoc_job() -> ScrapeConfig {
+    ScrapeConfig {
+        job_name: "scrape".into(),
+        scrape_interval: Duration::from_secs(60),
+        scrape_timeout: Duration::from_secs(10),
+        metrics_path: "/metrics".into(),
+        scheme: "http".into(),
+        params: Vec::new(),
+        honor_labels: false,
+        honor_timestamps: true,
+        sample_limit: 0,
+        label_limit: 0,
+        label_name_length_limit: 0,
+        label_value_length_limit: 0,
+        body_size_limit: 0,
+        enable_compression: true,
+        http: HttpClientConfig { follow_redirects: true, enable_http2: true, ..Default::default() },
+        relabel_configs: Vec::new(),
+        metric_relabel_configs: Vec::new(),
+        static_configs: Vec::new(),
+    }
+}
+
+async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
+    let uri: http::Uri = url.parse().expect("checked above");
+    let address = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let job = Arc::new(job);
+    let target = match Target::from_labels(&job, Labels::from_pairs([("__address__", address)])) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            eprintln!("scrapelet scrape: the target is dropped by the job's relabel_configs");
+            return 1;
+        }
+        Err(e) => {
+            eprintln!("scrapelet scrape: {e}");
+            return 2;
+        }
+    };
+    let client = match HttpClient::new(&job.http) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scrapelet scrape: {e}");
+            return 2;
+        }
+    };
+    let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
+    let fetched = match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
+        Ok(mut f) => f.fetch(&mut body).await,
+        Err(e) => Err(e),
+    };
+    let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::new(0)));
+    let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed());
+    let mut out = String::new();
+    for s in &batch {
+        write_sample(&mut out, s, t);
+    }
+    print!("{out}");
+    match error {
+        None => 0,
+        Some(e) => {
+            eprintln!("scrapelet scrape: {e}");
+            1
+        }
+    }
+}
+
+/// One sample in text exposition format; the timestamp only when it is the target's own.
+fn write_sample(out: &mut String, s: &Sample, scrape_t: i64) {
+    use std::fmt::Write;
+    let labels = &s.series.labels;
+    out.push_str(labels.get("__name__").unwrap_or(""));
+    let mut rest = labels.clone();
+    rest.remove("__name__");
+    if !rest.is_empty() {
+        let _ = write!(out, "{rest}");
+    }
+    let _ = write!(out, " {}", fmt_float(s.v));
+    if s.t != scrape_t {
+        let _ = write!(out, " {}", s.t);
+    }
+    out.push('\n');
+}
+
+/// Floats as the exposition format writes them.
+pub fn fmt_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}

@@ -1,0 +1,229 @@
+//! Scrape targets: from a job's `static_configs` (or discovery) through `relabel_configs` to a
+//! URL and a final target label set, exactly as Prometheus' `PopulateLabels` forms them.
+//!
+//! Entry points: [`targets_for_job`] for static targets, [`Target::from_labels`] for any
+//! discovered label set.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::ScrapeConfig;
+use crate::config::yaml::parse_duration;
+use crate::labels::Labels;
+use crate::relabel;
+
+/// One target, ready to scrape.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub job: Arc<ScrapeConfig>,
+    pub url: String,
+    /// Labels added to every sample: `job`, `instance` and whatever relabelling left (no `__` labels).
+    pub labels: Labels,
+    /// The label set before relabelling (shown on the targets page).
+    pub discovered: Labels,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Target {
+    /// Identity for diffing target sets: same URL and labels = same target.
+    pub fn key(&self) -> String {
+        format!("{}|{}|{}", self.job.job_name, self.url, self.labels)
+    }
+
+    /// `host:port` of the target.
+    pub fn address(&self) -> &str {
+        let rest = self.url.split_once("://").map_or(self.url.as_str(), |(_, r)| r);
+        rest.split(['/', '?']).next().unwrap_or(rest)
+    }
+
+    /// Builds a target from discovered labels (`__address__` and any `__meta_*`, plus group
+    /// labels). `Ok(None)` when relabelling drops it.
+    pub fn from_labels(job: &Arc<ScrapeConfig>, discovered: Labels) -> Result<Option<Target>, String> {
+        let mut lset = with_job_defaults(job, discovered.clone());
+        if !relabel::process(&mut lset, &job.relabel_configs) {
+            return Ok(None);
+        }
+        populate(job, lset, discovered).map(Some)
+    }
+}
+
+/// The static targets of a job, or a reason per target that could not be formed.
+pub fn targets_for_job(job: &Arc<ScrapeConfig>) -> Vec<Result<Target, String>> {
+    let mut out = Vec::new();
+    for group in &job.static_configs {
+        for addr in &group.targets {
+            let mut lset = group.labels.clone();
+            lset.set("__address__".into(), addr.clone());
+            if let Some(t) = Target::from_labels(job, lset).transpose() {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// Adds the job-level labels Prometheus sets before relabelling (existing labels win).
+fn with_job_defaults(job: &ScrapeConfig, mut lset: Labels) -> Labels {
+    let mut defaults = vec![
+        ("job".to_string(), job.job_name.clone()),
+        ("__scheme__".to_string(), job.scheme.clone()),
+        ("__metrics_path__".to_string(), job.metrics_path.clone()),
+        ("__scrape_interval__".to_string(), fmt_duration(job.scrape_interval)),
+        ("__scrape_timeout__".to_string(), fmt_duration(job.scrape_timeout)),
+    ];
+    // The first value of each URL parameter is visible to relabelling as `__param_<name>`.
+    for (name, value) in &job.params {
+        let label = format!("__param_{name}");
+        if !defaults.iter().any(|(n, _)| *n == label) {
+            defaults.push((label, value.clone()));
+        }
+    }
+    for (name, value) in defaults {
+        if lset.get(&name).is_none() {
+            lset.set(name, value);
+        }
+    }
+    lset
+}
+
+/// Prometheus' duration notation (`1m`, `15s`, `1m30s`, `500ms`).
+pub fn fmt_duration(d: Duration) -> String {
+    let mut ms = d.as_millis() as u64;
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, size) in [
+        ("y", 31_536_000_000u64),
+        ("w", 604_800_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        if ms >= size {
+            out.push_str(&format!("{}{unit}", ms / size));
+            ms %= size;
+        }
+    }
+    out
+}
+
+fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Result<Target, String> {
+    let addr = lset.get("__address__").ok_or("no address")?.to_string();
+    let scheme = lset.get("__scheme__").unwrap_or("http").to_string();
+    let addr = with_default_port(&addr, &scheme)?;
+    if addr.contains('/') {
+        return Err(format!("{addr:?} is not a valid hostname"));
+    }
+    lset.set("__address__".into(), addr.clone());
+    let interval = label_duration(&lset, "__scrape_interval__", job.scrape_interval)?;
+    let timeout = label_duration(&lset, "__scrape_timeout__", job.scrape_timeout)?;
+    if timeout > interval {
+        return Err(format!(
+            "scrape timeout {} greater than scrape interval {}",
+            fmt_duration(timeout),
+            fmt_duration(interval)
+        ));
+    }
+    if lset.get("instance").is_none() {
+        lset.set("instance".into(), addr.clone());
+    }
+    let url = build_url(&scheme, &addr, lset.get("__metrics_path__").unwrap_or(""), &job.params, &lset);
+    lset.retain(|l| !l.name.starts_with("__"));
+    Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout })
+}
+
+fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
+    let has_port = match addr.rsplit_once(':') {
+        Some((host, port)) => {
+            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
+        }
+        None => false,
+    };
+    if has_port || addr.is_empty() {
+        return Ok(addr.to_string());
+    }
+    match scheme {
+        "http" | "" => Ok(format!("{addr}:80")),
+        "https" => Ok(format!("{addr}:443")),
+        other => Err(format!("invalid scheme: {other:?}")),
+    }
+}
+
+fn label_duration(lset: &Labels, name: &str, default: Duration) -> Result<Duration, String> {
+    match lset.get(name) {
+        None => Ok(default),
+        Some(v) => match parse_duration(v) {
+            Some(d) if !d.is_zero() => Ok(d),
+            _ => Err(format!("error parsing {name} {v:?}")),
+        },
+    }
+}
+
+fn build_url(scheme: &str, addr: &str, path: &str, params: &[(String, String)], lset: &Labels) -> String {
+    let mut query: Vec<(String, String)> = params.to_vec();
+    for l in lset.iter() {
+        if let Some(name) = l.name.strip_prefix("__param_") {
+            // A __param_ label replaces the first value of that parameter, as in Prometheus.
+            match query.iter().position(|(n, _)| n == name) {
+                Some(i) => {
+                    query[i].1 = l.value.clone();
+                    let mut seen = false;
+                    query.retain(|(n, _)| n != name || !std::mem::replace(&mut seen, true));
+                }
+                None => query.push((name.to_string(), l.value.clone())),
+            }
+        }
+    }
+    query.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut url = format!("{scheme}://{addr}{path}");
+    for (i, (n, v)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(&percent_encode(n));
+        url.push('=');
+        url.push_str(&percent_encode(v));
+    }
+    url
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_durations_like_prometheus() {
+        assert_eq!(fmt_duration(Duration::from_secs(60)), "1m");
+        assert_eq!(fmt_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1s500ms");
+    }
+
+    #[test]
+    fn adds_default_port_by_scheme() {
+        assert_eq!(with_default_port("example", "https").unwrap(), "example:443");
+        assert_eq!(with_default_port("example:9100", "https").unwrap(), "example:9100");
+        assert_eq!(with_default_port("[::1]", "http").unwrap(), "[::1]:80");
+        assert_eq!(with_default_port("[::1]:9", "http").unwrap(), "[::1]:9");
+    }
+
+    #[test]
+    fn param_labels_override_config_params() {
+        let l = Labels::from_pairs([("__param_module", "http_2xx")]);
+        let params = vec![("module".to_string(), "a".to_string()), ("module".to_string(), "b".to_string())];
+        assert_eq!(build_url("http", "h:1", "/probe", &params, &l), "http://h:1/probe?module=http_2xx");
+    }
+}
