@@ -1,1 +1,33 @@
-//! End-to-end test support: starting real binaries (scrapelet, prometheus, node exporter) and querying them.
+//! End-to-end test support: starts real binaries (scrapelet, Prometheus, the node exporter) and
+//! fixture targets on loopback, and queries Prometheus' HTTP API.
+//!
+//! Everything is synchronous (std threads and processes) so a test reads top to bottom.
+//! Processes are killed when their handle drops.
+
+pub mod fixture;
+pub mod http;
+pub mod procs;
+
+pub use fixture::FixtureServer;
+pub use procs::{NodeExporter, Prometheus, Scrapelet, scrapelet_bin};
+
+use std::time::{Duration, Instant};
+
+/// Polls `f` every 250 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

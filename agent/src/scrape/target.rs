@@ -26,9 +26,11 @@ pub struct Target {
 }
 
 impl Target {
-    /// Identity for diffing target sets: same URL and labels = same target.
+    /// Identity for diffing target sets: same job settings, URL and labels = same target.
     pub fn key(&self) -> String {
-        format!("{}|{}|{}", self.job.job_name, self.url, self.labels)
+        use std::hash::BuildHasher;
+        let job = foldhash::fast::FixedState::with_seed(0).hash_one(format!("{:?}", self.job));
+        format!("{}|{job:x}|{}|{}", self.job.job_name, self.url, self.labels)
     }
 
     /// `host:port` of the target.

@@ -1,0 +1,165 @@
+//! Real processes under test: scrapelet, Prometheus with the remote-write receiver, the node
+//! exporter. Each gets free ports and a temporary directory, and is killed on drop.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{free_port, http, wait_for};
+
+/// A child process killed on drop, with its scratch directory.
+pub struct Proc {
+    pub child: Child,
+    pub dir: PathBuf,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scrapelet-e2e-{name}-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn require(bin: &str) -> PathBuf {
+    let path = PathBuf::from(bin);
+    assert!(path.exists(), "{bin} is missing: run the README's test command, which installs it (apt-get)");
+    path
+}
+
+/// The scrapelet binary: `$SCRAPELET_BIN`, or the workspace's debug build.
+pub fn scrapelet_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("SCRAPELET_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("debug/scrapelet");
+    assert!(bin.exists(), "{} is missing: build it first (`cargo build -p scrapelet`)", bin.display());
+    bin
+}
+
+/// A real Prometheus accepting remote write.
+pub struct Prometheus {
+    pub addr: String,
+    _proc: Proc,
+}
+
+impl Prometheus {
+    pub fn start() -> Prometheus {
+        let dir = scratch("prometheus");
+        std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\n").unwrap();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(require("/usr/bin/prometheus"))
+            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .expect("start prometheus");
+        let p = Prometheus { addr, _proc: Proc { child, dir } };
+        wait_for("prometheus ready", Duration::from_secs(60), || http::get(&p.addr, "/-/ready").ok().filter(|(s, _)| *s == 200));
+        p
+    }
+
+    pub fn write_url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+
+    /// An instant query: each result's labels (as `{a="b",...}` sorted, `__name__` included) and value.
+    pub fn query(&self, promql: &str) -> Vec<(String, String)> {
+        let (status, body) = http::get(&self.addr, &format!("/api/v1/query?query={}", http::encode(promql))).expect("query prometheus");
+        assert_eq!(status, 200, "query {promql}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let mut out: Vec<(String, String)> = v["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let m = r["metric"].as_object().unwrap();
+                let mut pairs: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                pairs.sort();
+                (format!("{{{}}}", pairs.join(",")), r["value"][1].as_str().unwrap().to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Waits until `promql` returns at least one series.
+    pub fn wait_for_series(&self, promql: &str, timeout: Duration) -> Vec<(String, String)> {
+        wait_for(&format!("{promql} in prometheus"), timeout, || Some(self.query(promql)).filter(|r| !r.is_empty()))
+    }
+}
+
+/// A real node exporter.
+pub struct NodeExporter {
+    pub addr: String,
+    _proc: Proc,
+}
+
+impl NodeExporter {
+    pub fn start() -> NodeExporter {
+        let dir = scratch("node-exporter");
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(require("/usr/bin/prometheus-node-exporter"))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node exporter");
+        let n = NodeExporter { addr, _proc: Proc { child, dir } };
+        wait_for("node exporter up", Duration::from_secs(30), || http::get(&n.addr, "/metrics").ok().filter(|(s, _)| *s == 200));
+        n
+    }
+}
+
+/// The agent, run with a config text.
+pub struct Scrapelet {
+    pub addr: String,
+    pub proc: Proc,
+}
+
+impl Scrapelet {
+    pub fn start(config: &str) -> Scrapelet {
+        let dir = scratch("scrapelet");
+        std::fs::write(dir.join("config.yml"), config).unwrap();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(scrapelet_bin())
+            .args(["run", "--config"])
+            .arg(dir.join("config.yml"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .expect("start scrapelet");
+        let s = Scrapelet { addr, proc: Proc { child, dir } };
+        wait_for("scrapelet ready", Duration::from_secs(30), || http::get(&s.addr, "/-/ready").ok().filter(|(c, _)| *c == 200));
+        s
+    }
+
+    /// The agent's self-metrics page.
+    pub fn metrics(&self) -> String {
+        http::get(&self.addr, "/metrics").expect("scrapelet /metrics").1
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.proc.dir.join("log")).unwrap_or_default()
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.proc.child.try_wait(), Ok(None))
+    }
+}

@@ -1,0 +1,93 @@
+//! The command line as users and scripts call it: `check config`, `scrape`, `relabel`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use scrapelet_tests::fixture::Reply;
+use scrapelet_tests::{FixtureServer, scrapelet_bin};
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(scrapelet_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scrapelet");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("scrapelet-cli-{}-{name}", std::process::id()));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn check_config_reports_every_error_with_its_line() {
+    let bad = write_temp(
+        "bad.yml",
+        "global:\n  scrape_interval: 15x\nscrape_configs:\n  - job_name: a\n    scrape_timeot: 5s\n    static_configs:\n      - targets: [\"h:1\"]\n  - job_name: a\n",
+    );
+    let out = run(&["check", "config", bad.to_str().unwrap()], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(":line 2:") && stderr.contains("scrape_interval"), "{stderr}");
+    assert!(stderr.contains(":line 5:") && stderr.contains("scrape_timeot"), "{stderr}");
+    assert!(stderr.contains("line 8") && stderr.contains("\"a\""), "duplicate job name: {stderr}");
+
+    let good = write_temp("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [\"h:1\"]\n");
+    let out = run(&["check", "config", good.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn scrape_prints_relabelled_samples_and_up() {
+    let app = FixtureServer::start(|path, _| {
+        assert_eq!(path, "/custom?x=1");
+        Reply::text("# TYPE a counter\na_total{k=\"v\"} 5\nb 7 1700000000000\n")
+    });
+    let cfg = write_temp(
+        "scrape.yml",
+        "scrape_configs:\n  - job_name: j\n    metric_relabel_configs:\n      - source_labels: [__name__]\n        regex: b\n        action: drop\n",
+    );
+    let url = format!("http://{}/custom?x=1", app.addr);
+    let out = run(&["scrape", &url, "--config", cfg.to_str().unwrap(), "--job", "j"], "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let inst = &app.addr;
+    assert!(stdout.starts_with(&format!("a_total{{instance=\"{inst}\",job=\"j\",k=\"v\"}} 5\nup{{instance=\"{inst}\",job=\"j\"}} 1\n")), "{stdout}");
+    assert!(!stdout.contains("\nb{"), "dropped by metric_relabel_configs: {stdout}");
+    assert!(stdout.contains("scrape_samples_post_metric_relabeling{") && stdout.contains("} 1\n"), "{stdout}");
+}
+
+#[test]
+fn scrape_of_a_failing_target_prints_up_zero_and_exits_1() {
+    let app = FixtureServer::start(|_, _| Reply::Status(500));
+    let out = run(&["scrape", &format!("http://{}/metrics", app.addr)], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("up{"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("} 0\n"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("500"));
+}
+
+#[test]
+fn relabel_reads_stdin_and_prints_results_or_dropped() {
+    let rules = write_temp(
+        "rules.yml",
+        "- source_labels: [__name__]\n  regex: drop_me\n  action: drop\n- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: x-${1}\n",
+    );
+    let out = run(&["relabel", "--rules", rules.to_str().unwrap()], "{__name__=\"m\",a=\"q\\\"t\"}\n{__name__=\"drop_me\"}\n");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{__name__=\"m\",a=\"q\\\"t\",b=\"x-q\\\"t\"}\nDROPPED\n");
+}
+
+#[test]
+fn relabel_with_invalid_rules_exits_2_naming_the_rule() {
+    let rules = write_temp("invalid.yml", "- action: keep\n  regex: ok\n- action: hashmod\n  target_label: t\n");
+    let out = run(&["relabel", "--rules", rules.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[1]") && stderr.contains("modulus"), "{stderr}");
+}
