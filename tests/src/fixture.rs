@@ -7,9 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a fixture path answers.
 pub enum Reply {
-    Body { content_type: &'static str, body: Vec<u8> },
+    Body {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
     /// `len` bytes of a valid-looking exposition, streamed without holding it in memory.
-    Huge { len: u64 },
+    Huge {
+        len: u64,
+    },
     Status(u16),
 }
 
@@ -72,12 +77,19 @@ fn serve(stream: TcpStream, handler: &Handler, hit: u64) -> std::io::Result<()> 
     let mut out = stream;
     match handler(&path, hit) {
         Reply::Body { content_type, body } => {
-            write!(out, "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
             out.write_all(&body)
         }
         Reply::Status(code) => write!(out, "HTTP/1.1 {code} Fixture\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
         Reply::Huge { len } => {
-            write!(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+            )?;
             let chunk = "huge_metric{a=\"0123456789012345678901234567890123456789\"} 1\n".repeat(1024);
             let mut sent = 0u64;
             while sent < len {

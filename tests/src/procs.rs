@@ -40,7 +40,9 @@ pub fn scrapelet_bin() -> PathBuf {
     if let Ok(p) = std::env::var("SCRAPELET_BIN") {
         return PathBuf::from(p);
     }
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let bin = target.join("debug/scrapelet");
     assert!(bin.exists(), "{} is missing: build it first (`cargo build -p scrapelet`)", bin.display());
     bin
@@ -67,7 +69,9 @@ impl Prometheus {
             .spawn()
             .expect("start prometheus");
         let p = Prometheus { addr, _proc: Proc { child, dir } };
-        wait_for("prometheus ready", Duration::from_secs(60), || http::get(&p.addr, "/-/ready").ok().filter(|(s, _)| *s == 200));
+        wait_for("prometheus ready", Duration::from_secs(60), || {
+            http::get(&p.addr, "/-/ready").ok().filter(|(s, _)| *s == 200)
+        });
         p
     }
 
@@ -77,7 +81,8 @@ impl Prometheus {
 
     /// An instant query: each result's labels (as `{a="b",...}` sorted, `__name__` included) and value.
     pub fn query(&self, promql: &str) -> Vec<(String, String)> {
-        let (status, body) = http::get(&self.addr, &format!("/api/v1/query?query={}", http::encode(promql))).expect("query prometheus");
+        let (status, body) =
+            http::get(&self.addr, &format!("/api/v1/query?query={}", http::encode(promql))).expect("query prometheus");
         assert_eq!(status, 200, "query {promql}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap();
         let mut out: Vec<(String, String)> = v["data"]["result"]
@@ -118,7 +123,9 @@ impl NodeExporter {
             .spawn()
             .expect("start node exporter");
         let n = NodeExporter { addr, _proc: Proc { child, dir } };
-        wait_for("node exporter up", Duration::from_secs(30), || http::get(&n.addr, "/metrics").ok().filter(|(s, _)| *s == 200));
+        wait_for("node exporter up", Duration::from_secs(30), || {
+            http::get(&n.addr, "/metrics").ok().filter(|(s, _)| *s == 200)
+        });
         n
     }
 }
@@ -145,7 +152,9 @@ impl Scrapelet {
             .spawn()
             .expect("start scrapelet");
         let s = Scrapelet { addr, proc: Proc { child, dir } };
-        wait_for("scrapelet ready", Duration::from_secs(30), || http::get(&s.addr, "/-/ready").ok().filter(|(c, _)| *c == 200));
+        wait_for("scrapelet ready", Duration::from_secs(30), || {
+            http::get(&s.addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
+        });
         s
     }
 

@@ -37,7 +37,8 @@ fn check_config_reports_every_error_with_its_line() {
     assert!(stderr.contains(":line 5:") && stderr.contains("scrape_timeot"), "{stderr}");
     assert!(stderr.contains("line 8") && stderr.contains("\"a\""), "duplicate job name: {stderr}");
 
-    let good = write_temp("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [\"h:1\"]\n");
+    let good =
+        write_temp("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [\"h:1\"]\n");
     let out = run(&["check", "config", good.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -57,7 +58,12 @@ fn scrape_prints_relabelled_samples_and_up() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let inst = &app.addr;
-    assert!(stdout.starts_with(&format!("a_total{{instance=\"{inst}\",job=\"j\",k=\"v\"}} 5\nup{{instance=\"{inst}\",job=\"j\"}} 1\n")), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!(
+            "a_total{{instance=\"{inst}\",job=\"j\",k=\"v\"}} 5\nup{{instance=\"{inst}\",job=\"j\"}} 1\n"
+        )),
+        "{stdout}"
+    );
     assert!(!stdout.contains("\nb{"), "dropped by metric_relabel_configs: {stdout}");
     assert!(stdout.contains("scrape_samples_post_metric_relabeling{") && stdout.contains("} 1\n"), "{stdout}");
 }
@@ -78,7 +84,10 @@ fn relabel_reads_stdin_and_prints_results_or_dropped() {
         "rules.yml",
         "- source_labels: [__name__]\n  regex: drop_me\n  action: drop\n- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: x-${1}\n",
     );
-    let out = run(&["relabel", "--rules", rules.to_str().unwrap()], "{__name__=\"m\",a=\"q\\\"t\"}\n{__name__=\"drop_me\"}\n");
+    let out = run(
+        &["relabel", "--rules", rules.to_str().unwrap()],
+        "{__name__=\"m\",a=\"q\\\"t\"}\n{__name__=\"drop_me\"}\n",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "{__name__=\"m\",a=\"q\\\"t\",b=\"x-q\\\"t\"}\nDROPPED\n");
 }

@@ -79,7 +79,10 @@ fn samples_arrive_in_prometheus_with_exact_labels() {
 
     // Target labels win; the scraped ones are kept as exported_*.
     let clash = prom.wait_for_series("app_clash", timeout);
-    assert_eq!(clash, vec![(labels(r#"__name__="app_clash",exported_instance="inner:1",exported_job="inner""#), "3".to_string())]);
+    assert_eq!(
+        clash,
+        vec![(labels(r#"__name__="app_clash",exported_instance="inner:1",exported_job="inner""#), "3".to_string())]
+    );
 
     // metric_relabel_configs dropped these.
     assert!(prom.query("app_debug_info").is_empty());
@@ -87,7 +90,12 @@ fn samples_arrive_in_prometheus_with_exact_labels() {
     assert_eq!(node_up[0].1, "1");
     prom.wait_for_series(r#"node_exporter_build_info{job="node",cluster="e2e"}"#, timeout);
     assert!(prom.query(r#"{job="node",__name__=~"node_cpu.*"}"#).is_empty(), "node metrics not kept must be dropped");
-    for name in ["scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"] {
+    for name in [
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+    ] {
         prom.wait_for_series(&format!(r#"{name}{{job="app"}}"#), timeout);
     }
     let post = prom.query(r#"scrape_samples_post_metric_relabeling{job="app"}"#);
@@ -97,9 +105,12 @@ fn samples_arrive_in_prometheus_with_exact_labels() {
 #[test]
 fn vanished_series_and_targets_go_stale() {
     let prom = Prometheus::start();
-    let app = FixtureServer::start(|_, hit| {
-        if hit < 3 { Reply::text("flappy 1\nsteady 1\n") } else { Reply::text("steady 1\n") }
-    });
+    let app =
+        FixtureServer::start(
+            |_, hit| {
+                if hit < 3 { Reply::text("flappy 1\nsteady 1\n") } else { Reply::text("steady 1\n") }
+            },
+        );
     let cfg = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"{}\"]\nremote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n",
         app.addr,
@@ -137,9 +148,13 @@ fn malformed_bodies_fail_their_scrape_only() {
     ];
     let mut cfg = String::from("global:\n  scrape_interval: 2s\n  scrape_timeout: 1900ms\nscrape_configs:\n");
     for (name, _) in cases.iter().chain([("good", "")].iter()) {
-        cfg += &format!("  - job_name: {name}\n    metrics_path: /{name}\n    static_configs:\n      - targets: [\"{}\"]\n", bad.addr);
+        cfg += &format!(
+            "  - job_name: {name}\n    metrics_path: /{name}\n    static_configs:\n      - targets: [\"{}\"]\n",
+            bad.addr
+        );
     }
-    cfg += &format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url());
+    cfg +=
+        &format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url());
     let mut agent = Scrapelet::start(&cfg);
     let timeout = Duration::from_secs(90);
     prom.wait_for_series(r#"good{job="good"}"#, timeout);

@@ -1,5 +1,5 @@
-//! The agent's own HTTP endpoints: `/metrics` (self-metrics), `/-/healthy`, `/-/ready`, and
-//! `/api/v1/targets` (Prometheus-shaped JSON of the active targets).
+//! The agent's own HTTP endpoints: `/metrics` (self-metrics), `/-/healthy`, `/-/ready`, `/targets` (HTML)
+//! and `/api/v1/targets` (Prometheus-shaped JSON of the active targets).
 //!
 //! Entry point: [`serve`]. It never touches the scrape hot path: state is read through
 //! [`ServerState`], which the agent fills.
@@ -72,6 +72,7 @@ fn route(req: &Request<Incoming>, state: &ServerState) -> Response<Full<Bytes>> 
             reply(StatusCode::OK, "text/plain", "scrapelet is Ready.\n".into())
         }
         "/-/ready" => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "scrapelet is not ready.\n".into()),
+        "/targets" => reply(StatusCode::OK, "text/html; charset=utf-8", targets::html(&state.targets())),
         "/api/v1/targets" => reply(StatusCode::OK, "application/json", targets::json(&state.targets())),
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
