@@ -4,6 +4,10 @@
 //! Entry point: [`Config::load`] / [`Config::from_yaml`]. The structs here are plain data with
 //! Prometheus' defaults filled in; nothing here does I/O beyond reading the file.
 
+mod global;
+mod scrape;
+#[cfg(test)]
+mod tests;
 pub mod yaml;
 
 use std::time::Duration;
@@ -15,12 +19,30 @@ use crate::remote_write::RemoteWriteConfig;
 
 pub use yaml::{ConfigError, Errors};
 
+use yaml::{MapReader, Node};
+
 /// The whole configuration file.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub global: GlobalConfig,
     pub scrape_configs: Vec<ScrapeConfig>,
     pub remote_write: Vec<RemoteWriteConfig>,
+    /// Keys Prometheus knows that the agent accepts but does not use, for `check config` to list.
+    pub ignored: Vec<IgnoredKey>,
+}
+
+/// A key that was accepted and ignored, and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredKey {
+    pub line: usize,
+    /// Dotted path, e.g. `global.evaluation_interval`.
+    pub path: String,
+}
+
+impl std::fmt::Display for IgnoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.path)
+    }
 }
 
 /// `global:`.
@@ -31,6 +53,12 @@ pub struct GlobalConfig {
     /// Default 10s.
     pub scrape_timeout: Duration,
     pub external_labels: Labels,
+    /// Defaults for the scrape limits of every job (0 = no limit), as in Prometheus >= 2.45.
+    pub sample_limit: u64,
+    pub label_limit: u64,
+    pub label_name_length_limit: u64,
+    pub label_value_length_limit: u64,
+    pub body_size_limit: u64,
 }
 
 /// One entry of `scrape_configs:`, with the global defaults already applied.
@@ -75,11 +103,73 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| {
             vec![ConfigError { line: 0, path: String::new(), message: format!("cannot read {}: {e}", path.display()) }]
         })?;
-        Config::from_yaml(&text)
+        let mut config = Config::from_yaml(&text)?;
+        config.set_directory(path.parent().unwrap_or(std::path::Path::new(".")));
+        Ok(config)
     }
 
-    /// Parses and validates YAML text.
-    pub fn from_yaml(_text: &str) -> Result<Config, Vec<ConfigError>> {
-        todo!("config helper")
+    /// Makes relative file paths (credentials, certificates) relative to `dir`.
+    pub fn set_directory(&mut self, dir: &std::path::Path) {
+        let scrape = self.scrape_configs.iter_mut().map(|j| &mut j.http);
+        for http in scrape.chain(self.remote_write.iter_mut().map(|rw| &mut rw.http)) {
+            http.set_directory(dir);
+        }
+    }
+
+    /// Parses and validates YAML text; every problem is returned, sorted by line.
+    pub fn from_yaml(text: &str) -> Result<Config, Vec<ConfigError>> {
+        let root = yaml::parse(text).map_err(|e| vec![e])?;
+        let mut errors = Errors::default();
+        let config = Config::read(&root, &mut errors);
+        if errors.is_empty() { Ok(config) } else { Err(errors.into_sorted()) }
+    }
+
+    fn read(root: &Node, errors: &mut Errors) -> Config {
+        let mut ignored = Vec::new();
+        let mut r = MapReader::new(root, "", errors);
+        ignore_keys(&mut r, TOP_LEVEL_IGNORED, &mut ignored);
+        reject_scrape_config_files(&mut r);
+        let global = global::parse(r.get("global"), r.errors, &mut ignored);
+        let scrape_nodes = r.list("scrape_configs");
+        let scrape_configs = scrape::parse_all(&scrape_nodes, &global, r.errors, &mut ignored);
+        let remote_write = remote_writes(&r.list("remote_write"), r.errors);
+        r.finish();
+        Config { global, scrape_configs, remote_write, ignored }
+    }
+}
+
+/// Each `remote_write:` entry goes to [`RemoteWriteConfig::parse`]; names must be unique.
+fn remote_writes(items: &[(usize, &Node)], errors: &mut Errors) -> Vec<RemoteWriteConfig> {
+    let mut out: Vec<RemoteWriteConfig> = Vec::new();
+    for &(i, item) in items {
+        let path = format!("remote_write[{i}]");
+        let Some(rw) = RemoteWriteConfig::parse(item, &path, errors) else { continue };
+        if out.iter().any(|o| o.name == rw.name) {
+            errors.push(item.line, &path, format!("found multiple remote write configs with name {:?}", rw.name));
+            continue;
+        }
+        out.push(rw);
+    }
+    out
+}
+
+/// Top-level keys of a server's `prometheus.yml` that an agent has no use for.
+const TOP_LEVEL_IGNORED: &[&str] = &["rule_files", "alerting", "remote_read", "storage", "tracing", "runtime", "otlp"];
+
+/// Marks each of `keys` present in `r` as used and records it in `ignored`.
+fn ignore_keys(r: &mut MapReader<'_>, keys: &[&'static str], ignored: &mut Vec<IgnoredKey>) {
+    for key in keys {
+        if let Some(line) = r.ignore(key) {
+            ignored.push(IgnoredKey { line, path: r.path_of(key) });
+        }
+    }
+}
+
+/// Ignoring `scrape_config_files` would silently drop jobs, so a non-empty one is an error.
+fn reject_scrape_config_files(r: &mut MapReader<'_>) {
+    if let Some(n) = r.get("scrape_config_files")
+        && !matches!(&n.kind, yaml::Kind::Seq(items) if items.is_empty())
+    {
+        r.error(n, "scrape_config_files", "not supported yet: move these jobs into scrape_configs");
     }
 }

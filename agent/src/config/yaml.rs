@@ -40,7 +40,8 @@ impl Node {
         matches!(&self.kind, Kind::Scalar(s, false) if s.is_empty() || s == "~" || s == "null" || s == "Null" || s == "NULL")
     }
 
-    fn describe(&self) -> &'static str {
+    /// "a scalar", "a list" or "a mapping", for error messages.
+    pub fn describe(&self) -> &'static str {
         match self.kind {
             Kind::Scalar(..) => "a scalar",
             Kind::Seq(_) => "a list",
@@ -210,7 +211,29 @@ impl<'a> MapReader<'a> {
         self.errors.push(line, &path, message);
     }
 
-    fn key_line(&self, key: &str) -> Option<usize> {
+    /// Accepts `key` without reading it (a key Prometheus has but the agent does not use);
+    /// returns the key's line if it is present.
+    pub fn ignore(&mut self, key: &'static str) -> Option<usize> {
+        let line = self.key_line(key)?;
+        self.used.push(key);
+        Some(line)
+    }
+
+    /// Takes every key whose name satisfies `pred`, marking them used: `(key, value)` pairs.
+    pub fn take_matching(&mut self, pred: impl Fn(&str) -> bool) -> Vec<(&'a Node, &'a Node)> {
+        let Kind::Map(pairs) = &self.node.kind else { return Vec::new() };
+        let mut out = Vec::new();
+        for (k, v) in pairs {
+            if let Some(name) = k.as_str().filter(|n| pred(n)) {
+                self.used.push(name);
+                out.push((k, v));
+            }
+        }
+        out
+    }
+
+    /// The line of `key` in this mapping, if present.
+    pub fn key_line(&self, key: &str) -> Option<usize> {
         let Kind::Map(pairs) = &self.node.kind else { return None };
         pairs.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, _)| k.line)
     }

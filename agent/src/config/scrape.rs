@@ -1,0 +1,239 @@
+//! `scrape_configs:`: one [`ScrapeConfig`] per job, with the global defaults applied.
+//!
+//! Entry point: [`parse_all`]. Defaults and checks follow Prometheus' `ScrapeConfig.Validate`
+//! and `checkStaticTargets`; relabel rules are handed to [`crate::relabel::parse_configs`].
+
+use std::collections::HashMap;
+
+use super::global::valid_label_name;
+use super::yaml::{Errors, Kind, MapReader, Node};
+use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, ignore_keys};
+use crate::http_client::HttpClientConfig;
+use crate::labels::Labels;
+use crate::relabel::{self, RelabelConfig};
+
+/// Job keys that tune Prometheus server features the agent does not have (native histograms,
+/// the targets page's dropped list, UTF-8 name negotiation, ...).
+const IGNORED: &[&str] = &[
+    "track_timestamps_staleness",
+    "scrape_protocols",
+    "fallback_scrape_protocol",
+    "scrape_native_histograms",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor",
+    "keep_dropped_targets",
+    "target_limit",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+    "scrape_failure_log_file",
+    "extra_scrape_metrics",
+];
+
+/// Parses every job, then rejects duplicate job names.
+pub(super) fn parse_all(
+    nodes: &[(usize, &Node)],
+    global: &GlobalConfig,
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> Vec<ScrapeConfig> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut jobs = Vec::new();
+    for &(i, node) in nodes {
+        let (job, line) = parse_one(i, node, global, errors, ignored);
+        if let Some(first) = seen.get(&job.job_name) {
+            let msg = format!("found multiple scrape configs with job name {:?} (first at line {first})", job.job_name);
+            errors.push(line, &format!("scrape_configs[{i}].job_name"), msg);
+            continue;
+        }
+        seen.insert(job.job_name.clone(), line);
+        jobs.push(job);
+    }
+    jobs
+}
+
+/// One job and the line of its `job_name`.
+fn parse_one(
+    i: usize,
+    node: &Node,
+    global: &GlobalConfig,
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> (ScrapeConfig, usize) {
+    let mut r = MapReader::new(node, &format!("scrape_configs[{i}]"), errors);
+    ignore_keys(&mut r, IGNORED, ignored);
+    reject_service_discovery(&mut r);
+    let job_name = r.string("job_name").unwrap_or_default();
+    let line = r.key_line("job_name").unwrap_or(node.line);
+    if job_name.is_empty() {
+        let path = r.path_of("job_name");
+        r.errors.push(line, &path, "job_name is empty");
+    }
+    let (scrape_interval, scrape_timeout) = interval_and_timeout(&mut r, node, global, &job_name);
+    let relabel_configs = relabel_list(&mut r, "relabel_configs");
+    let check_targets = relabel_configs.is_empty();
+    let job = ScrapeConfig {
+        scrape_interval,
+        scrape_timeout,
+        metrics_path: r.string("metrics_path").unwrap_or_else(|| "/metrics".into()),
+        scheme: scheme(&mut r),
+        params: params(&mut r),
+        honor_labels: r.bool("honor_labels").unwrap_or(false),
+        honor_timestamps: r.bool("honor_timestamps").unwrap_or(true),
+        sample_limit: limit(&mut r, "sample_limit", global.sample_limit),
+        label_limit: limit(&mut r, "label_limit", global.label_limit),
+        label_name_length_limit: limit(&mut r, "label_name_length_limit", global.label_name_length_limit),
+        label_value_length_limit: limit(&mut r, "label_value_length_limit", global.label_value_length_limit),
+        body_size_limit: r.bytes("body_size_limit").filter(|&n| n > 0).unwrap_or(global.body_size_limit),
+        enable_compression: r.bool("enable_compression").unwrap_or(true),
+        http: HttpClientConfig::parse(&mut r),
+        metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs"),
+        static_configs: static_configs(&mut r, check_targets),
+        relabel_configs,
+        job_name,
+    };
+    r.finish();
+    (job, line)
+}
+
+/// Prometheus' rule: an unset (or zero) interval is the global one; an explicit timeout longer
+/// than the interval is an error; an unset timeout is the global one, capped at the interval.
+fn interval_and_timeout(
+    r: &mut MapReader<'_>,
+    node: &Node,
+    global: &GlobalConfig,
+    job: &str,
+) -> (std::time::Duration, std::time::Duration) {
+    let interval = r.duration("scrape_interval").filter(|d| !d.is_zero()).unwrap_or(global.scrape_interval);
+    let timeout = r.duration("scrape_timeout").filter(|d| !d.is_zero());
+    if timeout.is_some_and(|t| t > interval) {
+        let msg = format!("scrape timeout greater than scrape interval for scrape config with job name {job:?}");
+        r.error(node, "scrape_timeout", msg);
+    }
+    (interval, timeout.unwrap_or(global.scrape_timeout.min(interval)))
+}
+
+/// Service discovery is not implemented yet; `kubernetes_sd_configs` comes next.
+fn reject_service_discovery(r: &mut MapReader<'_>) {
+    for (key, value) in r.take_matching(|k| k.ends_with("_sd_configs")) {
+        let name = key.as_str().unwrap_or_default();
+        r.error(value, name, format!("{name} is not supported yet"));
+    }
+}
+
+fn scheme(r: &mut MapReader<'_>) -> String {
+    let Some(n) = r.get("scheme") else { return "http".into() };
+    match n.as_str() {
+        Some(s @ ("http" | "https")) => s.to_string(),
+        _ => {
+            let found = n.as_str().map(|s| format!("{s:?}")).unwrap_or_else(|| n.describe().to_string());
+            r.error(n, "scheme", format!("scheme must be \"http\" or \"https\", found {found}"));
+            "http".into()
+        }
+    }
+}
+
+/// `params:` maps a name to a list of values; flattened in file order.
+fn params(r: &mut MapReader<'_>) -> Vec<(String, String)> {
+    let Some(n) = r.get("params") else { return Vec::new() };
+    let Kind::Map(pairs) = &n.kind else {
+        r.error(n, "params", format!("expected a mapping of names to lists of values, found {}", n.describe()));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let name = k.as_str().unwrap_or_default();
+        match &v.kind {
+            Kind::Seq(items) => {
+                for item in items {
+                    match item.as_str() {
+                        Some(s) => out.push((name.to_string(), s.to_string())),
+                        None => r.error(item, &format!("params.{name}"), "expected a list of strings"),
+                    }
+                }
+            }
+            _ => r.error(v, &format!("params.{name}"), format!("expected a list of strings, found {}", v.describe())),
+        }
+    }
+    out
+}
+
+/// A job limit; unset or zero takes the global one.
+fn limit(r: &mut MapReader<'_>, key: &'static str, global: u64) -> u64 {
+    r.u64(key).filter(|&n| n > 0).unwrap_or(global)
+}
+
+/// Hands a relabel list to the relabel engine; an absent or empty list is no rules.
+fn relabel_list(r: &mut MapReader<'_>, key: &'static str) -> Vec<RelabelConfig> {
+    match r.get(key) {
+        None => Vec::new(),
+        Some(Node { kind: Kind::Seq(items), .. }) if items.is_empty() => Vec::new(),
+        Some(n) => {
+            let path = r.path_of(key);
+            relabel::parse_configs(n, &path, r.errors)
+        }
+    }
+}
+
+/// `static_configs:`. Without relabel rules to rewrite `__address__`, a target with a `/` (a URL
+/// or a path) is rejected as Prometheus' `checkStaticTargets` does.
+fn static_configs(r: &mut MapReader<'_>, check_targets: bool) -> Vec<StaticConfig> {
+    let base = r.path_of("static_configs");
+    let items = r.list("static_configs");
+    let mut out = Vec::new();
+    for (i, item) in items {
+        let mut sr = MapReader::new(item, &format!("{base}[{i}]"), r.errors);
+        let mut targets = Vec::new();
+        for (j, t) in sr.list("targets") {
+            match t.as_str() {
+                Some(s) if check_targets && s.contains('/') => {
+                    sr.error(t, &format!("targets[{j}]"), format!("{s:?} is not a valid hostname"));
+                }
+                Some(s) => targets.push(s.to_string()),
+                None => sr.error(t, &format!("targets[{j}]"), format!("expected a string, found {}", t.describe())),
+            }
+        }
+        let labels = static_labels(&mut sr);
+        sr.finish();
+        out.push(StaticConfig { targets, labels });
+    }
+    out
+}
+
+fn static_labels(sr: &mut MapReader<'_>) -> Labels {
+    let pairs = sr.string_map("labels");
+    let mut labels = Labels::new();
+    for (name, value) in pairs {
+        if !valid_label_name(&name) {
+            let (line, path) = (sr.key_line("labels").unwrap_or(sr.line()), sr.path_of("labels"));
+            sr.errors.push(line, &path, format!("{name:?} is not a valid label name"));
+        }
+        labels.set(name, value);
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::yaml::parse;
+
+    fn read_static(yaml: &str, check_targets: bool) -> (Vec<StaticConfig>, Errors) {
+        let node = parse(yaml).unwrap();
+        let mut errors = Errors::default();
+        let mut r = MapReader::new(&node, "job", &mut errors);
+        let out = static_configs(&mut r, check_targets);
+        drop(r);
+        (out, errors)
+    }
+
+    #[test]
+    fn url_targets_are_allowed_when_relabel_rules_can_rewrite_them() {
+        let yaml = "static_configs:\n  - targets: ['https://example.com/health']\n";
+        let (out, errors) = read_static(yaml, false);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(out[0].targets, vec!["https://example.com/health"]);
+        assert_eq!(read_static(yaml, true).1.0.len(), 1);
+    }
+}

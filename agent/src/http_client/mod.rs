@@ -1,0 +1,214 @@
+//! The HTTP client shared by scraping and remote write: TLS (rustls), basic auth, bearer
+//! tokens and credential files, as Prometheus' `http_config` describes them.
+//!
+//! Entry points: [`HttpClientConfig::parse`] reads the keys from an enclosing config mapping;
+//! [`HttpClient::new`] builds a pooled hyper client; [`HttpClient::send`] adds credentials.
+
+mod auth;
+mod parse;
+mod redirect;
+#[cfg(test)]
+mod tests;
+mod tls;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_rustls::{FixedServerNameResolver, HttpsConnector};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use auth::Credentials;
+
+/// The `http_config` keys of a scrape config or remote-write entry.
+#[derive(Clone, Debug)]
+pub struct HttpClientConfig {
+    pub basic_auth: Option<BasicAuth>,
+    pub authorization: Option<Authorization>,
+    pub tls_config: TlsConfig,
+    /// Default true.
+    pub follow_redirects: bool,
+    /// Default true.
+    pub enable_http2: bool,
+}
+
+impl Default for HttpClientConfig {
+    /// Prometheus' `DefaultHTTPClientConfig`: follow redirects, allow HTTP/2.
+    fn default() -> Self {
+        HttpClientConfig {
+            basic_auth: None,
+            authorization: None,
+            tls_config: TlsConfig::default(),
+            follow_redirects: true,
+            enable_http2: true,
+        }
+    }
+}
+
+impl HttpClientConfig {
+    /// Makes relative credential and certificate file paths relative to `dir` (the config file's
+    /// directory), as Prometheus does.
+    pub fn set_directory(&mut self, dir: &std::path::Path) {
+        let t = &mut self.tls_config;
+        let mut files = vec![&mut t.ca_file, &mut t.cert_file, &mut t.key_file];
+        if let Some(b) = &mut self.basic_auth {
+            files.extend([&mut b.username_file, &mut b.password_file]);
+        }
+        if let Some(a) = &mut self.authorization {
+            files.push(&mut a.credentials_file);
+        }
+        for file in files.into_iter().flatten() {
+            if std::path::Path::new(file).is_relative() {
+                *file = dir.join(&*file).to_string_lossy().into_owned();
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BasicAuth {
+    pub username: String,
+    pub username_file: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+}
+
+/// `authorization:` (and the older `bearer_token` / `bearer_token_file`, folded in here).
+#[derive(Clone, Debug, Default)]
+pub struct Authorization {
+    /// Default `Bearer`.
+    pub kind: String,
+    pub credentials: Option<String>,
+    pub credentials_file: Option<String>,
+}
+
+/// `tls_config:`. `ca`, `cert` and `key` hold PEM text inline, as an alternative to the files.
+#[derive(Clone, Debug, Default)]
+pub struct TlsConfig {
+    pub ca: Option<String>,
+    pub ca_file: Option<String>,
+    pub cert: Option<String>,
+    pub cert_file: Option<String>,
+    pub key: Option<String>,
+    pub key_file: Option<String>,
+    pub server_name: Option<String>,
+    pub insecure_skip_verify: bool,
+    pub min_version: Option<TlsVersion>,
+    pub max_version: Option<TlsVersion>,
+}
+
+/// `min_version` / `max_version` as Prometheus spells them (`TLS10` ... `TLS13`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("building TLS config: {0}")]
+    Tls(String),
+    #[error("reading credentials file {path}: {source}")]
+    Credentials { path: String, source: std::io::Error },
+    #[error("request failed: {0}")]
+    Request(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("following redirect: {0}")]
+    Redirect(String),
+}
+
+type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A pooled HTTP/1.1 + HTTP/2 client with TLS and credentials. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: HyperClient,
+    credentials: Option<Credentials>,
+    follow_redirects: bool,
+}
+
+impl std::fmt::Debug for HttpClient {
+    /// Never prints credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("credentials", &self.inner.credentials.as_ref().map(Credentials::kind))
+            .field("follow_redirects", &self.inner.follow_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Idle pooled connections live as long as Prometheus keeps them (5 minutes).
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl HttpClient {
+    /// Builds the client; reads the CA and client certificate files now (credential files are read
+    /// per request).
+    pub fn new(cfg: &HttpClientConfig) -> Result<HttpClient, HttpError> {
+        let tls = tls::client_config(&cfg.tls_config)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+        let builder = match &cfg.tls_config.server_name {
+            Some(name) => {
+                let name = rustls::pki_types::ServerName::try_from(name.clone())
+                    .map_err(|e| HttpError::Tls(format!("invalid server_name {name:?}: {e}")))?;
+                builder.with_server_name_resolver(FixedServerNameResolver::new(name))
+            }
+            None => builder,
+        };
+        let connector = if cfg.enable_http2 {
+            builder.enable_http1().enable_http2().wrap_connector(http)
+        } else {
+            builder.enable_http1().wrap_connector(http)
+        };
+        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector);
+        let credentials = Credentials::from_config(cfg);
+        Ok(HttpClient { inner: Arc::new(Inner { client, credentials, follow_redirects: cfg.follow_redirects }) })
+    }
+
+    /// Sends `req` with the configured credentials added (credential files are re-read so
+    /// rotated tokens are picked up; an `Authorization` header already on `req` is kept),
+    /// following up to 10 redirects when `follow_redirects` is set, failing after `timeout`
+    /// (until the response head arrives).
+    pub async fn send(
+        &self,
+        req: http::Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Incoming>, HttpError> {
+        tokio::time::timeout(timeout, redirect::send(self, req)).await.map_err(|_| HttpError::Timeout(timeout))?
+    }
+
+    /// One request, credentials added, no redirects.
+    async fn send_once(&self, mut req: http::Request<Full<Bytes>>) -> Result<http::Response<Incoming>, HttpError> {
+        if let Some(creds) = &self.inner.credentials
+            && !req.headers().contains_key(http::header::AUTHORIZATION)
+        {
+            let value = creds.header_value().await?;
+            req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        self.inner.client.request(req).await.map_err(|e| HttpError::Request(error_chain(&e)))
+    }
+}
+
+/// `e` and its sources, joined by ": " (hyper's own message is terse).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,246 @@
+//! Tests of the HTTP client against a real in-process hyper server (HTTP and HTTPS), and of
+//! parsing the `http_config` keys.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header::AUTHORIZATION};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::config::yaml::{self, Errors, MapReader};
+
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http_client/testdata");
+
+/// `/hang` never answers, `/redirect` sends to `/echo`, anything else echoes path and credentials.
+async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    match req.uri().path() {
+        "/hang" => std::future::pending().await,
+        "/redirect" => Ok(Response::builder().status(302).header("location", "/echo").body(Full::default()).unwrap()),
+        path => {
+            let auth = req.headers().get(AUTHORIZATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            Ok(Response::new(Full::new(Bytes::from(format!("{path} {auth}")))))
+        }
+    }
+}
+
+/// Starts a server on 127.0.0.1:0 (TLS when `tls` is set) and returns its address.
+async fn start_server(tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                let _ = match tls {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(s) => server.serve_connection(TokioIo::new(s), service_fn(handle)).await,
+                        Err(_) => return,
+                    },
+                    None => server.serve_connection(TokioIo::new(stream), service_fn(handle)).await,
+                };
+            });
+        }
+    });
+    addr
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let certs = rustls_pemfile::certs(&mut &std::fs::read(format!("{TESTDATA}/server.pem")).unwrap()[..])
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pemfile::private_key(&mut &std::fs::read(format!("{TESTDATA}/server-key.pem")).unwrap()[..])
+        .unwrap()
+        .unwrap();
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
+}
+
+async fn get(client: &HttpClient, url: &str) -> Result<(StatusCode, String), HttpError> {
+    let req = Request::get(url).body(Full::default()).unwrap();
+    let resp = client.send(req, Duration::from_secs(5)).await?;
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    Ok((status, String::from_utf8(body.to_vec()).unwrap()))
+}
+
+fn temp_file(name: &str, content: &str) -> String {
+    let path = std::env::temp_dir().join(format!("scrapelet-{}-{name}", std::process::id()));
+    std::fs::write(&path, content).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn client_is_cheap_to_share() {
+    fn assert_share<T: Clone + Send + Sync + 'static>() {}
+    assert_share::<HttpClient>();
+}
+
+#[tokio::test]
+async fn sends_basic_auth_header() {
+    let addr = start_server(None).await;
+    let basic_auth = Some(BasicAuth { username: "user".into(), password: Some("pass".into()), ..Default::default() });
+    let client = HttpClient::new(&HttpClientConfig { basic_auth, ..Default::default() }).unwrap();
+    let (_, body) = get(&client, &format!("http://{addr}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Basic dXNlcjpwYXNz");
+}
+
+#[tokio::test]
+async fn rereads_bearer_token_file_on_every_request() {
+    let addr = start_server(None).await;
+    let file = temp_file("token", "first-token\n");
+    let authorization =
+        Some(Authorization { kind: "Bearer".into(), credentials_file: Some(file.clone()), ..Default::default() });
+    let client = HttpClient::new(&HttpClientConfig { authorization, ..Default::default() }).unwrap();
+    let url = format!("http://{addr}/echo");
+    assert_eq!(get(&client, &url).await.unwrap().1, "/echo Bearer first-token");
+    std::fs::write(&file, "rotated-token").unwrap();
+    assert_eq!(get(&client, &url).await.unwrap().1, "/echo Bearer rotated-token");
+    std::fs::remove_file(&file).unwrap();
+    assert!(matches!(get(&client, &url).await, Err(HttpError::Credentials { .. })));
+}
+
+#[tokio::test]
+async fn keeps_an_authorization_header_the_caller_set() {
+    let addr = start_server(None).await;
+    let authorization =
+        Some(Authorization { kind: "Bearer".into(), credentials: Some("cfg".into()), ..Default::default() });
+    let client = HttpClient::new(&HttpClientConfig { authorization, ..Default::default() }).unwrap();
+    let req =
+        Request::get(format!("http://{addr}/echo")).header(AUTHORIZATION, "Custom x").body(Full::default()).unwrap();
+    let resp = client.send(req, Duration::from_secs(5)).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"/echo Custom x");
+}
+
+#[tokio::test(start_paused = true)]
+async fn times_out_when_the_server_does_not_answer() {
+    let addr = start_server(None).await;
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let req = Request::get(format!("http://{addr}/hang")).body(Full::default()).unwrap();
+    let err = client.send(req, Duration::from_secs(3)).await.unwrap_err();
+    assert!(matches!(err, HttpError::Timeout(d) if d == Duration::from_secs(3)), "{err}");
+}
+
+#[tokio::test]
+async fn follows_redirects_with_credentials_unless_disabled() {
+    let addr = start_server(None).await;
+    let authorization =
+        Some(Authorization { kind: "Bearer".into(), credentials: Some("t".into()), ..Default::default() });
+    let cfg = HttpClientConfig { authorization, ..Default::default() };
+    let url = format!("http://{addr}/redirect");
+    let (status, body) = get(&HttpClient::new(&cfg).unwrap(), &url).await.unwrap();
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "/echo Bearer t"));
+    let no_follow = HttpClient::new(&HttpClientConfig { follow_redirects: false, ..cfg }).unwrap();
+    assert_eq!(get(&no_follow, &url).await.unwrap().0, StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn https_trusts_the_configured_ca_only() {
+    let addr = start_server(Some(tls_acceptor())).await;
+    let url = format!("https://localhost:{}/echo", addr.port());
+    let tls_config = TlsConfig { ca_file: Some(format!("{TESTDATA}/ca.pem")), ..Default::default() };
+    let client = HttpClient::new(&HttpClientConfig { tls_config, ..Default::default() }).unwrap();
+    assert_eq!(get(&client, &url).await.unwrap().1, "/echo ");
+
+    let public_roots = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let err = get(&public_roots, &url).await.unwrap_err();
+    assert!(matches!(err, HttpError::Request(ref m) if m.contains("certificate")), "{err}");
+}
+
+#[tokio::test]
+async fn insecure_skip_verify_accepts_an_unknown_certificate() {
+    let addr = start_server(Some(tls_acceptor())).await;
+    let tls_config = TlsConfig { insecure_skip_verify: true, ..Default::default() };
+    let client = HttpClient::new(&HttpClientConfig { tls_config, enable_http2: false, ..Default::default() }).unwrap();
+    assert_eq!(get(&client, &format!("https://127.0.0.1:{}/echo", addr.port())).await.unwrap().1, "/echo ");
+}
+
+#[tokio::test]
+async fn server_name_overrides_the_name_checked_in_the_certificate() {
+    let addr = start_server(Some(tls_acceptor())).await;
+    let ca_file = Some(format!("{TESTDATA}/ca.pem"));
+    let tls_config = TlsConfig { ca_file, server_name: Some("wrong.example".into()), ..Default::default() };
+    let client = HttpClient::new(&HttpClientConfig { tls_config, ..Default::default() }).unwrap();
+    let err = get(&client, &format!("https://localhost:{}/echo", addr.port())).await.unwrap_err();
+    assert!(err.to_string().contains("certificate"), "{err}");
+}
+
+#[test]
+fn unreadable_ca_file_fails_at_build_time() {
+    let tls_config = TlsConfig { ca_file: Some("/nonexistent/ca.pem".into()), ..Default::default() };
+    let err = HttpClient::new(&HttpClientConfig { tls_config, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+}
+
+fn parse(text: &str) -> (HttpClientConfig, Vec<String>) {
+    let node = yaml::parse(text).unwrap();
+    let mut errors = Errors::default();
+    let mut r = MapReader::new(&node, "job", &mut errors);
+    let cfg = HttpClientConfig::parse(&mut r);
+    r.finish();
+    (cfg, errors.into_sorted().iter().map(|e| e.to_string()).collect())
+}
+
+#[test]
+fn defaults_follow_redirects_and_allow_http2() {
+    let (cfg, errs) = parse("");
+    assert!(errs.is_empty() && cfg.follow_redirects && cfg.enable_http2 && cfg.authorization.is_none());
+}
+
+#[test]
+fn legacy_bearer_token_file_becomes_authorization() {
+    let (cfg, errs) = parse("bearer_token_file: /var/run/token\n");
+    assert!(errs.is_empty(), "{errs:?}");
+    let a = cfg.authorization.unwrap();
+    assert_eq!((a.kind.as_str(), a.credentials_file.as_deref()), ("Bearer", Some("/var/run/token")));
+}
+
+#[test]
+fn conflicting_credentials_are_rejected_like_prometheus() {
+    let cases = [
+        (
+            "basic_auth: {username: u, password: p, password_file: f}\n",
+            "at most one of basic_auth password, password_file",
+        ),
+        ("authorization: {type: Basic, credentials: c}\n", r#"authorization type cannot be set to "basic""#),
+        (
+            "authorization: {credentials: c, credentials_file: f}\n",
+            "at most one of authorization credentials & credentials_file",
+        ),
+        ("authorization: {credentials: c}\nbearer_token: t\n", "authorization is not compatible with bearer_token"),
+        (
+            "basic_auth: {username: u}\nauthorization: {credentials: c}\n",
+            "at most one of basic_auth, oauth2 & authorization",
+        ),
+        ("bearer_token: t\nbearer_token_file: f\n", "at most one of bearer_token & bearer_token_file"),
+        ("tls_config: {cert_file: c.pem}\n", "exactly one of key or key_file must be configured"),
+        ("tls_config: {min_version: TLS13, max_version: TLS12}\n", "max_version must be greater than or equal"),
+        ("tls_config: {min_version: SSL3}\n", "expected one of TLS10"),
+        ("proxy_url: http://proxy:3128\n", "proxy_url is not supported yet"),
+    ];
+    for (yaml, want) in cases {
+        let (_, errs) = parse(yaml);
+        assert!(errs.len() == 1 && errs[0].contains(want), "{yaml}: {errs:?}");
+    }
+}
+
+#[test]
+fn parsed_errors_name_line_and_path() {
+    let (_, errs) = parse("follow_redirects: true\ntls_config:\n  ca_file: a\n  bogus: 1\n");
+    assert_eq!(errs, vec![r#"line 4: job.tls_config.bogus: unknown field "bogus""#]);
+}
