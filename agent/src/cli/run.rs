@@ -117,6 +117,9 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
     let cfg = load(&args)?;
+    for key in &cfg.ignored {
+        info!(key = %key, "ignored configuration key (a Prometheus server setting an agent does not use)");
+    }
     let state = Arc::new(ServerState::default());
     let (addr, _server) =
         server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;
