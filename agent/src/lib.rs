@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli_relabel;
 pub mod config;
 pub mod http_client;
 pub mod labels;
