@@ -74,8 +74,9 @@ impl Action {
         matches!(self, Replace | HashMod | Lowercase | Uppercase | KeepEqual | DropEqual)
     }
 
-    /// Actions whose `target_label` must be a plain label name and that take no `replacement`.
-    fn plain_target(self) -> bool {
+    /// Actions whose `target_label` is checked against the template syntax (Prometheus 2.42 does
+    /// so, then writes the label under that literal name) and that take no `replacement`.
+    fn fixed_target(self) -> bool {
         use Action::*;
         matches!(self, Lowercase | Uppercase | KeepEqual | DropEqual)
     }
@@ -145,10 +146,10 @@ impl RelabelConfig {
         if a == Action::Replace && has_var(t) && !is_valid_template_name(t) {
             return invalid_target();
         }
-        if a.plain_target() && !is_valid_label_name(t) {
+        if a.fixed_target() && !is_valid_template_name(t) {
             return invalid_target();
         }
-        if a.plain_target() && self.replacement != DEFAULT_REPLACEMENT {
+        if a.fixed_target() && self.replacement != DEFAULT_REPLACEMENT {
             return Err(format!("'replacement' can not be set for {} action", a.name()));
         }
         if a == Action::LabelMap && !is_valid_template_name(&self.replacement) {
@@ -189,7 +190,7 @@ pub fn parse_rule(r: &mut MapReader<'_>, node: &Node) -> Result<Option<RelabelCo
     let replacement = zeroable_string(r, node, "replacement", DEFAULT_REPLACEMENT);
     let regex_text = zeroable_string(r, node, "regex", DEFAULT_REGEX);
     let regex_is_default = !has_key(node, "regex");
-    let modulus = r.u64("modulus").unwrap_or(0);
+    let modulus = read_modulus(r);
     let action = read_action(r, node);
     if r.errors.0.len() > before {
         return Ok(None);
@@ -200,6 +201,37 @@ pub fn parse_rule(r: &mut MapReader<'_>, node: &Node) -> Result<Option<RelabelCo
         RelabelConfig { source_labels, separator, target_label, regex, regex_is_default, modulus, replacement, action };
     cfg.validate()?;
     Ok(Some(cfg))
+}
+
+/// `modulus`: an unquoted unsigned integer; a quoted one is a string to Go's YAML decoder.
+fn read_modulus(r: &mut MapReader<'_>) -> u64 {
+    let Some(n) = r.get("modulus") else { return 0 };
+    match &n.kind {
+        Kind::Scalar(s, false) if yaml_uint(s).is_some() => yaml_uint(s).unwrap_or(0),
+        _ => {
+            let found = n.as_str().map(|s| format!("{s:?}")).unwrap_or_else(|| "a list or mapping".into());
+            r.error(n, "modulus", format!("expected a non-negative integer, found {found}"));
+            0
+        }
+    }
+}
+
+/// An unsigned integer as Go's YAML decoder reads one: an unquoted int in base 10, `0x`, `0o`/`0`
+/// or `0b` form with optional `_`, or a non-negative float, truncated.
+fn yaml_uint(s: &str) -> Option<u64> {
+    let plain = s.replace('_', "");
+    let digits = plain.strip_prefix('+').unwrap_or(&plain);
+    let (radix, body) = match digits.get(..2) {
+        Some("0x") => (16, &digits[2..]),
+        Some("0b") => (2, &digits[2..]),
+        Some("0o") => (8, &digits[2..]),
+        _ if digits.len() > 1 && digits.starts_with('0') => (8, &digits[1..]),
+        _ => (10, digits),
+    };
+    u64::from_str_radix(body, radix).ok().or_else(|| {
+        let f: f64 = s.parse().ok().filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
+        Some(f as u64)
+    })
 }
 
 fn read_source_labels(r: &mut MapReader<'_>, node: &Node) -> Option<Vec<String>> {

@@ -25,10 +25,10 @@ pub struct GoRegex {
 impl GoRegex {
     /// Compiles `source` as Prometheus would; the error reads like Go's `error parsing regexp: ...`.
     pub fn new(source: &str) -> Result<GoRegex, String> {
-        let mut t = Translator { src: source, pos: 0, out: String::new(), names: vec![None] };
+        let wrapped = format!("{ANCHOR_OPEN}{source}{ANCHOR_CLOSE}");
+        let mut t = Translator { src: &wrapped, pos: 0, out: String::new(), names: vec![None], depth: 0, atom: false };
         t.pattern().map_err(|e| format!("error parsing regexp: {e}"))?;
-        let wrapped = format!("{ANCHOR_OPEN}{}{ANCHOR_CLOSE}", t.out);
-        let re = Regex::new(&wrapped).map_err(|e| format!("error parsing regexp: {}", first_line(&e.to_string())))?;
+        let re = Regex::new(&t.out).map_err(|e| format!("error parsing regexp: {}", first_line(&e.to_string())))?;
         let mut names = t.names;
         names.resize(re.captures_len(), None);
         Ok(GoRegex { source: source.to_string(), re, names })
@@ -58,13 +58,23 @@ fn first_line(s: &str) -> &str {
     s.lines().rev().find(|l| l.starts_with("error:")).map(|l| l.trim_start_matches("error: ")).unwrap_or(s)
 }
 
-/// Walks a Go pattern and writes the equivalent Rust pattern.
+/// Walks a Go pattern (already anchored, so that error texts quote what Go quotes) and writes the
+/// equivalent Rust pattern.
 struct Translator<'a> {
     src: &'a str,
     pos: usize,
     out: String,
     names: Vec<Option<String>>,
+    /// Open groups.
+    depth: usize,
+    /// Whether a repetition operator here has something to repeat.
+    atom: bool,
 }
+
+const ASCII_CLASSES: [&str; 14] = [
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word",
+    "xdigit",
+];
 
 const D: &str = "0-9";
 const S: &str = "\\t\\n\\x0C\\r ";
@@ -87,20 +97,38 @@ impl<'a> Translator<'a> {
 
     fn pattern(&mut self) -> Result<(), String> {
         while let Some(c) = self.bump() {
+            let atom = !matches!(c, '(' | '|');
             match c {
                 '\\' => self.escape(false)?,
                 '[' => self.class()?,
                 '(' => self.group()?,
+                ')' => self.close_group()?,
                 '{' => self.brace()?,
                 '}' | ']' => push_literal(&mut self.out, c),
                 '*' | '+' | '?' => self.repeat_op(c)?,
                 c => self.out.push(c),
             }
+            self.atom = atom;
+        }
+        if self.depth > 0 {
+            return Err(format!("missing closing ): `{}`", self.src));
         }
         Ok(())
     }
 
+    fn close_group(&mut self) -> Result<(), String> {
+        if self.depth == 0 {
+            return Err(format!("unexpected ): `{}`", self.src));
+        }
+        self.depth -= 1;
+        self.out.push(')');
+        Ok(())
+    }
+
     fn repeat_op(&mut self, c: char) -> Result<(), String> {
+        if !self.atom {
+            return Err(format!("missing argument to repetition operator: `{c}`"));
+        }
         self.out.push(c);
         self.after_repeat(self.pos - 1)
     }
@@ -114,8 +142,8 @@ impl<'a> Translator<'a> {
         if let Some(n @ ('*' | '+' | '?')) = self.peek() {
             return Err(format!("invalid nested repetition operator: `{}{n}`", &self.src[start..self.pos]));
         }
-        if self.peek() == Some('{') && repeat_len(&self.src[self.pos..]).is_some() {
-            return Err(format!("invalid nested repetition operator: `{}`", &self.src[start..]));
+        if let Some(len) = repeat_len(self.rest()) {
+            return Err(format!("invalid nested repetition operator: `{}`", &self.src[start..self.pos + len]));
         }
         Ok(())
     }
@@ -128,6 +156,9 @@ impl<'a> Translator<'a> {
             return Ok(());
         };
         let text = &self.src[start..start + len];
+        if !self.atom {
+            return Err(format!("missing argument to repetition operator: `{text}`"));
+        }
         if !repeat_bounds_ok(text) {
             return Err(format!("invalid repeat count: `{text}`"));
         }
@@ -137,6 +168,7 @@ impl<'a> Translator<'a> {
     }
 
     fn group(&mut self) -> Result<(), String> {
+        self.depth += 1;
         if self.peek() != Some('?') {
             self.out.push('(');
             self.names.push(None);
@@ -191,6 +223,9 @@ impl<'a> Translator<'a> {
     }
 
     fn emit_flags(&mut self, on: &str, off: &str, end: char) {
+        if end == ')' {
+            self.depth -= 1;
+        }
         if on.is_empty() && off.is_empty() {
             if end == ':' {
                 self.out.push_str("(?:");
@@ -218,29 +253,47 @@ impl<'a> Translator<'a> {
                     self.out.push(']');
                     return Ok(());
                 }
-                '[' if self.rest().starts_with(':') || self.rest().starts_with("^:") => self.ascii_class(),
+                '[' if self.rest().starts_with(':') => self.ascii_class()?,
                 '\\' => self.escape(true)?,
                 '[' | '&' | '~' | ']' => {
                     self.out.push('\\');
                     self.out.push(c);
                 }
                 '-' if self.rest().starts_with('-') => self.out.push_str("\\-"),
-                c => self.out.push(c),
+                c => self.class_char(c)?,
             }
             first = false;
         }
     }
 
-    /// `[:alpha:]` inside a class: same in Rust; anything else starting `[:` is literal text.
-    fn ascii_class(&mut self) {
-        match self.rest().find(":]") {
-            Some(end) => {
-                self.out.push('[');
-                self.out.push_str(&self.src[self.pos..self.pos + end + 2]);
-                self.pos += end + 2;
-            }
-            None => self.out.push_str("\\["),
+    /// A plain character in a class, checking a plain `lo-hi` range as Go does.
+    fn class_char(&mut self, c: char) -> Result<(), String> {
+        let mut it = self.rest().chars();
+        if let (Some('-'), Some(hi)) = (it.next(), it.next())
+            && !matches!(hi, ']' | '\\' | '[')
+            && hi < c
+        {
+            return Err(format!("invalid character class range: `{c}-{hi}`"));
         }
+        self.out.push(c);
+        Ok(())
+    }
+
+    /// `[:alpha:]` inside a class: same in Rust; an unknown name is an error, and a `[:` without
+    /// `:]` is literal text.
+    fn ascii_class(&mut self) -> Result<(), String> {
+        let Some(end) = self.rest().find(":]") else {
+            self.out.push_str("\\[");
+            return Ok(());
+        };
+        let text = &self.src[self.pos - 1..self.pos + end + 2];
+        let name = text.trim_start_matches("[:").trim_start_matches('^').trim_end_matches(":]");
+        if !ASCII_CLASSES.contains(&name) {
+            return Err(format!("invalid character class range: `{text}`"));
+        }
+        self.out.push_str(text);
+        self.pos += end + 2;
+        Ok(())
     }
 
     fn escape(&mut self, in_class: bool) -> Result<(), String> {
@@ -254,7 +307,6 @@ impl<'a> Translator<'a> {
                 self.out.push('\\');
                 self.out.push(c);
             }
-            'C' if !in_class => self.out.push_str("(?s:.)"),
             'Q' if !in_class => self.quoted(),
             'p' | 'P' => self.unicode_class(c)?,
             'a' | 'f' | 't' | 'n' | 'r' | 'v' => {
@@ -291,39 +343,59 @@ impl<'a> Translator<'a> {
         self.pos += used;
     }
 
+    /// `\pL`, `\p{Greek}`, `\p{^Greek}`, `\PL`: Go knows only general categories, scripts and
+    /// `Any`, spelled exactly.
     fn unicode_class(&mut self, c: char) -> Result<(), String> {
         let start = self.pos - 2;
-        let len = match self.peek() {
-            Some('{') => self.rest().find('}').map(|i| i + 1),
-            Some(_) => self.peek().map(char::len_utf8),
-            None => None,
+        let (name, len) = match self.peek() {
+            Some('{') => match self.rest().find('}') {
+                Some(end) => (&self.rest()[1..end], end + 1),
+                None => return Err(format!("invalid character class range: `{}`", &self.src[start..])),
+            },
+            Some(ch) => (&self.rest()[..ch.len_utf8()], ch.len_utf8()),
+            None => return Err(format!("invalid character class range: `{}`", &self.src[start..])),
         };
-        let Some(len) = len else {
-            return Err(format!("invalid character class range: `{}`", &self.src[start..]));
-        };
-        self.out.push('\\');
-        self.out.push(c);
-        self.out.push_str(&self.src[self.pos..self.pos + len]);
         self.pos += len;
+        let (negated, name) = match name.strip_prefix('^') {
+            Some(n) => (c == 'p', n),
+            None => (c == 'P', name),
+        };
+        if !is_go_unicode_class(name) {
+            return Err(format!("invalid character class range: `{}`", &self.src[start..self.pos]));
+        }
+        self.out.push_str(&format!("\\{}{{{name}}}", if negated { 'P' } else { 'p' }));
         Ok(())
     }
 
+    /// `\xHH` or `\x{H...}`; on error Go quotes the text up to the offending character.
     fn hex(&mut self) -> Result<(), String> {
         let start = self.pos - 2;
-        let digits = if self.peek() == Some('{') {
-            let end = self.rest().find('}').ok_or_else(|| bad_escape(&self.src[start..]))?;
-            let d = &self.rest()[1..end];
-            self.pos += end + 1;
-            d
-        } else {
-            let d = self.rest().get(..2).ok_or_else(|| bad_escape(&self.src[start..]))?;
-            self.pos += 2;
-            d
-        };
-        let v = u32::from_str_radix(digits, 16).ok().filter(|_| !digits.is_empty() && !digits.starts_with('+'));
-        let c = v.and_then(char::from_u32).ok_or_else(|| bad_escape(&self.src[start..self.pos]))?;
-        push_literal(&mut self.out, c);
-        Ok(())
+        let braced = self.peek() == Some('{');
+        if braced {
+            self.bump();
+        }
+        let mut v: u32 = 0;
+        let mut n = 0;
+        while let Some(c) = self.bump() {
+            if braced && c == '}' && n > 0 {
+                push_literal(&mut self.out, char::from_u32(v).unwrap_or('\u{FFFD}'));
+                return Ok(());
+            }
+            match c.to_digit(16) {
+                Some(d) if v * 16 + d <= 0x10FFFF => v = v * 16 + d,
+                _ if !braced && n == 0 => {
+                    self.bump();
+                    break;
+                }
+                _ => break,
+            }
+            n += 1;
+            if !braced && n == 2 {
+                push_literal(&mut self.out, char::from_u32(v).unwrap_or('\u{FFFD}'));
+                return Ok(());
+            }
+        }
+        Err(bad_escape(&self.src[start..self.pos]))
     }
 
     /// Go: `\0` and `\1`..`\7` followed by a digit start an octal escape of up to three digits;
@@ -360,6 +432,21 @@ fn push_literal(out: &mut String, c: char) {
     } else {
         out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
     }
+}
+
+const CATEGORIES: [&str; 38] = [
+    "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn", "N", "Nd", "Nl", "No", "P",
+    "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S", "Sc", "Sk", "Sm", "So", "Z", "Zl", "Zp", "Zs", "Any", "LC",
+];
+
+/// A Go Unicode class name: a general category, `Any`, or a script name as Go spells it.
+fn is_go_unicode_class(name: &str) -> bool {
+    if CATEGORIES.contains(&name) {
+        return name != "LC";
+    }
+    let spelled_like_go = name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    spelled_like_go && Regex::new(&format!("\\p{{sc={name}}}")).is_ok()
 }
 
 /// Go caps both bounds at 1000 and wants `min <= max`.

@@ -67,6 +67,8 @@ fn go_literals_that_rust_reads_otherwise() {
     assert!(matches(r"\Qa.b\E+", "a.bb"));
     assert!(matches(r"x#y z", "x#y z"));
     assert!(matches(r"a{2}", "aa"));
+    assert!(matches(r"[a-c-]+", "ab-c") && !matches(r"[a-c]", "-"));
+    assert!(matches(r"\p{^Greek}\PL", "a1") && matches(r"\x{e9}\x41", "éA"));
 }
 
 #[test]
