@@ -301,7 +301,7 @@ impl<'a> Translator<'a> {
             return Err("trailing backslash at end of expression: ``".into());
         };
         match c {
-            'd' | 'D' | 's' | 'S' | 'w' | 'W' => self.perl_class(c, in_class),
+            'd' | 'D' | 's' | 'S' | 'w' | 'W' => self.perl_class(c),
             'b' | 'B' if !in_class => self.out.push_str(&format!("(?-u:\\{c})")),
             'A' | 'z' if !in_class => {
                 self.out.push('\\');
@@ -321,14 +321,14 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
-    fn perl_class(&mut self, c: char, in_class: bool) {
+    /// Go's ASCII-only Perl classes; a bracketed set is valid inside a Rust class too.
+    fn perl_class(&mut self, c: char) {
         let set = match c.to_ascii_lowercase() {
             'd' => D,
             's' => S,
             _ => W,
         };
         let neg = if c.is_ascii_uppercase() { "^" } else { "" };
-        let _ = in_class; // a nested class is valid inside a Rust class too
         self.out.push_str(&format!("[{neg}{set}]"));
     }
 
