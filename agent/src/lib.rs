@@ -1,14 +1,13 @@
 //! scrapelet: a per-node metrics agent. Discovery → relabel → scrape → series cache → remote write.
 //!
-//! The modules follow the path of one sample (see `DESIGN.md` in the shared docs and
-//! `ARCHITECTURE.md`): [`config`] loads a Prometheus-compatible YAML, [`relabel`] is the native
+//! The modules follow the path of one sample (see the README's "How a sample travels
+//! through the code"): [`config`] loads a Prometheus-compatible YAML, [`relabel`] is the native
 //! relabel engine, [`scrape`] fetches and parses targets into [`series`], [`remote_write`] ships
 //! them, [`server`] serves the agent's own HTTP endpoints and [`metrics`] its self-metrics.
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod cli_relabel;
 pub mod config;
 pub mod http_client;
 pub mod labels;

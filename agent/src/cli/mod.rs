@@ -3,6 +3,7 @@
 
 mod check;
 mod default_config;
+pub mod relabel;
 mod run;
 mod scrape;
 
@@ -75,13 +76,13 @@ pub fn main(cli: Cli) -> i32 {
         Command::Run(args) => run::main(args),
         Command::Check { what: CheckCommand::Config { file } } => check::config(&file),
         Command::Scrape { url, config, job } => scrape::main(&url, config.as_deref(), job.as_deref()),
-        Command::Relabel { rules } => relabel(&rules),
+        Command::Relabel { rules } => relabel_main(&rules),
     }
 }
 
-fn relabel(rules: &std::path::Path) -> i32 {
+fn relabel_main(rules: &std::path::Path) -> i32 {
     let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
-    match crate::cli_relabel::run(rules, stdin.lock(), stdout.lock()) {
+    match relabel::run(rules, stdin.lock(), stdout.lock()) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("scrapelet relabel: {e}");

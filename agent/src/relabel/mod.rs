@@ -2,22 +2,59 @@
 //!
 //! Entry points: [`parse_configs`] reads a YAML list of relabel configs (as under
 //! `relabel_configs:`), validating like Prometheus at load time; [`process`] applies them to a
-//! label set and says whether it survives.
+//! label set and says whether it survives. The reference is Prometheus 2.x (`model/relabel`):
+//! legacy label names, regexes anchored as `^(?:re)$` in Go's RE2 syntax ([`regex`]), and
+//! replacement templates expanded like Go's `regexp.Expand` ([`expand`]). `process` never panics
+//! and never allocates for a rule that does not change the labels.
 
-use crate::config::yaml::{Errors, Node};
-use crate::labels::Labels;
+mod config;
+mod engine;
+mod expand;
+mod regex;
 
-/// One compiled relabel rule.
-#[derive(Clone, Debug)]
-pub struct RelabelConfig {}
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_regex;
+#[cfg(test)]
+mod tests_validate;
+
+pub use config::{Action, RelabelConfig, is_valid_label_name};
+pub use engine::process;
+pub use regex::GoRegex;
+
+use crate::config::yaml::{Errors, Kind, MapReader, Node};
 
 /// Parses the list at `node` (path like `scrape_configs[0].relabel_configs`), recording every
 /// invalid rule in `errors` with its index and reason.
-pub fn parse_configs(_node: &Node, _path: &str, _errors: &mut Errors) -> Vec<RelabelConfig> {
-    todo!("relabel helper")
+pub fn parse_configs(node: &Node, path: &str, errors: &mut Errors) -> Vec<RelabelConfig> {
+    let items = match &node.kind {
+        Kind::Seq(items) => items.as_slice(),
+        _ if node.is_null() => &[],
+        _ => {
+            errors.push(node.line, path, "expected a list of relabel configs");
+            return Vec::new();
+        }
+    };
+    items.iter().enumerate().filter_map(|(i, item)| parse_one(item, &format!("{path}[{i}]"), errors)).collect()
 }
 
-/// Applies `rules` in order; returns false if the label set was dropped.
-pub fn process(_labels: &mut Labels, _rules: &[RelabelConfig]) -> bool {
-    todo!("relabel helper")
+fn parse_one(item: &Node, path: &str, errors: &mut Errors) -> Option<RelabelConfig> {
+    if item.is_null() {
+        errors.push(item.line, path, "empty or null relabeling rule");
+        return None;
+    }
+    let mut r = MapReader::new(item, path, errors);
+    if !matches!(item.kind, Kind::Map(_)) {
+        return None;
+    }
+    let rule = config::parse_rule(&mut r, item);
+    r.finish();
+    match rule {
+        Ok(rule) => rule,
+        Err(message) => {
+            errors.push(item.line, path, message);
+            None
+        }
+    }
 }
