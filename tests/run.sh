@@ -14,6 +14,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
+command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build -p scrapelet

@@ -1,0 +1,447 @@
+//! The Kubernetes manifests in `deploy/`, read as a cluster admin and a reviewer would: they pass
+//! `kubernetes-validate --strict` (schemas shipped with the PyPI package, so this runs offline),
+//! the kustomization lists them all, the RBAC is least privilege, the DaemonSet is locked down and
+//! probed, and the ConfigMap's `kubernetes-pods` job turns the reference pod into exactly one target.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use regex::Regex;
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// Schema versions validated against: the oldest Kubernetes the manifests claim to support
+/// (deploy/README.md) and a current one. Both ship with `kubernetes-validate` (1.37.0 ships 1.25–1.37).
+const KUBERNETES_VERSIONS: &[&str] = &["1.30.0", "1.37.0"];
+
+fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
+}
+
+/// Every Kubernetes manifest in deploy/ (the kustomization file is kustomize's, not a resource).
+fn manifest_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(deploy_dir())
+        .expect("read deploy/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no manifests in {}", deploy_dir().display());
+    files
+}
+
+fn load(name: &str) -> Yaml {
+    let path = deploy_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(docs.len(), 1, "{name}: expected one YAML document");
+    docs.remove(0)
+}
+
+fn str_of<'a>(y: &'a Yaml, what: &str) -> &'a str {
+    y.as_str().unwrap_or_else(|| panic!("{what}: expected a string, got {y:?}"))
+}
+
+fn strings(y: &Yaml) -> Vec<&str> {
+    y.as_vec().map(|v| v.iter().filter_map(Yaml::as_str).collect()).unwrap_or_default()
+}
+
+fn run_validate(version: &str, files: &[PathBuf]) {
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", version])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("running kubernetes-validate: {e} (tests/run.sh installs it: python3 -m pip install kubernetes-validate)")
+        });
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "kubernetes-validate --strict -k {version} failed:\n{stdout}{stderr}");
+    // Every file must have been checked against a schema, not skipped for want of one.
+    for f in files {
+        let shown = f.display().to_string();
+        assert!(
+            stdout.lines().chain(stderr.lines()).any(|l| l.contains(&shown) && l.contains("passed")),
+            "{shown} was not validated against {version}:\n{stdout}{stderr}"
+        );
+    }
+}
+
+#[test]
+fn every_manifest_passes_strict_validation() {
+    let files = manifest_files();
+    for version in KUBERNETES_VERSIONS {
+        run_validate(version, &files);
+    }
+}
+
+/// What `kubectl apply -k deploy/` sends, validated too (kustomize sets namespaces and labels).
+/// Needs `kubectl`; without it the individual files above are still validated.
+#[test]
+fn rendered_kustomization_passes_strict_validation() {
+    let rendered = match Command::new("kubectl").arg("kustomize").arg(deploy_dir()).output() {
+        Ok(out) => {
+            assert!(out.status.success(), "kubectl kustomize deploy/: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        }
+        Err(e) => {
+            eprintln!("kubectl not available ({e}): rendered kustomization not validated");
+            return;
+        }
+    };
+    let path = std::env::temp_dir().join(format!("scrapelet-rendered-{}.yaml", std::process::id()));
+    std::fs::write(&path, &rendered).unwrap();
+    let docs = YamlLoader::load_from_str(std::str::from_utf8(&rendered).unwrap()).unwrap();
+    let kinds: Vec<&str> = docs.iter().map(|d| str_of(&d["kind"], "kind")).collect();
+    for kind in
+        ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Service"]
+    {
+        assert!(kinds.contains(&kind), "rendered kustomization lacks a {kind}: {kinds:?}");
+    }
+    for d in &docs {
+        if !["Namespace", "ClusterRole", "ClusterRoleBinding"].contains(&str_of(&d["kind"], "kind")) {
+            assert_eq!(d["metadata"]["namespace"].as_str(), Some("scrapelet"), "{d:?}");
+        }
+        assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/name"].as_str(), Some("scrapelet"));
+    }
+    for version in KUBERNETES_VERSIONS {
+        run_validate(version, std::slice::from_ref(&path));
+    }
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn kustomization_lists_every_manifest_and_nothing_else() {
+    let k = load("kustomization.yaml");
+    assert_eq!(str_of(&k["kind"], "kind"), "Kustomization");
+    assert_eq!(k["namespace"].as_str(), Some("scrapelet"));
+    let mut listed: Vec<&str> = strings(&k["resources"]);
+    for r in &listed {
+        assert!(deploy_dir().join(r).is_file(), "kustomization.yaml lists {r}, which does not exist");
+    }
+    listed.sort_unstable();
+    let on_disk: Vec<String> =
+        manifest_files().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(listed, on_disk, "kustomization.yaml resources vs the manifests in deploy/");
+    let common = &k["labels"][0]["pairs"];
+    assert_eq!(common["app.kubernetes.io/name"].as_str(), Some("scrapelet"));
+}
+
+#[test]
+fn rbac_grants_only_get_list_watch_on_pods() {
+    let role = load("clusterrole.yaml");
+    assert_eq!(str_of(&role["kind"], "kind"), "ClusterRole");
+    let rules = role["rules"].as_vec().expect("rules");
+    assert_eq!(rules.len(), 1, "exactly one rule: {rules:?}");
+    let rule = &rules[0];
+    assert_eq!(strings(&rule["apiGroups"]), [""], "core group only");
+    assert_eq!(strings(&rule["resources"]), ["pods"], "pods only (no nodes/proxy, no secrets)");
+    let mut verbs = strings(&rule["verbs"]);
+    verbs.sort_unstable();
+    assert_eq!(verbs, ["get", "list", "watch"]);
+    assert!(rule["resourceNames"].is_badvalue() && rule["nonResourceURLs"].is_badvalue());
+
+    let binding = load("clusterrolebinding.yaml");
+    assert_eq!(binding["roleRef"]["kind"].as_str(), Some("ClusterRole"));
+    assert_eq!(binding["roleRef"]["name"].as_str(), role["metadata"]["name"].as_str());
+    let subjects = binding["subjects"].as_vec().expect("subjects");
+    assert_eq!(subjects.len(), 1);
+    assert_eq!(subjects[0]["kind"].as_str(), Some("ServiceAccount"));
+    assert_eq!(subjects[0]["name"].as_str(), Some("scrapelet"));
+    assert_eq!(subjects[0]["namespace"].as_str(), Some("scrapelet"));
+    assert_eq!(load("serviceaccount.yaml")["metadata"]["name"].as_str(), Some("scrapelet"));
+}
+
+fn agent_container(pod: &Yaml) -> &Yaml {
+    pod["containers"]
+        .as_vec()
+        .and_then(|cs| cs.iter().find(|c| c["name"].as_str() == Some("scrapelet")))
+        .expect("container `scrapelet`")
+}
+
+#[test]
+fn daemonset_runs_locked_down_on_every_node() {
+    let ds = load("daemonset.yaml");
+    assert_eq!(str_of(&ds["kind"], "kind"), "DaemonSet");
+    let spec = &ds["spec"];
+    let pod = &spec["template"]["spec"];
+    let c = agent_container(pod);
+
+    // The node's pods only: NODE_NAME from the downward API.
+    let env = c["env"].as_vec().expect("env");
+    let field_of = |name: &str| {
+        env.iter()
+            .find(|e| e["name"].as_str() == Some(name))
+            .and_then(|e| e["valueFrom"]["fieldRef"]["fieldPath"].as_str())
+    };
+    assert_eq!(field_of("NODE_NAME"), Some("spec.nodeName"));
+    assert_eq!(field_of("NODE_IP"), Some("status.hostIP"));
+
+    // The agent's flags and its config from the ConfigMap.
+    let args = strings(&c["args"]);
+    assert_eq!(args.first(), Some(&"run"));
+    let flag = |f: &str| args.iter().position(|a| *a == f).and_then(|i| args.get(i + 1)).copied();
+    assert_eq!(flag("--config"), Some("/etc/scrapelet/config.yml"));
+    assert_eq!(flag("--data-dir"), Some("/var/lib/scrapelet"));
+    assert_eq!(flag("--log.format"), Some("json"));
+    let mounts = c["volumeMounts"].as_vec().expect("volumeMounts");
+    let volumes = pod["volumes"].as_vec().expect("volumes");
+    let volume_at = |path: &str| {
+        let m = mounts
+            .iter()
+            .find(|m| m["mountPath"].as_str() == Some(path))
+            .unwrap_or_else(|| panic!("no mount at {path}"));
+        assert!(m["subPath"].is_badvalue(), "{path}: subPath mounts never see ConfigMap updates");
+        volumes.iter().find(|v| v["name"] == m["name"]).unwrap_or_else(|| panic!("no volume for {path}"))
+    };
+    let config = load("configmap.yaml");
+    assert_eq!(volume_at("/etc/scrapelet")["configMap"]["name"], config["metadata"]["name"]);
+    assert!(config["data"]["config.yml"].as_str().is_some());
+    assert!(!volume_at("/var/lib/scrapelet")["emptyDir"]["sizeLimit"].is_badvalue(), "bounded data volume");
+    assert!(volumes.iter().all(|v| v["hostPath"].is_badvalue()), "no hostPath: the namespace enforces `restricted`");
+
+    // Probes on the self-monitoring port.
+    let ports = c["ports"].as_vec().expect("ports");
+    assert!(
+        ports.iter().any(|p| p["name"].as_str() == Some("http-metrics") && p["containerPort"].as_i64() == Some(9271))
+    );
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"].as_str(), Some("/-/healthy"));
+    assert_eq!(c["livenessProbe"]["httpGet"]["port"].as_str(), Some("http-metrics"));
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"].as_str(), Some("/-/ready"));
+    assert_eq!(c["readinessProbe"]["httpGet"]["port"].as_str(), Some("http-metrics"));
+
+    // Resources: requests and limits for CPU and memory.
+    for kind in ["requests", "limits"] {
+        for res in ["cpu", "memory"] {
+            assert!(!c["resources"][kind][res].is_badvalue(), "resources.{kind}.{res} missing");
+        }
+    }
+
+    // Security: non-root, read-only root, no escalation, no capabilities, default seccomp.
+    let sc = &c["securityContext"];
+    assert_eq!(sc["runAsNonRoot"].as_bool().or(pod["securityContext"]["runAsNonRoot"].as_bool()), Some(true));
+    assert_eq!(sc["runAsUser"].as_i64().or(pod["securityContext"]["runAsUser"].as_i64()), Some(65532));
+    assert_eq!(sc["readOnlyRootFilesystem"].as_bool(), Some(true));
+    assert_eq!(sc["allowPrivilegeEscalation"].as_bool(), Some(false));
+    assert_eq!(strings(&sc["capabilities"]["drop"]), ["ALL"]);
+    assert!(sc["capabilities"]["add"].is_badvalue());
+    assert_ne!(sc["privileged"].as_bool(), Some(true));
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"].as_str(), Some("RuntimeDefault"));
+    for host in ["hostNetwork", "hostPID", "hostIPC"] {
+        assert_ne!(pod[host].as_bool(), Some(true), "{host}");
+    }
+
+    // Everywhere, rolled gently, with time to flush (the agent's flush deadline is 10 s).
+    let tolerations = pod["tolerations"].as_vec().expect("tolerations");
+    assert!(tolerations.iter().any(|t| t["operator"].as_str() == Some("Exists") && t["key"].is_badvalue()));
+    assert_eq!(spec["updateStrategy"]["type"].as_str(), Some("RollingUpdate"));
+    assert!(!spec["updateStrategy"]["rollingUpdate"]["maxUnavailable"].is_badvalue());
+    assert!(pod["terminationGracePeriodSeconds"].as_i64().expect("terminationGracePeriodSeconds") > 10);
+    assert_eq!(pod["serviceAccountName"].as_str(), Some("scrapelet"));
+    assert_eq!(pod["automountServiceAccountToken"].as_bool(), Some(true));
+
+    // Selector, pod labels and Service agree.
+    let selector = spec["selector"]["matchLabels"].as_hash().expect("matchLabels");
+    let labels = &spec["template"]["metadata"]["labels"];
+    for (k, v) in selector {
+        assert_eq!(&labels[str_of(k, "label")], v, "pod template lacks selector label {k:?}");
+    }
+    let svc = load("service.yaml");
+    assert_eq!(svc["spec"]["selector"].as_hash(), Some(selector), "Service selects the agent pods");
+    let svc_port = &svc["spec"]["ports"][0];
+    assert_eq!((svc_port["port"].as_i64(), svc_port["name"].as_str()), (Some(9271), Some("http-metrics")));
+}
+
+// --- The ConfigMap's scrape job, applied to pods the way Prometheus' `role: pod` discovery forms targets.
+
+type Labels = BTreeMap<String, String>;
+
+/// Prometheus' relabelling, for the actions the shipped config uses (anchored RE2 regexes,
+/// `;` separator, an empty `replace` result removes the label).
+fn relabel(mut labels: Labels, rules: &[Yaml]) -> Option<Labels> {
+    for rule in rules {
+        let action = rule["action"].as_str().unwrap_or("replace");
+        let sep = rule["separator"].as_str().unwrap_or(";");
+        let value: Vec<&str> =
+            strings(&rule["source_labels"]).iter().map(|s| labels.get(*s).map_or("", String::as_str)).collect();
+        let value = value.join(sep);
+        let re = Regex::new(&format!("^(?:{})$", rule["regex"].as_str().unwrap_or("(.*)"))).expect("regex");
+        let target = rule["target_label"].as_str().unwrap_or("");
+        match action {
+            "keep" if !re.is_match(&value) => return None,
+            "drop" if re.is_match(&value) => return None,
+            "keepequal" if labels.get(target).map_or("", String::as_str) != value => return None,
+            "replace" => {
+                if let Some(caps) = re.captures(&value) {
+                    let mut out = String::new();
+                    caps.expand(rule["replacement"].as_str().unwrap_or("$1"), &mut out);
+                    if out.is_empty() {
+                        labels.remove(target);
+                    } else {
+                        labels.insert(target.to_string(), out);
+                    }
+                }
+            }
+            "keep" | "drop" | "keepequal" => {}
+            other => panic!("action {other} not modelled by this test"),
+        }
+    }
+    Some(labels)
+}
+
+struct TestPod<'a> {
+    name: &'a str,
+    ip: &'a str,
+    annotations: &'a [(&'a str, &'a str)],
+    /// (container name, declared port numbers, is init container)
+    containers: &'a [(&'a str, &'a [i64], bool)],
+}
+
+/// The targets `role: pod` discovery forms: one per declared port, one port-less per container
+/// without ports.
+fn discover(pod: &TestPod) -> Vec<Labels> {
+    let sanitize = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+    let mut base = Labels::new();
+    base.insert("__meta_kubernetes_namespace".into(), "demo".into());
+    base.insert("__meta_kubernetes_pod_name".into(), pod.name.into());
+    base.insert("__meta_kubernetes_pod_ip".into(), pod.ip.into());
+    base.insert("__meta_kubernetes_pod_phase".into(), "Running".into());
+    base.insert("__meta_kubernetes_pod_node_name".into(), "node-a".into());
+    for (k, v) in pod.annotations {
+        base.insert(format!("__meta_kubernetes_pod_annotation_{}", sanitize(k)), (*v).into());
+        base.insert(format!("__meta_kubernetes_pod_annotationpresent_{}", sanitize(k)), "true".into());
+    }
+    let mut out = Vec::new();
+    for (name, ports, init) in pod.containers {
+        let mut c = base.clone();
+        c.insert("__meta_kubernetes_pod_container_name".into(), (*name).into());
+        c.insert("__meta_kubernetes_pod_container_init".into(), init.to_string());
+        if ports.is_empty() {
+            c.insert("__address__".into(), pod.ip.into());
+            out.push(c.clone());
+        }
+        for port in *ports {
+            let mut t = c.clone();
+            t.insert("__address__".into(), format!("{}:{port}", pod.ip));
+            t.insert("__meta_kubernetes_pod_container_port_number".into(), port.to_string());
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn scrape_job() -> Yaml {
+    let config = load("configmap.yaml");
+    let text = str_of(&config["data"]["config.yml"], "config.yml");
+    let cfg = YamlLoader::load_from_str(text).expect("config.yml parses").remove(0);
+    assert!(!cfg["remote_write"][0]["url"].is_badvalue(), "remote_write url");
+    let job = cfg["scrape_configs"]
+        .as_vec()
+        .and_then(|jobs| jobs.iter().find(|j| j["job_name"].as_str() == Some("kubernetes-pods")))
+        .expect("job kubernetes-pods")
+        .clone();
+    assert_eq!(job["kubernetes_sd_configs"][0]["role"].as_str(), Some("pod"));
+    job
+}
+
+/// (address, path, labels without meta labels) of each target the job keeps.
+fn targets(pod: &TestPod) -> Vec<(String, String, Labels)> {
+    let job = scrape_job();
+    let rules = job["relabel_configs"].as_vec().expect("relabel_configs");
+    discover(pod)
+        .into_iter()
+        .filter_map(|t| relabel(t, rules))
+        .map(|t| {
+            let path = t.get("__metrics_path__").cloned().unwrap_or_else(|| "/metrics".into());
+            let visible = t.iter().filter(|(k, _)| !k.starts_with("__")).map(|(k, v)| (k.clone(), v.clone())).collect();
+            (t["__address__"].clone(), path, visible)
+        })
+        .collect()
+}
+
+#[test]
+fn the_reference_pod_is_one_target_on_its_annotated_port() {
+    // The pod template of shared/fixtures/seed-deployment.yaml: ports 8080 and 8090, annotated 8090.
+    let seed = TestPod {
+        name: "spring-boot-monitoring-demo-7d9c-x2x4p",
+        ip: "10.0.0.5",
+        annotations: &[
+            ("prometheus.io/scrape", "true"),
+            ("prometheus.io/port", "8090"),
+            ("prometheus.io/path", "/metrics"),
+        ],
+        containers: &[("spring-boot-monitoring-demo", &[8080, 8090], false)],
+    };
+    let got = targets(&seed);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (address, path, labels) = &got[0];
+    assert_eq!((address.as_str(), path.as_str()), ("10.0.0.5:8090", "/metrics"));
+    let want: Labels = [
+        ("namespace", "demo"),
+        ("pod", "spring-boot-monitoring-demo-7d9c-x2x4p"),
+        ("container", "spring-boot-monitoring-demo"),
+        ("node", "node-a"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.into(), v.into()))
+    .collect();
+    assert_eq!(labels, &want);
+}
+
+#[test]
+fn the_job_handles_the_usual_pod_shapes() {
+    let scrape = ("prometheus.io/scrape", "true");
+    let addresses = |pod: TestPod| targets(&pod).into_iter().map(|(a, p, _)| format!("{a}{p}")).collect::<Vec<_>>();
+    // Not annotated: nothing.
+    let pod = TestPod { name: "a", ip: "10.0.0.6", annotations: &[], containers: &[("c", &[80], false)] };
+    assert!(addresses(pod).is_empty());
+    // No port annotation: every declared port, as Prometheus does.
+    let pod = TestPod { name: "b", ip: "10.0.0.7", annotations: &[scrape], containers: &[("c", &[80, 9100], false)] };
+    assert_eq!(addresses(pod), ["10.0.0.7:80/metrics", "10.0.0.7:9100/metrics"]);
+    // No declared ports: the annotation gives the port; an init container adds nothing.
+    let pod = TestPod {
+        name: "c",
+        ip: "10.0.0.8",
+        annotations: &[scrape, ("prometheus.io/port", "9000"), ("prometheus.io/path", "/m")],
+        containers: &[("app", &[], false), ("setup", &[], true)],
+    };
+    assert_eq!(addresses(pod), ["10.0.0.8:9000/m"]);
+    // IPv6, port-less.
+    let pod = TestPod {
+        name: "d",
+        ip: "fd00::5",
+        annotations: &[scrape, ("prometheus.io/port", "9000")],
+        containers: &[("c", &[], false)],
+    };
+    assert_eq!(addresses(pod), ["[fd00::5]:9000/metrics"]);
+}
+
+/// The agent scrapes its own self-metrics once, through its own pod's annotations.
+#[test]
+fn the_agent_scrapes_itself_exactly_once() {
+    let ds = load("daemonset.yaml");
+    let template = &ds["spec"]["template"];
+    let annotations: Vec<(&str, &str)> = template["metadata"]["annotations"]
+        .as_hash()
+        .expect("pod annotations")
+        .iter()
+        .map(|(k, v)| (str_of(k, "annotation"), str_of(v, "annotation value")))
+        .collect();
+    let ports: Vec<i64> = agent_container(&template["spec"])["ports"]
+        .as_vec()
+        .expect("ports")
+        .iter()
+        .filter_map(|p| p["containerPort"].as_i64())
+        .collect();
+    let pod = TestPod {
+        name: "scrapelet-abcde",
+        ip: "10.0.0.9",
+        annotations: &annotations,
+        containers: &[("scrapelet", &ports, false)],
+    };
+    let got: Vec<String> = targets(&pod).into_iter().map(|(a, p, _)| format!("{a}{p}")).collect();
+    assert_eq!(got, ["10.0.0.9:9271/metrics"]);
+    let config = load("configmap.yaml");
+    let text = str_of(&config["data"]["config.yml"], "config.yml");
+    assert!(!text.contains("127.0.0.1:9271"), "a static self-scrape job would scrape the agent a second time");
+}
