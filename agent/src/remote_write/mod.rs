@@ -74,15 +74,24 @@ impl RemoteWriter {
 
     /// Stops taking samples and sends what is queued, giving up after `deadline`: whatever is
     /// still unsent then is dropped and counted with reason `shutdown`.
-    pub async fn shutdown(self, deadline: Duration) {
-        let RemoteWriter { queues, mut shards, cancel } = self;
-        drop(queues);
+    pub async fn shutdown(mut self, deadline: Duration) {
+        self.queues.clear();
+        let mut shards = std::mem::take(&mut self.shards);
         let drained = tokio::time::timeout(deadline, join_all(&mut shards)).await;
         if drained.is_err() {
             warn!(?deadline, "remote write shutdown deadline passed, dropping unsent samples");
-            let _ = cancel.send(true);
+            let _ = self.cancel.send(true);
             join_all(&mut shards).await;
         }
+    }
+}
+
+impl Drop for RemoteWriter {
+    /// Without [`shutdown`](Self::shutdown) the shards are left to finish on their own: they stop
+    /// sending at once and count what they still hold as dropped (`shutdown`), never silently.
+    fn drop(&mut self) {
+        let _ = self.cancel.send(true);
+        self.shards.detach_all();
     }
 }
 

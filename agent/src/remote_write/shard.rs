@@ -5,6 +5,7 @@
 //! Entry point: [`Shard::run`]. A shard never drops a sample without counting it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -15,7 +16,7 @@ use super::config::QueueConfig;
 use super::encode::RequestBuilder;
 use super::retry::{Backoff, Outcome, classify, status_class};
 use super::stats::{DropReason, RemoteMetrics};
-use super::transport::Transport;
+use super::transport::{Response, Transport, TransportError};
 use crate::series::Sample;
 
 /// What a shard shares with the rest of its remote's queue.
@@ -143,11 +144,7 @@ impl<T: Transport> Shard<T> {
     }
 }
 
-fn log_retry(
-    remote: &str,
-    result: &Result<super::transport::Response, super::transport::TransportError>,
-    wait: std::time::Duration,
-) {
+fn log_retry(remote: &str, result: &Result<Response, TransportError>, wait: Duration) {
     match result {
         Ok(r) => warn!(remote, status = r.status, ?wait, message = %r.message, "batch failed, retrying"),
         Err(e) => warn!(remote, error = %e, ?wait, "batch failed, retrying"),

@@ -262,3 +262,14 @@ async fn spreads_series_over_shards_keeping_each_in_order() {
     }
     assert_eq!(metrics::get().rw_shards.with(&["shards"]).get(), 3.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_writer_counts_what_it_held() {
+    let fake = Fake::scripted(&[Step::Status(500, None); 1000]);
+    let f = SeriesFactory::new(1);
+    let w = RemoteWriter::start_with(&[config("dropped_writer", queue(2))], Labels::new(), |_| fake.clone());
+    w.append(samples(&f, "a", 5)).await;
+    drop(w);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(counter(&metrics::get().rw_samples_dropped, &["dropped_writer", "shutdown"]), 5);
+}
