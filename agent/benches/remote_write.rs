@@ -28,7 +28,7 @@ fn cached_series() -> Vec<Arc<Series>> {
                 ("namespace", "shop".into()),
                 ("pod", format!("checkout-7d9f8b6c5-{:05}", i / 40)),
             ]));
-            cached_labels(&s, 0, &rules);
+            let _ = cached_labels(&s, 0, &rules);
             s
         })
         .collect()

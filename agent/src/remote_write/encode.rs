@@ -29,10 +29,16 @@ pub struct SeriesRules {
 }
 
 /// The encoded labels of `series` for remote number `remote`, computed on first use and cached in
-/// the series; `None` if the remote's write relabelling drops it.
-pub fn cached_labels<'a>(series: &'a Series, remote: usize, rules: &SeriesRules) -> Option<&'a [u8]> {
-    series.per_remote[remote].get_or_init(|| series_labels(&series.labels, rules)).as_deref()
+/// the series; `None` if the remote's write relabelling drops it. `Err` if the series has no slot
+/// for that remote (it was made for another remote list).
+pub fn cached_labels<'a>(series: &'a Series, remote: usize, rules: &SeriesRules) -> Result<Option<&'a [u8]>, NoSlot> {
+    let slot = series.per_remote.get(remote).ok_or(NoSlot)?;
+    Ok(slot.get_or_init(|| series_labels(&series.labels, rules)).as_deref())
 }
+
+/// A series without a cache slot for this remote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoSlot;
 
 /// External labels merged in, write relabelling applied, then encoded.
 pub fn series_labels(labels: &Labels, rules: &SeriesRules) -> Option<Box<[u8]>> {
@@ -187,9 +193,9 @@ mod tests {
         let b = f.make(Labels::from_pairs([("__name__", "temp"), ("sensor", long.as_str())]));
         let r = rules(&[("cluster", "eu1"), ("job", "ext")]);
         let mut req = RequestBuilder::default();
-        req.push(cached_labels(&a, 0, &r).unwrap(), 1_700_000_000_123, 1.0);
-        req.push(cached_labels(&b, 0, &r).unwrap(), -5, 0.0);
-        req.push(cached_labels(&a, 0, &r).unwrap(), 1_700_000_015_123, stale_nan());
+        req.push(cached_labels(&a, 0, &r).unwrap().unwrap(), 1_700_000_000_123, 1.0);
+        req.push(cached_labels(&b, 0, &r).unwrap().unwrap(), -5, 0.0);
+        req.push(cached_labels(&a, 0, &r).unwrap().unwrap(), 1_700_000_015_123, stale_nan());
         assert_eq!((req.len(), req.highest_timestamp()), (3, 1_700_000_015_123));
         let got = decode(&req.finish());
         let la = labels(&[("__name__", "up"), ("cluster", "eu1"), ("job", "node")]);
@@ -209,7 +215,7 @@ mod tests {
         let f = SeriesFactory::new(1);
         let s = f.make(Labels::from_pairs([("__name__", "a"), ("b", "c")]));
         let mut req = RequestBuilder::default();
-        req.push(cached_labels(&s, 0, &SeriesRules::default()).unwrap(), 42, 2.5);
+        req.push(cached_labels(&s, 0, &SeriesRules::default()).unwrap().unwrap(), 42, 2.5);
         let expected = proto::WriteRequest {
             timeseries: vec![proto::TimeSeries {
                 labels: labels(&[("__name__", "a"), ("b", "c")]),
@@ -233,8 +239,9 @@ mod tests {
     fn labels_are_cached_per_remote() {
         let f = SeriesFactory::new(2);
         let s = f.make(Labels::from_pairs([("__name__", "up")]));
-        let first = cached_labels(&s, 1, &rules(&[("r", "1")])).unwrap().as_ptr();
-        assert_eq!(cached_labels(&s, 1, &rules(&[("r", "other")])).unwrap().as_ptr(), first);
+        let first = cached_labels(&s, 1, &rules(&[("r", "1")])).unwrap().unwrap().as_ptr();
+        assert_eq!(cached_labels(&s, 1, &rules(&[("r", "other")])).unwrap().unwrap().as_ptr(), first);
         assert!(s.per_remote[0].get().is_none());
+        assert_eq!(cached_labels(&s, 2, &rules(&[])), Err(NoSlot));
     }
 }

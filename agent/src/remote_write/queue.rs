@@ -66,8 +66,10 @@ impl Queue {
         let n = self.shards.len();
         let mut parts: Vec<Vec<Sample>> = (0..n).map(|_| Vec::new()).collect();
         for s in batch {
-            if cached_labels(&s.series, self.index, &self.rules).is_some() {
-                parts[(s.series.id % n as u64) as usize].push(s.clone());
+            match cached_labels(&s.series, self.index, &self.rules) {
+                Ok(Some(_)) => parts[(s.series.id % n as u64) as usize].push(s.clone()),
+                Ok(None) => {} // dropped by write_relabel_configs, as configured
+                Err(_) => self.metrics.dropped(DropReason::NoSlot).inc(),
             }
         }
         for (shard, part) in self.shards.iter().zip(parts) {

@@ -79,7 +79,9 @@ impl<T: Transport> Shard<T> {
         let n = chunk.len();
         for s in chunk {
             // The queue only routes series whose slot is filled and kept.
-            let Some(Some(labels)) = s.series.per_remote[self.ctx.index].get() else { continue };
+            let Some(Some(Some(labels))) = s.series.per_remote.get(self.ctx.index).map(|slot| slot.get()) else {
+                continue;
+            };
             if self.req.is_empty() {
                 self.batch_deadline = Some(Instant::now() + self.ctx.queue.batch_send_deadline);
             }

@@ -16,6 +16,8 @@ pub enum DropReason {
     Http4xx,
     /// Still queued or being retried when the shutdown deadline passed.
     Shutdown,
+    /// The series was made for fewer remotes than are running (made before a config reload).
+    NoSlot,
 }
 
 impl DropReason {
@@ -23,6 +25,7 @@ impl DropReason {
         match self {
             DropReason::Http4xx => "http_4xx",
             DropReason::Shutdown => "shutdown",
+            DropReason::NoSlot => "no_slot",
         }
     }
 }
@@ -37,6 +40,7 @@ pub struct RemoteMetrics {
     pub shards: Arc<Gauge>,
     dropped_4xx: Arc<Counter>,
     dropped_shutdown: Arc<Counter>,
+    dropped_no_slot: Arc<Counter>,
     highest_sent: Arc<Gauge>,
     highest_sent_ms: AtomicI64,
 }
@@ -55,6 +59,7 @@ impl RemoteMetrics {
             shards: m.rw_shards.with(r),
             dropped_4xx: m.rw_samples_dropped.with(&[name, DropReason::Http4xx.label()]),
             dropped_shutdown: m.rw_samples_dropped.with(&[name, DropReason::Shutdown.label()]),
+            dropped_no_slot: m.rw_samples_dropped.with(&[name, DropReason::NoSlot.label()]),
             highest_sent: m.rw_highest_sent_timestamp.with(r),
             highest_sent_ms: AtomicI64::new(i64::MIN),
         }
@@ -64,6 +69,7 @@ impl RemoteMetrics {
         match reason {
             DropReason::Http4xx => &self.dropped_4xx,
             DropReason::Shutdown => &self.dropped_shutdown,
+            DropReason::NoSlot => &self.dropped_no_slot,
         }
     }
 

@@ -273,3 +273,14 @@ async fn dropping_the_writer_counts_what_it_held() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(counter(&metrics::get().rw_samples_dropped, &["dropped_writer", "shutdown"]), 5);
 }
+
+#[tokio::test(start_paused = true)]
+async fn counts_samples_of_series_made_for_fewer_remotes() {
+    let fake = Fake::default();
+    let f = SeriesFactory::new(0);
+    let w = RemoteWriter::start_with(&[config("no_slot", queue(10))], Labels::new(), |_| fake.clone());
+    w.append(samples(&f, "a", 3)).await;
+    w.shutdown(Duration::from_secs(1)).await;
+    assert!(fake.requests().is_empty());
+    assert_eq!(counter(&metrics::get().rw_samples_dropped, &["no_slot", "no_slot"]), 3);
+}
