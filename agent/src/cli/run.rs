@@ -20,13 +20,6 @@ use crate::scrape::{ScrapeManager, Target};
 use crate::series::SeriesFactory;
 use crate::server::{self, ServerState};
 
-// Moves to remote_write once its branch lands.
-impl crate::series::Appender for RemoteWriter {
-    async fn append(&self, batch: crate::series::Batch) {
-        RemoteWriter::append(self, batch).await
-    }
-}
-
 /// How long shutdown may spend sending what is queued.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
 

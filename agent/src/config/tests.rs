@@ -223,7 +223,6 @@ fn yaml_syntax_error_names_the_line() {
 /// The full fixture has relabel rules and remote_write: enable once `relabel::parse_configs` and
 /// `RemoteWriteConfig::parse` are implemented.
 #[test]
-#[ignore = "needs relabel::parse_configs and RemoteWriteConfig::parse"]
 fn loads_full_prometheus_yml_fixture() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prometheus.yml");
     let c = Config::load(&path).unwrap_or_else(|e| panic!("{e:#?}"));

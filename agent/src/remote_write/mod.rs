@@ -2,67 +2,109 @@
 //! retries retryable failures with backoff and counts every drop.
 //!
 //! Entry points: [`RemoteWriteConfig::parse`] for one `remote_write:` entry; [`RemoteWriter`]
-//! runs one queue per entry and takes [`Batch`]es from the scrape loops.
+//! runs one queue per entry and takes [`Batch`]es from the scrape loops. The path of a sample:
+//! [`queue`] (series labels encoded once per remote, routed by series id) → [`shard`] (batching,
+//! [`encode`], [`retry`]) → [`transport`] (the shared HTTP client).
+
+pub mod config;
+pub mod encode;
+pub mod proto;
+pub mod queue;
+pub mod retry;
+pub mod shard;
+pub mod stats;
+pub mod transport;
+
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
-use crate::config::yaml::{Errors, Node};
-use crate::http_client::HttpClientConfig;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{error, warn};
+
+pub use config::{QueueConfig, RemoteWriteConfig, default_name};
+pub use transport::{HttpTransport, Response, Transport, TransportError};
+
 use crate::labels::Labels;
-use crate::relabel::RelabelConfig;
 use crate::series::Batch;
-
-/// One `remote_write:` entry with Prometheus' defaults applied.
-#[derive(Clone, Debug)]
-pub struct RemoteWriteConfig {
-    pub url: String,
-    /// `name`, or a short hash of the URL; used as the `remote` label of self-metrics.
-    pub name: String,
-    /// Default 30s.
-    pub remote_timeout: Duration,
-    pub headers: Vec<(String, String)>,
-    pub http: HttpClientConfig,
-    pub write_relabel_configs: Vec<RelabelConfig>,
-    pub queue_config: QueueConfig,
-}
-
-/// `queue_config:` with Prometheus' defaults.
-#[derive(Clone, Debug)]
-pub struct QueueConfig {
-    pub capacity: usize,
-    pub max_shards: usize,
-    pub min_shards: usize,
-    pub max_samples_per_send: usize,
-    pub batch_send_deadline: Duration,
-    pub min_backoff: Duration,
-    pub max_backoff: Duration,
-    pub retry_on_http_429: bool,
-}
-
-impl RemoteWriteConfig {
-    /// Parses one entry at `node` (path like `remote_write[0]`).
-    pub fn parse(_node: &Node, _path: &str, _errors: &mut Errors) -> Option<RemoteWriteConfig> {
-        todo!("remote write helper")
-    }
-}
+use queue::Queue;
 
 /// The running queues, one per remote, in config order (the index is the series' slot).
-pub struct RemoteWriter {}
+pub struct RemoteWriter {
+    queues: Vec<Queue>,
+    shards: JoinSet<()>,
+    cancel: watch::Sender<bool>,
+}
 
 impl RemoteWriter {
     /// Starts one queue per config. `external_labels` are added to every series before write
     /// relabelling (a series' own label wins over an external one of the same name).
-    pub fn start(_configs: &[RemoteWriteConfig], _external_labels: Labels) -> RemoteWriter {
-        todo!("remote write helper")
+    /// Must be called inside a tokio runtime.
+    pub fn start(configs: &[RemoteWriteConfig], external_labels: Labels) -> RemoteWriter {
+        RemoteWriter::start_with(configs, external_labels, HttpTransport::new)
+    }
+
+    /// [`start`](Self::start) with the transports made by `transport` (tests use a fake one).
+    pub fn start_with<T: Transport>(
+        configs: &[RemoteWriteConfig],
+        external_labels: Labels,
+        mut transport: impl FnMut(&RemoteWriteConfig) -> T,
+    ) -> RemoteWriter {
+        let (cancel, cancel_rx) = watch::channel(false);
+        let mut shards = JoinSet::new();
+        let queues = configs
+            .iter()
+            .enumerate()
+            .map(|(i, cfg)| {
+                let t = transport(cfg);
+                Queue::start(i, cfg, external_labels.clone(), t, &cancel_rx, &mut shards)
+            })
+            .collect();
+        RemoteWriter { queues, shards, cancel }
     }
 
     /// Queues a batch for every remote; waits when a queue is full (back-pressure).
-    pub async fn append(&self, _batch: Batch) {
-        todo!("remote write helper")
+    pub async fn append(&self, batch: Batch) {
+        for q in &self.queues {
+            q.append(&batch).await;
+        }
     }
 
-    /// Stops taking samples and sends what is queued, giving up after `deadline`.
-    pub async fn shutdown(self, _deadline: Duration) {
-        todo!("remote write helper")
+    /// Stops taking samples and sends what is queued, giving up after `deadline`: whatever is
+    /// still unsent then is dropped and counted with reason `shutdown`.
+    pub async fn shutdown(mut self, deadline: Duration) {
+        self.queues.clear();
+        let mut shards = std::mem::take(&mut self.shards);
+        let drained = tokio::time::timeout(deadline, join_all(&mut shards)).await;
+        if drained.is_err() {
+            warn!(?deadline, "remote write shutdown deadline passed, dropping unsent samples");
+            let _ = self.cancel.send(true);
+            join_all(&mut shards).await;
+        }
+    }
+}
+
+impl Drop for RemoteWriter {
+    /// Without [`shutdown`](Self::shutdown) the shards are left to finish on their own: they stop
+    /// sending at once and count what they still hold as dropped (`shutdown`), never silently.
+    fn drop(&mut self) {
+        let _ = self.cancel.send(true);
+        self.shards.detach_all();
+    }
+}
+
+async fn join_all(set: &mut JoinSet<()>) {
+    while let Some(r) = set.join_next().await {
+        if let Err(e) = r {
+            error!(error = %e, "remote write shard failed");
+        }
+    }
+}
+
+impl crate::series::Appender for RemoteWriter {
+    async fn append(&self, batch: Batch) {
+        RemoteWriter::append(self, batch).await
     }
 }

@@ -1,0 +1,90 @@
+//! One remote's self-metrics, resolved once when its queue starts so the send path only does
+//! atomic adds.
+//!
+//! Entry point: [`RemoteMetrics::new`]. Label values are bounded: the remote's name, a drop reason
+//! from [`DropReason`] and a status class.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::metrics::{self, Counter, Gauge};
+
+/// Why samples were given up on (the `reason` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The backend answered with a status that is not retried (4xx other than 429, 3xx).
+    Http4xx,
+    /// Still queued or being retried when the shutdown deadline passed.
+    Shutdown,
+    /// The series was made for fewer remotes than are running (made before a config reload).
+    NoSlot,
+}
+
+impl DropReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            DropReason::Http4xx => "http_4xx",
+            DropReason::Shutdown => "shutdown",
+            DropReason::NoSlot => "no_slot",
+        }
+    }
+}
+
+pub struct RemoteMetrics {
+    name: String,
+    pub sent: Arc<Counter>,
+    pub failed: Arc<Counter>,
+    pub retried: Arc<Counter>,
+    pub bytes: Arc<Counter>,
+    pub queue: Arc<Gauge>,
+    pub shards: Arc<Gauge>,
+    dropped_4xx: Arc<Counter>,
+    dropped_shutdown: Arc<Counter>,
+    dropped_no_slot: Arc<Counter>,
+    highest_sent: Arc<Gauge>,
+    highest_sent_ms: AtomicI64,
+}
+
+impl RemoteMetrics {
+    pub fn new(name: &str) -> Self {
+        let m = metrics::get();
+        let r = &[name];
+        RemoteMetrics {
+            name: name.to_string(),
+            sent: m.rw_samples_sent.with(r),
+            failed: m.rw_samples_failed.with(r),
+            retried: m.rw_samples_retried.with(r),
+            bytes: m.rw_bytes_sent.with(r),
+            queue: m.rw_queue_samples.with(r),
+            shards: m.rw_shards.with(r),
+            dropped_4xx: m.rw_samples_dropped.with(&[name, DropReason::Http4xx.label()]),
+            dropped_shutdown: m.rw_samples_dropped.with(&[name, DropReason::Shutdown.label()]),
+            dropped_no_slot: m.rw_samples_dropped.with(&[name, DropReason::NoSlot.label()]),
+            highest_sent: m.rw_highest_sent_timestamp.with(r),
+            highest_sent_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    pub fn dropped(&self, reason: DropReason) -> &Counter {
+        match reason {
+            DropReason::Http4xx => &self.dropped_4xx,
+            DropReason::Shutdown => &self.dropped_shutdown,
+            DropReason::NoSlot => &self.dropped_no_slot,
+        }
+    }
+
+    /// Counts one request by status class (`2xx`, `4xx`, `5xx`, `network`, ...).
+    pub fn request(&self, class: &str) {
+        metrics::get().rw_requests.with(&[&self.name, class]).inc();
+    }
+
+    /// A batch was accepted: its samples, compressed size and newest timestamp (ms).
+    pub fn accepted(&self, samples: usize, bytes: usize, highest_ms: i64) {
+        self.sent.add(samples as u64);
+        self.bytes.add(bytes as u64);
+        // Set from the shared maximum, so a slower shard cannot move the gauge back for long.
+        if self.highest_sent_ms.fetch_max(highest_ms, Ordering::Relaxed) < highest_ms {
+            self.highest_sent.set(self.highest_sent_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+        }
+    }
+}
