@@ -100,6 +100,31 @@ async fn list_with_field_selector_returns_only_that_nodes_pods() {
 }
 
 #[tokio::test]
+async fn lists_paginate_with_limit_and_continue() {
+    let server = ApiServer::start();
+    for (i, node) in ["n1", "n2", "n1", "n1"].iter().enumerate() {
+        server.add_pod(web(&format!("p-{i}"), node, "127.0.0.2"));
+    }
+    let api: Api<Pod> = Api::all(client(&server).await);
+    let lp = ListParams::default().fields("spec.nodeName=n1").limit(2);
+    let first = api.list(&lp).await.unwrap();
+    assert_eq!(first.items.iter().map(|p| p.name_any()).collect::<Vec<_>>(), ["p-0", "p-2"]);
+    assert_eq!(first.metadata.remaining_item_count, Some(1));
+    let rv = first.metadata.resource_version.clone();
+    server.add_pod(web("p-4", "n1", "127.0.0.2"));
+    let second = api.list(&lp.clone().continue_token(first.metadata.continue_.as_deref().unwrap())).await.unwrap();
+    assert_eq!(second.items.iter().map(|p| p.name_any()).collect::<Vec<_>>(), ["p-3", "p-4"]);
+    assert_eq!((second.metadata.resource_version, second.metadata.continue_), (rv, None));
+
+    let config = watcher::Config::default().fields("spec.nodeName=n1").page_size(1);
+    let events: Vec<_> = watcher(api, config).take(6).map(|e| describe(&e.unwrap())).collect().await;
+    assert_eq!(
+        events,
+        ["init", "init-apply p-0 n1", "init-apply p-2 n1", "init-apply p-3 n1", "init-apply p-4 n1", "init-done"]
+    );
+}
+
+#[tokio::test]
 async fn watcher_sees_changes_in_order_and_pods_leaving_the_node() {
     let server = ApiServer::start();
     server.add_pod(web("a-1", "n1", "127.0.0.2"));

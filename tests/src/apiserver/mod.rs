@@ -6,6 +6,7 @@
 //!
 //! Entry type: [`ApiServer`]. Synchronous (std threads); never needs a tokio runtime.
 
+mod list;
 mod pod;
 mod routes;
 mod selectors;
@@ -19,7 +20,7 @@ use std::collections::VecDeque;
 use std::net::{Shutdown, TcpListener};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -166,27 +167,27 @@ impl ApiServer {
 
     /// How often watches that allow bookmarks get one (default 1 s); applies to new watches.
     pub fn set_bookmark_interval(&self, every: Duration) {
-        *self.shared.bookmark_every.lock().unwrap() = every;
+        *lock(&self.shared.bookmark_every) = every;
     }
 
     /// The next `n` requests, of any kind, answer `status` (e.g. 500, or 429 with `Retry-After: 1`).
     pub fn fail_next(&self, n: usize, status: u16) {
-        self.shared.failures.lock().unwrap().extend(std::iter::repeat_n(status, n));
+        lock(&self.shared.failures).extend(std::iter::repeat_n(status, n));
     }
 
     /// Every request so far, in order of arrival.
     pub fn requests(&self) -> Vec<Request> {
-        self.shared.requests.lock().unwrap().clone()
+        lock(&self.shared.requests).clone()
     }
 
     /// How many requests of `kind` arrived so far.
     pub fn count(&self, kind: RequestKind) -> usize {
-        self.shared.requests.lock().unwrap().iter().filter(|r| r.kind == kind).count()
+        lock(&self.shared.requests).iter().filter(|r| r.kind == kind).count()
     }
 
     /// Lists and watches not restricted to one node by `spec.nodeName=`: a node-local agent makes none.
     pub fn unscoped_requests(&self) -> Vec<Request> {
-        let reqs = self.shared.requests.lock().unwrap();
+        let reqs = lock(&self.shared.requests);
         reqs.iter()
             .filter(|r| matches!(r.kind, RequestKind::List | RequestKind::Watch) && r.node().is_none())
             .cloned()
@@ -195,19 +196,24 @@ impl ApiServer {
 
     /// The current resourceVersion.
     pub fn resource_version(&self) -> u64 {
-        self.shared.store.lock().unwrap().resource_version()
+        lock(&self.shared.store).resource_version()
     }
 
     /// The current pods, in (namespace, name) order.
     pub fn pods(&self) -> Vec<Value> {
-        self.shared.store.lock().unwrap().pods().cloned().collect()
+        lock(&self.shared.store).pods().cloned().collect()
     }
 
     fn change<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let out = f(&mut self.shared.store.lock().unwrap());
+        let out = f(&mut lock(&self.shared.store));
         self.shared.changed.notify_all();
         out
     }
+}
+
+/// Locks `m`, ignoring poison: a control that panicked (a test bug) must not take the server down.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for ApiServer {

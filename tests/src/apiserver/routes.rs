@@ -7,12 +7,11 @@ use std::io;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
+use super::list;
 use super::selectors::Filter;
 use super::watch::{self, WatchSpec};
 use super::wire::{self, HttpRequest};
-use super::{Request, RequestKind, Shared};
+use super::{Request, RequestKind, Shared, lock};
 
 /// kube-rs' default watch timeout, used when `timeoutSeconds` is absent.
 const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(290);
@@ -20,8 +19,8 @@ const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(290);
 pub fn handle(shared: &Shared, mut stream: TcpStream) -> io::Result<()> {
     let req = wire::read_request(&stream)?;
     let route = Route::of(&req);
-    shared.requests.lock().unwrap().push(record(&req, &route));
-    if let Some(code) = shared.failures.lock().unwrap().pop_front() {
+    lock(&shared.requests).push(record(&req, &route));
+    if let Some(code) = lock(&shared.failures).pop_front() {
         let retry = if code == 429 { "Retry-After: 1\r\n" } else { "" };
         let body = wire::status(code, wire::status_reason(code), "injected failure (fail_next)");
         return wire::write_json(&mut stream, code, &body, retry);
@@ -85,7 +84,7 @@ fn pods(shared: &Shared, out: &mut TcpStream, req: &HttpRequest, ns: Option<&str
         Err(msg) => return error(out, 400, &msg),
     };
     if !req.flag("watch") {
-        return list(shared, out, &filter);
+        return list(shared, out, req, &filter);
     }
     let resource_version = match req.param("resourceVersion").unwrap_or("") {
         "" | "0" => None,
@@ -105,35 +104,18 @@ fn pods(shared: &Shared, out: &mut TcpStream, req: &HttpRequest, ns: Option<&str
     watch::serve(shared, out, &spec)
 }
 
-/// The whole matching list in one page (`limit` is accepted, `continue` always empty), at the
-/// current version, whatever `resourceVersion` / `resourceVersionMatch` asked.
-fn list(shared: &Shared, out: &mut TcpStream, filter: &Filter) -> io::Result<()> {
-    let (rv, items) = {
-        let store = shared.store.lock().unwrap();
-        let items: Vec<Value> = store.pods().filter(|p| filter.matches(p)).map(list_item).collect();
-        (store.resource_version(), items)
-    };
-    let body = json!({
-        "kind": "PodList",
-        "apiVersion": "v1",
-        "metadata": {"resourceVersion": rv.to_string()},
-        "items": items,
-    });
-    wire::write_json(out, 200, &body, "")
-}
-
-/// Items in a real list carry no `kind` / `apiVersion` of their own.
-fn list_item(pod: &Value) -> Value {
-    let mut p = pod.clone();
-    if let Some(m) = p.as_object_mut() {
-        m.remove("kind");
-        m.remove("apiVersion");
+/// One page of the matching pods, whatever `resourceVersion` / `resourceVersionMatch` asked.
+fn list(shared: &Shared, out: &mut TcpStream, req: &HttpRequest, filter: &Filter) -> io::Result<()> {
+    let limit = req.param("limit").and_then(|l| l.parse().ok());
+    let body = list::pod_list(&lock(&shared.store), filter, limit, req.param("continue"));
+    match body {
+        Ok(body) => wire::write_json(out, 200, &body, ""),
+        Err(msg) => error(out, 400, &msg),
     }
-    p
 }
 
 fn get(shared: &Shared, out: &mut TcpStream, ns: &str, name: &str) -> io::Result<()> {
-    let pod = shared.store.lock().unwrap().get(ns, name).cloned();
+    let pod = lock(&shared.store).get(ns, name).cloned();
     match pod {
         Some(p) => wire::write_json(out, 200, &p, ""),
         None => error(out, 404, &format!("pods \"{name}\" not found")),

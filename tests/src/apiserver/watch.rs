@@ -7,14 +7,15 @@
 
 use std::io;
 use std::net::{Shutdown, TcpStream};
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::selectors::Filter;
 use super::store::{Change, Expired, Store};
 use super::wire;
+use super::{Shared, lock};
 
 /// What the watch request asked for.
 #[derive(Debug)]
@@ -30,9 +31,9 @@ pub struct WatchSpec {
 
 /// Streams events until the timeout (clean end), a `drop_watches` (abrupt end) or a write error.
 pub fn serve(shared: &Shared, out: &mut TcpStream, spec: &WatchSpec) -> io::Result<()> {
-    let every = *shared.bookmark_every.lock().unwrap();
+    let every = *lock(&shared.bookmark_every);
     let (generation, start) = {
-        let store = shared.store.lock().unwrap();
+        let store = lock(&shared.store);
         (store.generation, begin(&store, spec))
     };
     wire::start_chunked(out)?;
@@ -73,7 +74,7 @@ fn follow(
     let deadline = Instant::now() + spec.timeout;
     let mut next_bookmark = Instant::now() + every;
     loop {
-        let mut store = shared.store.lock().unwrap();
+        let mut store = lock(&shared.store);
         let batch = loop {
             if store.generation != generation {
                 drop(store);
@@ -92,7 +93,7 @@ fn follow(
                 break Ok((cursor, Vec::new()));
             }
             let wake = if spec.bookmarks { deadline.min(next_bookmark) } else { deadline };
-            store = shared.changed.wait_timeout(store, wake - now).unwrap().0;
+            store = shared.changed.wait_timeout(store, wake - now).unwrap_or_else(PoisonError::into_inner).0;
         };
         drop(store);
         match batch {
