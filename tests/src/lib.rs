@@ -4,6 +4,7 @@
 //! Everything is synchronous (std threads and processes) so a test reads top to bottom.
 //! Processes are killed when their handle drops.
 
+pub mod apiserver;
 pub mod fixture;
 pub mod http;
 pub mod procs;
