@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod cli_relabel;
 pub mod config;
+pub mod discovery;
 pub mod http_client;
 pub mod labels;
 pub mod metrics;
