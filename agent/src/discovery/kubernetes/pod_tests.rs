@@ -306,3 +306,20 @@ fn sanitize_and_join_follow_go() {
     assert_eq!(join_host_port("::1", "80"), "[::1]:80");
     assert_eq!(join_host_port("10.0.0.1", "80"), "10.0.0.1:80");
 }
+
+/// Golden file: `tests/fixtures/discovery/pods.json` (a `PodList` with edge cases) → one label set
+/// per line in `pods.expected.txt`, in [`pods_targets`] order. Every pod source must match it.
+/// Regenerate with `UPDATE_GOLDEN=1` after checking the diff by hand against Prometheus' pod.go.
+#[test]
+fn pod_list_fixture_matches_golden_file() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/discovery/");
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}pods.json")).unwrap()).unwrap();
+    let pods: Vec<Pod> = serde_json::from_value(list["items"].clone()).unwrap();
+    let got: String = pods_targets(&pods).iter().map(|l| format!("{l}\n")).collect();
+    let golden = format!("{dir}pods.expected.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    assert_eq!(got, std::fs::read_to_string(golden).unwrap());
+}
