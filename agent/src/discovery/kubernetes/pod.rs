@@ -6,7 +6,8 @@
 //!
 //! Reference: prometheus/prometheus `discovery/kubernetes/pod.go` (`buildPod`, `podLabels`,
 //! `findPodContainerID`, `podReady`, `GetControllerOf`) and `kubernetes.go`
-//! (`addObjectMetaLabels`), as of v2.42–v2.55: the v2.42 release on this machine is the reference.
+//! (`addObjectMetaLabels`), as of v2.42 (container ID added) through the 2.x line. The Debian
+//! v2.42 binary on this machine is built without Kubernetes SD, so it cannot serve as an oracle.
 //! Prometheus 3.x later added `__meta_kubernetes_pod_ipv4`/`_ipv6` and writes a port-less IPv6
 //! `__address__` in brackets; both are left out on purpose (see `pod_tests.rs`).
 
