@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod http_client;
 pub mod labels;
 pub mod metrics;

@@ -1,0 +1,36 @@
+//! Kubernetes pod discovery (`kubernetes_sd_configs`, role `pod`), scoped to this node.
+//!
+//! Two halves, kept apart so a second pod source (the kubelet's `/pods`) can reuse the first:
+//! - [`pod::pod_targets`]: a pure pod → label sets function, identical to Prometheus' role `pod`;
+//! - [`watch::run`]: the API-server source (kube-rs watcher + reflector, field selector
+//!   `spec.nodeName=<node>`), which recomputes and publishes the full target list on change.
+//!
+//! [`config::KubernetesSdConfig`] reads one `kubernetes_sd_configs` entry; [`client::client`]
+//! builds the API client from it. Never list or watch the whole cluster unless asked to.
+
+pub mod client;
+pub mod config;
+pub mod pod;
+pub mod watch;
+
+pub use client::client;
+pub use config::KubernetesSdConfig;
+pub use pod::pod_targets;
+pub use watch::{NodeScope, run};
+
+/// Why the Kubernetes source could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("NODE_NAME not set: refusing to watch pods of the whole cluster (set NODE_NAME or --node)")]
+    NoNode,
+    #[error("in-cluster Kubernetes config: {0}")]
+    InCluster(#[source] kube::config::InClusterError),
+    #[error("kubeconfig_file {path}: {source}")]
+    Kubeconfig { path: String, source: kube::config::KubeconfigError },
+    #[error("api_server {url:?}: {message}")]
+    ApiServer { url: String, message: String },
+    #[error("reading {path}: {source}")]
+    ReadFile { path: String, source: std::io::Error },
+    #[error("building the Kubernetes client: {0}")]
+    Client(#[source] kube::Error),
+}
