@@ -4,8 +4,8 @@
 //! The scanner is shared by the hot path (which only validates) and by [`series_labels`] (which
 //! runs once per new series and is allowed to allocate).
 
-use super::cursor::{Cursor, Fail, show};
 use super::ParseError;
+use super::cursor::{Cursor, Fail, show};
 use crate::labels::Labels;
 
 /// Label-set syntax of a format. Text 0.0.4 allows blanks around tokens and omitted commas
