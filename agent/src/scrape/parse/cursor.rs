@@ -1,7 +1,8 @@
-//! A byte cursor over one line of a body, with the token scanners both formats share.
+//! A cursor over one line of a body, with the token scanners both formats share.
 //!
-//! [`Cursor`] never looks past its line and never allocates on success; failures carry a
-//! human-readable message that the parser prefixes with the line number.
+//! [`Cursor`] validates its line as UTF-8 once, then scans bytes; it never looks past its line
+//! and never allocates on success. Failures carry a human-readable message that the parser
+//! prefixes with the line number.
 
 /// Internal failure: a message without the line number.
 pub(super) type Fail = String;
@@ -37,14 +38,22 @@ const fn classes() -> [u8; 256] {
     t
 }
 
+/// A line already validated as UTF-8. Every position the cursor stops at is next to an ASCII
+/// byte, hence a char boundary, so slicing `s` there cannot panic.
 pub(super) struct Cursor<'a> {
+    pub(super) s: &'a str,
     pub(super) b: &'a [u8],
     pub(super) i: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub(super) fn new(b: &'a [u8]) -> Self {
-        Cursor { b, i: 0 }
+    /// A cursor over `line[from..]`, validated as UTF-8 (one pass, fast for ASCII).
+    pub(super) fn new(line: &'a [u8], from: usize) -> Result<Self, Fail> {
+        let b = &line[from..];
+        match std::str::from_utf8(b) {
+            Ok(s) => Ok(Cursor { s, b, i: 0 }),
+            Err(e) => Err(format!("invalid UTF-8 at column {}", from + e.valid_up_to() + 1)),
+        }
     }
 
     pub(super) fn peek(&self) -> Option<u8> {
@@ -55,19 +64,24 @@ impl<'a> Cursor<'a> {
         self.i >= self.b.len()
     }
 
-    pub(super) fn rest(&self) -> &'a [u8] {
-        &self.b[self.i..]
+    pub(super) fn rest(&self) -> &'a str {
+        &self.s[self.i..]
     }
 
-    /// Consumes `c` if it is next.
+    /// `s[from..self.i]`.
+    pub(super) fn since(&self, from: usize) -> &'a str {
+        &self.s[from..self.i]
+    }
+
+    /// Consumes `c` (ASCII) if it is next.
     pub(super) fn eat(&mut self, c: u8) -> bool {
         let hit = self.peek() == Some(c);
         self.i += hit as usize;
         hit
     }
 
-    /// Consumes `s` if it is next.
-    pub(super) fn eat_str(&mut self, s: &[u8]) -> bool {
+    /// Consumes `s` (ASCII) if it is next.
+    pub(super) fn eat_str(&mut self, s: &str) -> bool {
         let hit = self.rest().starts_with(s);
         if hit {
             self.i += s.len();
@@ -99,47 +113,41 @@ impl<'a> Cursor<'a> {
         }
         let len = self.b[from + 1..].iter().position(|&c| CLASS[c as usize] & cont == 0);
         self.i = len.map_or(self.b.len(), |n| from + 1 + n);
-        // The classes are ASCII-only, so this cannot fail.
-        std::str::from_utf8(&self.b[from..self.i]).ok()
+        Some(self.since(from))
     }
 
-    /// The bytes up to (not including) the next byte for which `stop` holds, or to the end.
-    pub(super) fn token(&mut self, stop: impl Fn(u8) -> bool) -> &'a [u8] {
+    /// The text up to (not including) the next ASCII byte for which `stop` holds, or to the end.
+    pub(super) fn token(&mut self, stop: impl Fn(u8) -> bool) -> &'a str {
         let from = self.i;
         self.i = self.b[from..].iter().position(|&c| stop(c)).map_or(self.b.len(), |n| from + n);
-        &self.b[from..self.i]
+        self.since(from)
     }
 
     /// The body of a quoted string, the opening `"` already consumed; consumes the closing one.
-    /// Any `\x` escape is accepted here (as Prometheus' lexers do); validates UTF-8.
-    pub(super) fn quoted(&mut self, what: &str) -> Result<&'a [u8], Fail> {
+    /// Any `\x` escape is accepted here, as Prometheus' lexers do.
+    pub(super) fn quoted(&mut self, what: &str) -> Result<&'a str, Fail> {
         let from = self.i;
         loop {
-            let Some(n) = memchr::memchr2(b'"', b'\\', &self.b[self.i..]) else {
+            // Label values are short: a plain loop beats `memchr2`'s set-up cost here.
+            let Some(n) = self.b[self.i..].iter().position(|&c| c == b'"' || c == b'\\') else {
                 return Err(format!("unexpected end of line in {what}"));
             };
             self.i += n + 1;
             if self.b[self.i - 1] == b'"' {
-                break;
+                return Ok(&self.s[from..self.i - 1]);
             }
-            if self.at_end() {
-                return Err(format!("unexpected end of line in escape sequence in {what}"));
+            // Skip the escaped char, which may be multi-byte.
+            match self.rest().chars().next() {
+                Some(c) => self.i += c.len_utf8(),
+                None => return Err(format!("unexpected end of line in escape sequence in {what}")),
             }
-            self.i += 1;
         }
-        let raw = &self.b[from..self.i - 1];
-        utf8(raw, what)?;
-        Ok(raw)
     }
 }
 
-/// `raw` as `&str`, or an "invalid UTF-8" failure naming `what`.
-pub(super) fn utf8<'a>(raw: &'a [u8], what: &str) -> Result<&'a str, Fail> {
-    std::str::from_utf8(raw).map_err(|_| format!("invalid UTF-8 in {what}"))
-}
-
 /// `raw` quoted for an error message, shortened if long.
-pub(super) fn show(raw: &[u8]) -> String {
+pub(super) fn show(raw: impl AsRef<[u8]>) -> String {
+    let raw = raw.as_ref();
     let s = String::from_utf8_lossy(&raw[..raw.len().min(64)]);
     let more = if raw.len() > 64 { "..." } else { "" };
     format!("{s:?}{more}")

@@ -21,7 +21,7 @@ pub(super) enum Dialect {
 pub(super) fn scan<'a>(
     cur: &mut Cursor<'a>,
     dialect: Dialect,
-    mut each: impl FnMut(&'a str, &'a [u8]) -> Result<(), Fail>,
+    mut each: impl FnMut(&'a str, &'a str) -> Result<(), Fail>,
 ) -> Result<(), Fail> {
     let text = dialect == Dialect::Text;
     loop {
@@ -76,7 +76,7 @@ pub fn series_labels(series: &[u8]) -> Result<Labels, ParseError> {
 }
 
 fn labels_of(series: &[u8]) -> Result<Labels, Fail> {
-    let mut cur = Cursor::new(series);
+    let mut cur = Cursor::new(series, 0)?;
     cur.skip_blanks();
     let name = cur.metric_name().ok_or_else(|| format!("expected metric name, got {}", show(series)))?;
     let mut pairs = vec![("__name__", name.to_owned())];
@@ -104,11 +104,9 @@ fn check_unique(pairs: &mut [(&str, String)]) -> Result<(), Fail> {
 }
 
 /// Undoes `\\`, `\"` and `\n`; any other `\x` stays as it is, as in Prometheus.
-/// `raw` was validated as UTF-8 by the scanner.
-pub(super) fn unescape(raw: &[u8]) -> String {
-    let s = String::from_utf8_lossy(raw);
+pub(super) fn unescape(s: &str) -> String {
     if !s.contains('\\') {
-        return s.into_owned();
+        return s.to_owned();
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();

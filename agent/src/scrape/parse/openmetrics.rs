@@ -3,7 +3,7 @@
 //! Single spaces between tokens, no blank lines, no comments but `HELP`/`TYPE`/`UNIT`/`EOF`,
 //! float-second timestamps, an optional exemplar after ` # `. Never allocates on success.
 
-use super::cursor::{Cursor, Fail, show, utf8};
+use super::cursor::{Cursor, Fail, show};
 use super::labelset::{Dialect, scan, unexpected};
 use super::number::{timestamp_seconds, value};
 use super::{Entry, Exemplar, MetricType};
@@ -16,7 +16,7 @@ pub(super) enum Line<'a> {
 
 /// Parses `line` (without its `\n`).
 pub(super) fn line(line: &[u8]) -> Result<Line<'_>, Fail> {
-    let cur = Cursor::new(line);
+    let cur = Cursor::new(line, 0)?;
     match cur.peek() {
         None => Err("empty line (not allowed in OpenMetrics)".into()),
         Some(b'#') => metadata(cur),
@@ -25,14 +25,14 @@ pub(super) fn line(line: &[u8]) -> Result<Line<'_>, Fail> {
 }
 
 fn metadata(mut cur: Cursor<'_>) -> Result<Line<'_>, Fail> {
-    if cur.rest() == b"# EOF" {
+    if cur.rest() == "# EOF" {
         return Ok(Line::Eof);
     }
-    let what = if cur.eat_str(b"# HELP ") {
+    let what = if cur.eat_str("# HELP ") {
         "HELP"
-    } else if cur.eat_str(b"# TYPE ") {
+    } else if cur.eat_str("# TYPE ") {
         "TYPE"
-    } else if cur.eat_str(b"# UNIT ") {
+    } else if cur.eat_str("# UNIT ") {
         "UNIT"
     } else {
         return Err(format!("invalid comment {} (only HELP, TYPE, UNIT and EOF)", show(cur.rest())));
@@ -43,30 +43,29 @@ fn metadata(mut cur: Cursor<'_>) -> Result<Line<'_>, Fail> {
     }
     let text = cur.rest();
     let entry = match what {
-        "HELP" => Entry::Help { name, text: utf8(text, "HELP text")? },
+        "HELP" => Entry::Help { name, text },
         "TYPE" => Entry::Type { name, kind: metric_type(text)? },
         _ => Entry::Unit { name, unit: unit(name, text)? },
     };
     Ok(Line::Entry(entry, None))
 }
 
-fn metric_type(text: &[u8]) -> Result<MetricType, Fail> {
+fn metric_type(text: &str) -> Result<MetricType, Fail> {
     Ok(match text {
-        b"counter" => MetricType::Counter,
-        b"gauge" => MetricType::Gauge,
-        b"histogram" => MetricType::Histogram,
-        b"gaugehistogram" => MetricType::GaugeHistogram,
-        b"summary" => MetricType::Summary,
-        b"info" => MetricType::Info,
-        b"stateset" => MetricType::StateSet,
-        b"unknown" => MetricType::Unknown,
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "histogram" => MetricType::Histogram,
+        "gaugehistogram" => MetricType::GaugeHistogram,
+        "summary" => MetricType::Summary,
+        "info" => MetricType::Info,
+        "stateset" => MetricType::StateSet,
+        "unknown" => MetricType::Unknown,
         _ => return Err(format!("invalid metric type {}", show(text))),
     })
 }
 
 /// A non-empty unit must be the `_unit` suffix of the metric name.
-fn unit<'a>(name: &str, text: &'a [u8]) -> Result<&'a str, Fail> {
-    let unit = utf8(text, "UNIT")?;
+fn unit<'a>(name: &str, unit: &'a str) -> Result<&'a str, Fail> {
     let suffixed = name.strip_suffix(unit).is_some_and(|s| s.len() > 1 && s.ends_with('_'));
     if unit.is_empty() || suffixed {
         Ok(unit)
@@ -83,7 +82,7 @@ fn sample(mut cur: Cursor<'_>) -> Result<(Entry<'_>, Option<Exemplar<'_>>), Fail
     let series = &cur.b[..cur.i];
     let value = value(field(&mut cur).ok_or("expected value after series")?)?;
     let mut timestamp_ms = None;
-    if !cur.at_end() && !cur.rest().starts_with(b" # ") {
+    if !cur.at_end() && !cur.rest().starts_with(" # ") {
         timestamp_ms = Some(timestamp_seconds(field(&mut cur).ok_or("expected timestamp or exemplar")?)?);
     }
     let exemplar = if cur.at_end() { None } else { Some(exemplar(&mut cur)?) };
@@ -91,7 +90,7 @@ fn sample(mut cur: Cursor<'_>) -> Result<(Entry<'_>, Option<Exemplar<'_>>), Fail
 }
 
 /// A single space then a non-empty run of non-space bytes.
-fn field<'a>(cur: &mut Cursor<'a>) -> Option<&'a [u8]> {
+fn field<'a>(cur: &mut Cursor<'a>) -> Option<&'a str> {
     if !cur.eat(b' ') {
         return None;
     }
@@ -100,7 +99,7 @@ fn field<'a>(cur: &mut Cursor<'a>) -> Option<&'a [u8]> {
 
 /// ` # {labels} value [timestamp]` through the end of the line.
 fn exemplar<'a>(cur: &mut Cursor<'a>) -> Result<Exemplar<'a>, Fail> {
-    if !cur.eat_str(b" # {") {
+    if !cur.eat_str(" # {") {
         return Err(format!("expected end of line or exemplar, got {}", show(cur.rest())));
     }
     let from = cur.i - 1;

@@ -176,10 +176,19 @@ fn raw_newline_in_label_value_is_an_error() {
 
 #[test]
 fn invalid_utf8_is_an_error() {
-    assert_error(b"a 1\nb{c=\"\xff\"} 1\n", TEXT, "line 2: invalid UTF-8 in label value");
-    assert_error(b"# HELP a bad \xc3\x28\n", TEXT, "line 1: invalid UTF-8 in HELP text");
-    assert_error(b"a{b=\"\xff\"} 1\n# EOF\n", OM, "line 1: invalid UTF-8 in label value");
-    assert_error(b"# HELP a \xff\n# EOF\n", OM, "line 1: invalid UTF-8 in HELP text");
+    assert_error(b"a 1\nb{c=\"\xff\"} 1\n", TEXT, "line 2: invalid UTF-8 at column 6");
+    assert_error(b"a\xc3 1\n", TEXT, "line 1: invalid UTF-8 at column 2");
+    assert_error(b"# HELP a bad \xc3\x28\n", TEXT, "line 1: invalid UTF-8 at column 14");
+    assert_error(b"# HELP a\xc3\xbc\n", TEXT, "line 1: invalid UTF-8 in HELP text");
+    assert_error(b"a{b=\"\xff\"} 1\n# EOF\n", OM, "line 1: invalid UTF-8 at column 6");
+    assert_error(b"# HELP a \xff\n# EOF\n", OM, "line 1: invalid UTF-8 at column 10");
+}
+
+#[test]
+fn text_skips_plain_comments_without_checking_their_encoding_like_prometheus() {
+    assert_eq!(entries(std::str::from_utf8(b"# caf\xc3\xa9\na 1\n").unwrap(), TEXT).unwrap().len(), 1);
+    let mut p = Parser::new(b"# \xff\xfe\na 1\n", TEXT);
+    assert!(matches!(p.next(), Ok(Some(Entry::Sample { .. }))));
 }
 
 #[test]

@@ -3,60 +3,60 @@
 //! Spaces and tabs may surround every token, commas between labels are optional, blank lines
 //! and comments other than `HELP`/`TYPE` are skipped. Never allocates on success.
 
-use super::cursor::{Cursor, Fail, show, utf8};
+use super::cursor::{Cursor, Fail, show};
 use super::labelset::{Dialect, scan};
 use super::number::{timestamp_ms, value};
 use super::{Entry, MetricType};
 
 /// The entry on `line` (without its `\n`), or `None` for a blank line or a plain comment.
 pub(super) fn line(line: &[u8]) -> Result<Option<Entry<'_>>, Fail> {
-    let mut cur = Cursor::new(line);
-    cur.skip_blanks();
-    match cur.peek() {
+    match line.iter().position(|&c| !is_blank(c)) {
         None => Ok(None),
-        Some(b'#') => comment(cur),
-        Some(_) => sample(cur).map(Some),
+        Some(hash) if line[hash] == b'#' => comment(line, hash),
+        Some(start) => sample(Cursor::new(line, start)?).map(Some),
     }
 }
 
-fn comment(mut cur: Cursor<'_>) -> Result<Option<Entry<'_>>, Fail> {
-    cur.eat(b'#');
-    let before = cur.i;
-    cur.skip_blanks();
-    if cur.i == before {
-        return Ok(None);
-    }
-    let help = keyword(&mut cur, b"HELP");
-    if !help && !keyword(&mut cur, b"TYPE") {
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// `HELP` or `TYPE` metadata; other comments are skipped unread (Prometheus does not check
+/// their encoding either).
+fn comment(line: &[u8], hash: usize) -> Result<Option<Entry<'_>>, Fail> {
+    let blanks = line[hash + 1..].iter().take_while(|&&c| is_blank(c)).count();
+    let word = &line[hash + 1 + blanks..];
+    let help = keyword(word, b"HELP");
+    if blanks == 0 || !(help || keyword(word, b"TYPE")) {
         return Ok(None);
     }
     let what = if help { "HELP" } else { "TYPE" };
+    let mut cur = Cursor::new(line, hash + 1 + blanks + 4)?;
     cur.skip_blanks();
     let name = cur.metric_name().ok_or_else(|| format!("expected metric name after {what}"))?;
-    // Prometheus drops exactly one character after the name, whatever it is.
-    let text = cur.rest().get(1..).unwrap_or_default();
+    // Prometheus drops exactly one byte after the name, whatever it is.
+    let text = match cur.rest() {
+        "" => "",
+        rest => rest.get(1..).ok_or("invalid UTF-8 in HELP text")?,
+    };
     if help {
-        return Ok(Some(Entry::Help { name, text: utf8(text, "HELP text")? }));
+        return Ok(Some(Entry::Help { name, text }));
     }
     Ok(Some(Entry::Type { name, kind: metric_type(text)? }))
 }
 
-/// Consumes `word` followed by at least one blank.
-fn keyword(cur: &mut Cursor<'_>, word: &[u8]) -> bool {
-    let hit = cur.rest().starts_with(word) && matches!(cur.rest().get(word.len()), Some(b' ' | b'\t'));
-    if hit {
-        cur.i += word.len();
-    }
-    hit
+/// Whether `s` starts with `word` and a blank.
+fn keyword(s: &[u8], word: &[u8]) -> bool {
+    s.starts_with(word) && s.get(word.len()).is_some_and(|&c| is_blank(c))
 }
 
-fn metric_type(text: &[u8]) -> Result<MetricType, Fail> {
+fn metric_type(text: &str) -> Result<MetricType, Fail> {
     Ok(match text {
-        b"counter" => MetricType::Counter,
-        b"gauge" => MetricType::Gauge,
-        b"histogram" => MetricType::Histogram,
-        b"summary" => MetricType::Summary,
-        b"untyped" => MetricType::Unknown,
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "histogram" => MetricType::Histogram,
+        "summary" => MetricType::Summary,
+        "untyped" => MetricType::Unknown,
         _ => return Err(format!("invalid metric type {}", show(text))),
     })
 }
@@ -72,7 +72,7 @@ fn sample(mut cur: Cursor<'_>) -> Result<Entry<'_>, Fail> {
         cur.skip_blanks();
     }
     let series = &cur.b[start..end];
-    let tok = cur.token(|c| matches!(c, b' ' | b'\t'));
+    let tok = cur.token(is_blank);
     if tok.is_empty() {
         return Err("expected value after series".into());
     }
@@ -87,7 +87,7 @@ fn timestamp(cur: &mut Cursor<'_>) -> Result<Option<i64>, Fail> {
     if cur.at_end() {
         return Ok(None);
     }
-    let ts = timestamp_ms(cur.token(|c| matches!(c, b' ' | b'\t')))?;
+    let ts = timestamp_ms(cur.token(is_blank))?;
     cur.skip_blanks();
     if !cur.at_end() {
         return Err(format!("expected end of line after timestamp, got {}", show(cur.rest())));
