@@ -87,13 +87,13 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// A plain figure for reports: ns per sample over a fixed number of runs, in wall time and (on
-/// Linux) in CPU time, which holds up better on a busy machine.
+/// A plain figure for reports: ns per sample over `PARSE_BENCH_RUNS` (500) runs, in wall time and
+/// (on Linux) in CPU time, which holds up better on a busy machine.
 fn ns_per_sample() {
     for (id, format) in [("text", Format::Text), ("openmetrics", Format::OpenMetrics)] {
         let body = body(format);
         let samples = parse(&body, format);
-        let runs = 500;
+        let runs = std::env::var("PARSE_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(500);
         let (start, cpu_start) = (Instant::now(), cpu_ms());
         for _ in 0..runs {
             black_box(parse(black_box(&body), format));

@@ -44,6 +44,7 @@ fn slow_value(tok: &str) -> Option<f64> {
 }
 
 /// `[+-]?digits[.digits][(e|E)[+-]?digits]` with few enough digits to be exact, else `None`.
+#[inline]
 fn fast_decimal(tok: &[u8]) -> Option<f64> {
     let (negative, tok) = match tok.first()? {
         b'-' => (true, &tok[1..]),
@@ -74,6 +75,7 @@ fn fast_decimal(tok: &[u8]) -> Option<f64> {
 }
 
 /// Adds the digits at `tok[*i..]` to `mantissa` (wrapping: callers reject more than 15 digits).
+#[inline]
 fn accumulate(tok: &[u8], i: &mut usize, mantissa: &mut u64, digits: &mut u32) {
     while let Some(d) = tok.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
         *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
