@@ -1,0 +1,193 @@
+//! Streaming parser for the Prometheus text format 0.0.4 and OpenMetrics 1.0.
+//!
+//! Entry point: [`Parser`], which borrows the scrape body and yields [`Entry`] items without
+//! allocating; [`series_labels`] turns the raw series bytes of a sample into a [`Labels`] (only
+//! on a series-cache miss). The syntax accepted is that of Prometheus' own `model/textparse`
+//! lexers; where they differ from the written specs, Prometheus wins, so that whatever a
+//! Prometheus server scrapes, scrapelet scrapes too.
+//!
+//! The parser works a line at a time: it finds the line end with `memchr`, then scans the line
+//! once. It never allocates except to build an error message.
+
+mod cursor;
+mod labelset;
+mod number;
+mod openmetrics;
+mod text;
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;
+
+pub use labelset::series_labels;
+pub use number::NORMAL_NAN;
+
+#[cfg(doc)]
+use crate::labels::Labels;
+
+/// Which exposition format a body is in (from the response's Content-Type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    OpenMetrics,
+}
+
+impl Format {
+    /// `application/openmetrics-text` (any parameters) → OpenMetrics; anything else → text 0.0.4.
+    pub fn from_content_type(ct: &str) -> Format {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case("application/openmetrics-text") { Format::OpenMetrics } else { Format::Text }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Histogram,
+    GaugeHistogram,
+    Summary,
+    Info,
+    StateSet,
+    Unknown,
+}
+
+/// One item of a body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry<'a> {
+    /// A sample. `series` is the raw `name{labels}` bytes (the series-cache key) exactly as in
+    /// the body, without surrounding blanks, value, timestamp or exemplar; `name` the metric
+    /// name. A `NaN` value is always [`NORMAL_NAN`], never a staleness marker.
+    Sample {
+        series: &'a [u8],
+        name: &'a str,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    },
+    Type {
+        name: &'a str,
+        kind: MetricType,
+    },
+    /// `text` is raw: escapes (`\\`, `\n`, and in OpenMetrics `\"`) are left in.
+    Help {
+        name: &'a str,
+        text: &'a str,
+    },
+    Unit {
+        name: &'a str,
+        unit: &'a str,
+    },
+}
+
+/// An OpenMetrics exemplar (` # {trace_id="..."} 1.5 1700000000.123` after a sample).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exemplar<'a> {
+    /// The raw `{...}` label set, still escaped.
+    pub labels: &'a [u8],
+    pub value: f64,
+    pub timestamp_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    /// 1-based line in the body; 0 when not parsing a body ([`series_labels`]).
+    pub line: usize,
+    pub message: String,
+}
+
+/// Pull parser over one body.
+pub struct Parser<'a> {
+    body: &'a [u8],
+    /// Start of the next line.
+    pos: usize,
+    /// Number of the line last read (1-based).
+    line: usize,
+    format: Format,
+    done: bool,
+    exemplar: Option<Exemplar<'a>>,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(body: &'a [u8], format: Format) -> Self {
+        Parser { body, pos: 0, line: 0, format, done: false, exemplar: None }
+    }
+
+    /// The next entry, `Ok(None)` at the end (for OpenMetrics, after `# EOF`). After an error
+    /// the parser is exhausted and returns `Ok(None)`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Entry<'a>>, ParseError> {
+        self.exemplar = None;
+        let next = match self.format {
+            Format::Text => self.next_text(),
+            Format::OpenMetrics => self.next_openmetrics(),
+        };
+        let next = next.map_err(|message| ParseError { line: self.line, message });
+        self.done |= !matches!(next, Ok(Some(_)));
+        next
+    }
+
+    /// The exemplar of the sample last returned by [`Parser::next`], if it had one.
+    pub fn exemplar(&self) -> Option<Exemplar<'a>> {
+        self.exemplar
+    }
+
+    /// Number of the line the last entry or error came from (1-based; 0 before the first).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    fn next_text(&mut self) -> Result<Option<Entry<'a>>, cursor::Fail> {
+        while !self.done {
+            // Like Prometheus, the last line needs no `\n`.
+            let Some((line, _)) = self.next_line() else { break };
+            if let Some(entry) = text::line(line)? {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_openmetrics(&mut self) -> Result<Option<Entry<'a>>, cursor::Fail> {
+        if self.done {
+            return Ok(None);
+        }
+        let Some((line, terminated)) = self.next_line() else {
+            self.line += 1;
+            return Err("unexpected end of input: missing # EOF".into());
+        };
+        match openmetrics::line(line)? {
+            openmetrics::Line::Eof => self.after_eof(),
+            _ if !terminated => Err("unexpected end of input: line not terminated, missing # EOF".into()),
+            openmetrics::Line::Entry(entry, exemplar) => {
+                self.exemplar = exemplar;
+                Ok(Some(entry))
+            }
+        }
+    }
+
+    fn after_eof(&mut self) -> Result<Option<Entry<'a>>, cursor::Fail> {
+        if self.pos < self.body.len() {
+            self.line += 1;
+            return Err("unexpected data after # EOF".into());
+        }
+        Ok(None)
+    }
+
+    /// The next line without its `\n`, and whether it had one; `None` at the end of the body.
+    fn next_line(&mut self) -> Option<(&'a [u8], bool)> {
+        let rest = self.body.get(self.pos..).filter(|r| !r.is_empty())?;
+        self.line += 1;
+        match memchr::memchr(b'\n', rest) {
+            Some(n) => {
+                self.pos += n + 1;
+                Some((&rest[..n], true))
+            }
+            None => {
+                self.pos = self.body.len();
+                Some((rest, false))
+            }
+        }
+    }
+}

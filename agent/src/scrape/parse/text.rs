@@ -1,0 +1,96 @@
+//! One line of the Prometheus text format 0.0.4, as Prometheus' `promlex.l` reads it.
+//!
+//! Spaces and tabs may surround every token, commas between labels are optional, blank lines
+//! and comments other than `HELP`/`TYPE` are skipped. Never allocates on success.
+
+use super::cursor::{Cursor, Fail, show};
+use super::labelset::{Dialect, scan};
+use super::number::{timestamp_ms, value};
+use super::{Entry, MetricType};
+
+/// The entry on `line` (without its `\n`), or `None` for a blank line or a plain comment.
+pub(super) fn line(line: &[u8]) -> Result<Option<Entry<'_>>, Fail> {
+    match line.iter().position(|&c| !is_blank(c)) {
+        None => Ok(None),
+        Some(hash) if line[hash] == b'#' => comment(line, hash),
+        Some(start) => sample(Cursor::new(line, start)?).map(Some),
+    }
+}
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// `HELP` or `TYPE` metadata; other comments are skipped unread (Prometheus does not check
+/// their encoding either).
+fn comment(line: &[u8], hash: usize) -> Result<Option<Entry<'_>>, Fail> {
+    let blanks = line[hash + 1..].iter().take_while(|&&c| is_blank(c)).count();
+    let word = &line[hash + 1 + blanks..];
+    let help = keyword(word, b"HELP");
+    if blanks == 0 || !(help || keyword(word, b"TYPE")) {
+        return Ok(None);
+    }
+    let what = if help { "HELP" } else { "TYPE" };
+    let mut cur = Cursor::new(line, hash + 1 + blanks + 4)?;
+    cur.skip_blanks();
+    let name = cur.metric_name().ok_or_else(|| format!("expected metric name after {what}"))?;
+    // Prometheus drops exactly one byte after the name, whatever it is.
+    let text = match cur.rest() {
+        "" => "",
+        rest => rest.get(1..).ok_or("invalid UTF-8 in HELP text")?,
+    };
+    if help {
+        return Ok(Some(Entry::Help { name, text }));
+    }
+    Ok(Some(Entry::Type { name, kind: metric_type(text)? }))
+}
+
+/// Whether `s` starts with `word` and a blank.
+fn keyword(s: &[u8], word: &[u8]) -> bool {
+    s.starts_with(word) && s.get(word.len()).is_some_and(|&c| is_blank(c))
+}
+
+fn metric_type(text: &str) -> Result<MetricType, Fail> {
+    Ok(match text {
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "histogram" => MetricType::Histogram,
+        "summary" => MetricType::Summary,
+        "untyped" => MetricType::Unknown,
+        _ => return Err(format!("invalid metric type {}", show(text))),
+    })
+}
+
+fn sample(mut cur: Cursor<'_>) -> Result<Entry<'_>, Fail> {
+    let start = cur.i;
+    let name = cur.metric_name().ok_or_else(|| format!("expected metric name, got {}", show(cur.rest())))?;
+    let mut end = cur.i;
+    cur.skip_blanks();
+    if cur.eat(b'{') {
+        scan(&mut cur, Dialect::Text, |_, _| Ok(()))?;
+        end = cur.i;
+        cur.skip_blanks();
+    }
+    let series = &cur.b[start..end];
+    let tok = cur.token(is_blank);
+    if tok.is_empty() {
+        return Err("expected value after series".into());
+    }
+    let value = value(tok)?;
+    let timestamp_ms = timestamp(&mut cur)?;
+    Ok(Entry::Sample { series, name, value, timestamp_ms })
+}
+
+/// The optional timestamp after the value, then the end of the line.
+fn timestamp(cur: &mut Cursor<'_>) -> Result<Option<i64>, Fail> {
+    cur.skip_blanks();
+    if cur.at_end() {
+        return Ok(None);
+    }
+    let ts = timestamp_ms(cur.token(is_blank))?;
+    cur.skip_blanks();
+    if !cur.at_end() {
+        return Err(format!("expected end of line after timestamp, got {}", show(cur.rest())));
+    }
+    Ok(Some(ts))
+}
