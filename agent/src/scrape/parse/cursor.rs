@@ -146,9 +146,14 @@ impl<'a> Cursor<'a> {
             if self.b[self.i - 1] == b'"' {
                 return Ok(&self.s[from..self.i - 1]);
             }
-            // Skip the escaped char, which may be multi-byte.
-            match self.rest().chars().next() {
-                Some(c) => self.i += c.len_utf8(),
+            // Only `\\`, `\"` and `\n` are escapes in both formats. Prometheus' lexer keeps any
+            // other one literally; we fail the scrape instead, so a broken exporter is noticed.
+            match self.b.get(self.i) {
+                Some(b'\\' | b'"' | b'n') => self.i += 1,
+                Some(_) => {
+                    let c = self.rest().chars().next().unwrap_or('?');
+                    return Err(format!("invalid escape sequence \\{c} in {what}"));
+                }
                 None => return Err(format!("unexpected end of line in escape sequence in {what}")),
             }
         }

@@ -128,8 +128,12 @@ fn text_timestamps_are_integer_milliseconds() {
 }
 
 #[test]
-fn text_accepts_unknown_escape_like_prometheus() {
-    assert_eq!(sample("a{path=\"C:\\data\"} 1\n", TEXT).0, "a{path=\"C:\\data\"}");
+fn unknown_escapes_fail_the_body_in_both_formats() {
+    for format in [TEXT, OM] {
+        let err = entries("a{path=\"C:\\data\"} 1\n# EOF\n", format).unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(err.message.contains("invalid escape sequence \\d"), "{err}");
+    }
 }
 
 #[test]
@@ -343,7 +347,7 @@ fn content_type_selects_format() {
 
 #[test]
 fn series_labels_unescapes_sorts_and_names() {
-    let l = series_labels(br#"req{z="a\\b",a="q\"uote",n="line\nbreak",w="C:\data"}"#).unwrap();
+    let l = series_labels(br#"req{z="a\\b",a="q\"uote",n="line\nbreak",w="C:\\data"}"#).unwrap();
     assert_eq!(l.get("__name__"), Some("req"));
     assert_eq!(l.get("z"), Some("a\\b"));
     assert_eq!(l.get("a"), Some("q\"uote"));
