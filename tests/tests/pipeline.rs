@@ -63,7 +63,11 @@ fn samples_arrive_in_prometheus_with_exact_labels() {
     let timeout = Duration::from_secs(60);
     let port = app.addr.rsplit(':').next().unwrap();
     let labels = |extra: &str| {
-        format!(r#"{{{extra},cluster="e2e",env="test",instance="{}",job="app",port="{port}",team="core"}}"#, app.addr)
+        let all =
+            format!(r#"{extra},cluster="e2e",env="test",instance="{}",job="app",port="{port}",team="core""#, app.addr);
+        let mut pairs: Vec<&str> = all.split(',').collect();
+        pairs.sort();
+        format!("{{{}}}", pairs.join(","))
     };
 
     let got = prom.wait_for_series(r#"app_requests_total"#, timeout);
