@@ -11,7 +11,8 @@ pub struct Label {
     pub value: String,
 }
 
-/// A label set sorted by name, without duplicate names and without empty values.
+/// A label set sorted by name, without duplicate names and (except for discovered sets, see
+/// [`Labels::insert`]) without empty values.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Labels(Vec<Label>);
 
@@ -41,6 +42,15 @@ impl Labels {
             }
             Ok(i) => self.0[i].value = value,
             Err(_) if value.is_empty() => {}
+            Err(i) => self.0.insert(i, Label { name, value }),
+        }
+    }
+
+    /// Sets `name` to `value`, keeping an empty value. Only discovery uses this: Prometheus shows
+    /// empty meta labels among a target's discovered labels; relabelling treats them as absent.
+    pub fn insert(&mut self, name: String, value: String) {
+        match self.find(&name) {
+            Ok(i) => self.0[i].value = value,
             Err(i) => self.0.insert(i, Label { name, value }),
         }
     }

@@ -134,7 +134,7 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
         lset.set("instance".into(), addr.clone());
     }
     let url = build_url(&scheme, &addr, lset.get("__metrics_path__").unwrap_or(""), &job.params, &lset);
-    lset.retain(|l| !l.name.starts_with("__"));
+    lset.retain(|l| !l.name.starts_with("__") && !l.value.is_empty());
     Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout })
 }
 

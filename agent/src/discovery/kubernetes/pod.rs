@@ -63,7 +63,7 @@ fn group_labels(pod: &Pod, ip: &str) -> Labels {
     let status = pod.status.as_ref();
     let spec = pod.spec.as_ref();
     let mut l = Labels::new();
-    let mut set = |name: &str, value: &str| l.set(format!("{META}{name}"), value.to_string());
+    let mut set = |name: &str, value: &str| l.insert(format!("{META}{name}"), value.to_string());
     set("namespace", meta.namespace.as_deref().unwrap_or(""));
     set("pod_name", meta.name.as_deref().unwrap_or(""));
     set("pod_ip", ip);
@@ -84,8 +84,8 @@ fn group_labels(pod: &Pod, ip: &str) -> Labels {
 fn add_prefixed(l: &mut Labels, prefix: &str, map: Option<&BTreeMap<String, String>>) {
     for (k, v) in map.into_iter().flatten() {
         let name = sanitize_label_name(k);
-        l.set(format!("{META}{prefix}_{name}"), v.clone());
-        l.set(format!("{META}{prefix}present_{name}"), "true".into());
+        l.insert(format!("{META}{prefix}_{name}"), v.clone());
+        l.insert(format!("{META}{prefix}present_{name}"), "true".into());
     }
 }
 
@@ -93,7 +93,7 @@ fn add_prefixed(l: &mut Labels, prefix: &str, map: Option<&BTreeMap<String, Stri
 fn add_controller(l: &mut Labels, pod: &Pod) {
     let owners = pod.metadata.owner_references.iter().flatten();
     if let Some(o) = owners.into_iter().find(|o| o.controller == Some(true)) {
-        l.set(format!("{META}pod_controller_kind"), o.kind.clone());
+        l.set(format!("{META}pod_controller_kind"), o.kind.clone()); // skipped when empty, as in Go
         l.set(format!("{META}pod_controller_name"), o.name.clone());
     }
 }
@@ -115,36 +115,35 @@ fn container_id(status: Option<&PodStatus>, name: &str, is_init: bool) -> String
 
 /// The per-target labels of one container: one set per port, or one port-less set.
 fn container_targets(c: &Container, ip: &str, id: &str, is_init: bool) -> Vec<Labels> {
-    let base = Labels::from_pairs([
-        (format!("{META}pod_container_name"), c.name.as_str()),
-        (format!("{META}pod_container_id"), id),
-        (format!("{META}pod_container_image"), c.image.as_deref().unwrap_or("")),
-        (format!("{META}pod_container_init"), if is_init { "true" } else { "false" }),
-    ]);
+    let mut base = Labels::new();
+    base.insert(format!("{META}pod_container_name"), c.name.clone());
+    base.insert(format!("{META}pod_container_id"), id.to_string());
+    base.insert(format!("{META}pod_container_image"), c.image.clone().unwrap_or_default());
+    base.insert(format!("{META}pod_container_init"), is_init.to_string());
     let ports = c.ports.as_deref().unwrap_or_default();
     if ports.is_empty() {
         let mut l = base;
-        l.set("__address__".into(), ip.to_string());
+        l.insert("__address__".into(), ip.to_string());
         return vec![l];
     }
     let per_port = |p: &k8s_openapi::api::core::v1::ContainerPort| {
         // Go formats the int32 through uint64, so a (never valid) negative port wraps the same way.
         let number = (p.container_port as i64 as u64).to_string();
         let mut l = base.clone();
-        l.set("__address__".into(), join_host_port(ip, &number));
-        l.set(format!("{META}pod_container_port_name"), p.name.clone().unwrap_or_default());
-        l.set(format!("{META}pod_container_port_number"), number);
-        l.set(format!("{META}pod_container_port_protocol"), p.protocol.clone().unwrap_or_default());
+        l.insert("__address__".into(), join_host_port(ip, &number));
+        l.insert(format!("{META}pod_container_port_name"), p.name.clone().unwrap_or_default());
+        l.insert(format!("{META}pod_container_port_number"), number);
+        l.insert(format!("{META}pod_container_port_protocol"), p.protocol.clone().unwrap_or_default());
         l
     };
     ports.iter().map(per_port).collect()
 }
 
-/// Group labels overlaid with the target's own labels (the target wins, as in Prometheus).
+/// Group labels overlaid (empty values kept, as in Prometheus' discovered labels) with the target's own labels (the target wins, as in Prometheus).
 fn merge(group: &Labels, target: Labels) -> Labels {
     let mut l = group.clone();
     for t in &target {
-        l.set(t.name.clone(), t.value.clone());
+        l.insert(t.name.clone(), t.value.clone());
     }
     l
 }

@@ -8,8 +8,13 @@ fn pod(v: serde_json::Value) -> Pod {
     serde_json::from_value(v).expect("valid pod")
 }
 
+/// A discovered label set: empty values are kept, as Prometheus shows them.
 fn labels(pairs: &[(&str, &str)]) -> Labels {
-    Labels::from_pairs(pairs.iter().copied())
+    let mut l = Labels::new();
+    for (n, v) in pairs {
+        l.insert(n.to_string(), v.to_string());
+    }
+    l
 }
 
 /// Prometheus' expected target = group labels + target labels.
@@ -193,6 +198,7 @@ fn pod_without_ready_condition_or_phase_is_ready_unknown() {
     let want = labels(&[
         ("__address__", "1.2.3.4:9000"),
         ("__meta_kubernetes_namespace", "default"),
+        ("__meta_kubernetes_pod_container_id", ""),
         ("__meta_kubernetes_pod_container_image", "testcontainer:latest"),
         ("__meta_kubernetes_pod_container_init", "false"),
         ("__meta_kubernetes_pod_container_name", "testcontainer"),
@@ -203,6 +209,7 @@ fn pod_without_ready_condition_or_phase_is_ready_unknown() {
         ("__meta_kubernetes_pod_ip", "1.2.3.4"),
         ("__meta_kubernetes_pod_name", "testpod"),
         ("__meta_kubernetes_pod_node_name", "testnode"),
+        ("__meta_kubernetes_pod_phase", ""),
         ("__meta_kubernetes_pod_ready", "unknown"),
         ("__meta_kubernetes_pod_uid", "xyz321"),
     ]);
@@ -241,8 +248,8 @@ fn label_and_annotation_names_are_sanitised() {
     assert_eq!(t.get(&format!("{m}label_app_kubernetes_io_name")), Some("web"));
     assert_eq!(t.get(&format!("{m}labelpresent_app_kubernetes_io_name")), Some("true"));
     assert_eq!(t.get(&format!("{m}label_h_llo_w_rld")), Some("x"));
-    // An empty value is an absent label (as after Prometheus' relabelling); `present` says it exists.
-    assert_eq!(t.get(&format!("{m}label_empty")), None);
+    // An empty value is kept among the discovered labels, as Prometheus shows it.
+    assert_eq!(t.get(&format!("{m}label_empty")), Some(""));
     assert_eq!(t.get(&format!("{m}labelpresent_empty")), Some("true"));
     assert_eq!(t.get(&format!("{m}annotation_prometheus_io_scrape")), Some("true"));
     assert_eq!(t.get(&format!("{m}annotationpresent_prometheus_io_port")), Some("true"));
@@ -278,15 +285,15 @@ fn not_ready_and_finished_pods_are_still_discovered() {
 }
 
 #[test]
-fn container_without_status_or_port_details_omits_those_labels() {
+fn container_without_status_or_port_details_has_empty_labels() {
     let mut v = simple_pod("default");
     v["status"].as_object_mut().unwrap().remove("containerStatuses");
     v["spec"]["containers"][0]["ports"] = json!([{"containerPort": 8080}]);
     let t = &pod_targets(&pod(v))[0];
     assert_eq!(t.get("__address__"), Some("1.2.3.4:8080"));
-    assert_eq!(t.get("__meta_kubernetes_pod_container_id"), None);
-    assert_eq!(t.get("__meta_kubernetes_pod_container_port_name"), None);
-    assert_eq!(t.get("__meta_kubernetes_pod_container_port_protocol"), None);
+    assert_eq!(t.get("__meta_kubernetes_pod_container_id"), Some(""));
+    assert_eq!(t.get("__meta_kubernetes_pod_container_port_name"), Some(""));
+    assert_eq!(t.get("__meta_kubernetes_pod_container_port_protocol"), Some(""));
     assert_eq!(t.get("__meta_kubernetes_pod_container_port_number"), Some("8080"));
 }
 
@@ -296,7 +303,7 @@ fn init_container_id_comes_from_init_statuses_only() {
     v["spec"]["initContainers"] = json!([{"name": "testcontainer", "image": "i"}]);
     let got = pod_targets(&pod(v));
     assert_eq!(got[1].get("__meta_kubernetes_pod_container_init"), Some("true"));
-    assert_eq!(got[1].get("__meta_kubernetes_pod_container_id"), None);
+    assert_eq!(got[1].get("__meta_kubernetes_pod_container_id"), Some(""));
 }
 
 #[test]
