@@ -76,6 +76,7 @@ fn ad_hoc_job() -> ScrapeConfig {
         relabel_configs: Vec::new(),
         metric_relabel_configs: Vec::new(),
         static_configs: Vec::new(),
+        kubernetes_sd_configs: Vec::new(),
     }
 }
 

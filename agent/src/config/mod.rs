@@ -12,6 +12,7 @@ pub mod yaml;
 
 use std::time::Duration;
 
+use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
 use crate::labels::Labels;
 use crate::relabel::RelabelConfig;
@@ -88,6 +89,8 @@ pub struct ScrapeConfig {
     pub relabel_configs: Vec<RelabelConfig>,
     pub metric_relabel_configs: Vec<RelabelConfig>,
     pub static_configs: Vec<StaticConfig>,
+    /// Pod discovery through the Kubernetes API (or the kubelet).
+    pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
 }
 
 /// One entry of `static_configs:`.

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::global::valid_label_name;
 use super::yaml::{Errors, Kind, MapReader, Node};
 use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, ignore_keys};
+use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
 use crate::labels::Labels;
 use crate::relabel::{self, RelabelConfig};
@@ -63,6 +64,7 @@ fn parse_one(
 ) -> (ScrapeConfig, usize) {
     let mut r = MapReader::new(node, &format!("scrape_configs[{i}]"), errors);
     ignore_keys(&mut r, IGNORED, ignored);
+    let kubernetes_sd_configs = kubernetes_sd_configs(&mut r);
     reject_service_discovery(&mut r);
     let job_name = r.string("job_name").unwrap_or_default();
     let line = r.key_line("job_name").unwrap_or(node.line);
@@ -90,6 +92,7 @@ fn parse_one(
         http: HttpClientConfig::parse(&mut r),
         metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs"),
         static_configs: static_configs(&mut r, check_targets),
+        kubernetes_sd_configs,
         relabel_configs,
         job_name,
     };
@@ -114,9 +117,19 @@ fn interval_and_timeout(
     (interval, timeout.unwrap_or(global.scrape_timeout.min(interval)))
 }
 
-/// Service discovery is not implemented yet; `kubernetes_sd_configs` comes next.
+/// `kubernetes_sd_configs:`, each entry read by the discovery module.
+fn kubernetes_sd_configs(r: &mut MapReader<'_>) -> Vec<KubernetesSdConfig> {
+    let base = r.path_of("kubernetes_sd_configs");
+    let items = r.list("kubernetes_sd_configs");
+    items
+        .into_iter()
+        .filter_map(|(i, node)| KubernetesSdConfig::parse(node, &format!("{base}[{i}]"), r.errors))
+        .collect()
+}
+
+/// Other service discoveries are not implemented.
 fn reject_service_discovery(r: &mut MapReader<'_>) {
-    for (key, value) in r.take_matching(|k| k.ends_with("_sd_configs")) {
+    for (key, value) in r.take_matching(|k| k.ends_with("_sd_configs") && k != "kubernetes_sd_configs") {
         let name = key.as_str().unwrap_or_default();
         r.error(value, name, format!("{name} is not supported yet"));
     }
