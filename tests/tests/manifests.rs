@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use regex::Regex;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Schema versions validated against: the oldest Kubernetes the manifests claim to support
@@ -252,42 +251,9 @@ fn daemonset_runs_locked_down_on_every_node() {
     assert_eq!((svc_port["port"].as_i64(), svc_port["name"].as_str()), (Some(9271), Some("http-metrics")));
 }
 
-// --- The ConfigMap's scrape job, applied to pods the way Prometheus' `role: pod` discovery forms targets.
+// --- The ConfigMap's scrape job, applied by the agent itself (`scrapelet discover`) to pods.
 
 type Labels = BTreeMap<String, String>;
-
-/// Prometheus' relabelling, for the actions the shipped config uses (anchored RE2 regexes,
-/// `;` separator, an empty `replace` result removes the label).
-fn relabel(mut labels: Labels, rules: &[Yaml]) -> Option<Labels> {
-    for rule in rules {
-        let action = rule["action"].as_str().unwrap_or("replace");
-        let sep = rule["separator"].as_str().unwrap_or(";");
-        let value: Vec<&str> =
-            strings(&rule["source_labels"]).iter().map(|s| labels.get(*s).map_or("", String::as_str)).collect();
-        let value = value.join(sep);
-        let re = Regex::new(&format!("^(?:{})$", rule["regex"].as_str().unwrap_or("(.*)"))).expect("regex");
-        let target = rule["target_label"].as_str().unwrap_or("");
-        match action {
-            "keep" if !re.is_match(&value) => return None,
-            "drop" if re.is_match(&value) => return None,
-            "keepequal" if labels.get(target).map_or("", String::as_str) != value => return None,
-            "replace" => {
-                if let Some(caps) = re.captures(&value) {
-                    let mut out = String::new();
-                    caps.expand(rule["replacement"].as_str().unwrap_or("$1"), &mut out);
-                    if out.is_empty() {
-                        labels.remove(target);
-                    } else {
-                        labels.insert(target.to_string(), out);
-                    }
-                }
-            }
-            "keep" | "drop" | "keepequal" => {}
-            other => panic!("action {other} not modelled by this test"),
-        }
-    }
-    Some(labels)
-}
 
 struct TestPod<'a> {
     name: &'a str,
@@ -297,66 +263,60 @@ struct TestPod<'a> {
     containers: &'a [(&'a str, &'a [i64], bool)],
 }
 
-/// The targets `role: pod` discovery forms: one per declared port, one port-less per container
-/// without ports.
-fn discover(pod: &TestPod) -> Vec<Labels> {
-    let sanitize = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
-    let mut base = Labels::new();
-    base.insert("__meta_kubernetes_namespace".into(), "demo".into());
-    base.insert("__meta_kubernetes_pod_name".into(), pod.name.into());
-    base.insert("__meta_kubernetes_pod_ip".into(), pod.ip.into());
-    base.insert("__meta_kubernetes_pod_phase".into(), "Running".into());
-    base.insert("__meta_kubernetes_pod_node_name".into(), "node-a".into());
-    for (k, v) in pod.annotations {
-        base.insert(format!("__meta_kubernetes_pod_annotation_{}", sanitize(k)), (*v).into());
-        base.insert(format!("__meta_kubernetes_pod_annotationpresent_{}", sanitize(k)), "true".into());
-    }
-    let mut out = Vec::new();
-    for (name, ports, init) in pod.containers {
-        let mut c = base.clone();
-        c.insert("__meta_kubernetes_pod_container_name".into(), (*name).into());
-        c.insert("__meta_kubernetes_pod_container_init".into(), init.to_string());
-        if ports.is_empty() {
-            c.insert("__address__".into(), pod.ip.into());
-            out.push(c.clone());
-        }
-        for port in *ports {
-            let mut t = c.clone();
-            t.insert("__address__".into(), format!("{}:{port}", pod.ip));
-            t.insert("__meta_kubernetes_pod_container_port_number".into(), port.to_string());
-            out.push(t);
-        }
-    }
-    out
+/// The pod as the API server returns it (namespace `demo`, node `node-a`).
+fn pod_json(pod: &TestPod) -> serde_json::Value {
+    let container = |(name, ports, _): &(&str, &[i64], bool)| {
+        let ports: Vec<_> = ports.iter().map(|p| serde_json::json!({"containerPort": p, "protocol": "TCP"})).collect();
+        serde_json::json!({"name": name, "image": format!("{name}:1"), "ports": ports})
+    };
+    let annotations: serde_json::Map<_, _> =
+        pod.annotations.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+    serde_json::json!({
+        "metadata": {"name": pod.name, "namespace": "demo", "uid": "u", "annotations": annotations},
+        "spec": {
+            "nodeName": "node-a",
+            "containers": pod.containers.iter().filter(|c| !c.2).map(container).collect::<Vec<_>>(),
+            "initContainers": pod.containers.iter().filter(|c| c.2).map(container).collect::<Vec<_>>(),
+        },
+        "status": {"phase": "Running", "podIP": pod.ip, "hostIP": "192.168.0.2"}
+    })
 }
 
-fn scrape_job() -> Yaml {
+/// The ConfigMap's config.yml, as a file the agent can read.
+fn configmap_config() -> PathBuf {
     let config = load("configmap.yaml");
     let text = str_of(&config["data"]["config.yml"], "config.yml");
-    let cfg = YamlLoader::load_from_str(text).expect("config.yml parses").remove(0);
-    assert!(!cfg["remote_write"][0]["url"].is_badvalue(), "remote_write url");
-    let job = cfg["scrape_configs"]
-        .as_vec()
-        .and_then(|jobs| jobs.iter().find(|j| j["job_name"].as_str() == Some("kubernetes-pods")))
-        .expect("job kubernetes-pods")
-        .clone();
-    assert_eq!(job["kubernetes_sd_configs"][0]["role"].as_str(), Some("pod"));
-    job
+    let path = std::env::temp_dir().join(format!("scrapelet-manifests-{}-config.yml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
-/// (address, path, labels without meta labels) of each target the job keeps.
+/// (address, path, labels) of each target the ConfigMap's job keeps, as `scrapelet discover` says.
 fn targets(pod: &TestPod) -> Vec<(String, String, Labels)> {
-    let job = scrape_job();
-    let rules = job["relabel_configs"].as_vec().expect("relabel_configs");
-    discover(pod)
-        .into_iter()
-        .filter_map(|t| relabel(t, rules))
+    let pods = std::env::temp_dir().join(format!("scrapelet-manifests-{}-{}.json", std::process::id(), pod.name));
+    std::fs::write(&pods, pod_json(pod).to_string()).unwrap();
+    let out = Command::new(scrapelet_tests::scrapelet_bin())
+        .args(["discover", "--pods"])
+        .arg(&pods)
+        .arg("--config")
+        .arg(configmap_config())
+        .output()
+        .expect("run scrapelet discover");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("discover prints JSON");
+    let mut kept: Vec<(String, String, Labels)> = all
+        .iter()
+        .filter(|t| !t["labels"].as_object().unwrap().is_empty())
         .map(|t| {
-            let path = t.get("__metrics_path__").cloned().unwrap_or_else(|| "/metrics".into());
-            let visible = t.iter().filter(|(k, _)| !k.starts_with("__")).map(|(k, v)| (k.clone(), v.clone())).collect();
-            (t["__address__"].clone(), path, visible)
+            let (d, l) = (&t["discoveredLabels"], &t["labels"]);
+            let labels: Labels =
+                l.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
+            let path = d["__meta_kubernetes_pod_annotation_prometheus_io_path"].as_str().unwrap_or("/metrics");
+            (labels["instance"].clone(), path.to_string(), labels)
         })
-        .collect()
+        .collect();
+    kept.dedup();
+    kept
 }
 
 #[test]
@@ -377,6 +337,8 @@ fn the_reference_pod_is_one_target_on_its_annotated_port() {
     let (address, path, labels) = &got[0];
     assert_eq!((address.as_str(), path.as_str()), ("10.0.0.5:8090", "/metrics"));
     let want: Labels = [
+        ("instance", "10.0.0.5:8090"),
+        ("job", "kubernetes-pods"),
         ("namespace", "demo"),
         ("pod", "spring-boot-monitoring-demo-7d9c-x2x4p"),
         ("container", "spring-boot-monitoring-demo"),
@@ -444,4 +406,18 @@ fn the_agent_scrapes_itself_exactly_once() {
     let config = load("configmap.yaml");
     let text = str_of(&config["data"]["config.yml"], "config.yml");
     assert!(!text.contains("127.0.0.1:9271"), "a static self-scrape job would scrape the agent a second time");
+}
+
+/// The ConfigMap ships the agent's embedded cluster default, so `kubectl apply -k` and a
+/// config-less agent scrape the same way.
+#[test]
+fn configmap_config_is_the_embedded_default() {
+    let config = load("configmap.yaml");
+    let shipped = str_of(&config["data"]["config.yml"], "config.yml");
+    let embedded = include_str!("../../agent/src/cli/default-kubernetes.yml");
+    let jobs = |text: &str| {
+        text[text.find("scrape_configs:").expect("scrape_configs")..text.find("remote_write:").expect("remote_write")]
+            .to_string()
+    };
+    assert_eq!(jobs(shipped), jobs(embedded), "deploy/configmap.yaml and agent/src/cli/default-kubernetes.yml differ");
 }

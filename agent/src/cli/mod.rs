@@ -3,6 +3,7 @@
 
 mod check;
 mod default_config;
+mod discover;
 pub mod relabel;
 mod run;
 mod scrape;
@@ -40,6 +41,18 @@ pub enum Command {
         #[arg(long, requires = "config")]
         job: Option<String>,
     },
+    /// Print the targets pod discovery forms from a PodList, before and after relabelling.
+    Discover {
+        /// A Kubernetes `PodList` (or one `Pod`), JSON or YAML.
+        #[arg(long)]
+        pods: PathBuf,
+        /// Only the pods on this node (default: every pod in the file).
+        #[arg(long)]
+        node: Option<String>,
+        /// The configuration whose `kubernetes_sd_configs` jobs apply (default: the embedded one).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Apply relabel rules to label sets read from stdin, one `{name="value",...}` per line.
     Relabel {
         /// A YAML list of relabel configs (what sits under `relabel_configs:`).
@@ -59,6 +72,9 @@ pub struct RunArgs {
     /// Address of the agent's own HTTP endpoints (/metrics, /-/healthy, /-/ready).
     #[arg(long = "web.listen-address", default_value = "0.0.0.0:9271")]
     pub listen: SocketAddr,
+    /// This node's name, for pod discovery (default: `$NODE_NAME`, set from the downward API).
+    #[arg(long)]
+    pub node: Option<String>,
     /// Log format: `text` or `json`.
     #[arg(long = "log.format", default_value = "text")]
     pub log_format: String,
@@ -76,6 +92,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Run(args) => run::main(args),
         Command::Check { what: CheckCommand::Config { file } } => check::config(&file),
         Command::Scrape { url, config, job } => scrape::main(&url, config.as_deref(), job.as_deref()),
+        Command::Discover { pods, node, config } => discover::main(&pods, node.as_deref(), config.as_deref()),
         Command::Relabel { rules } => relabel_main(&rules),
     }
 }

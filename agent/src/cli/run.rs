@@ -12,11 +12,11 @@ use tracing::{error, info, warn};
 
 use super::RunArgs;
 use crate::config::Config;
+use crate::discovery::{self, kubernetes::NodeScope, targets::Discovery};
 use crate::metrics;
 use crate::remote_write::RemoteWriter;
+use crate::scrape::ScrapeManager;
 use crate::scrape::run::StopMode;
-use crate::scrape::target::targets_for_job;
-use crate::scrape::{ScrapeManager, Target};
 use crate::series::SeriesFactory;
 use crate::server::{self, ServerState};
 
@@ -51,30 +51,35 @@ fn load(args: &RunArgs) -> anyhow::Result<Config> {
     }
 }
 
-/// The scrape side and the remote-write side of one configuration.
+type SharedManager = Arc<std::sync::Mutex<ScrapeManager<RemoteWriter>>>;
+
+/// The discovery, scrape and remote-write sides of one configuration.
 struct Pipeline {
     writer: Arc<RemoteWriter>,
-    manager: Arc<std::sync::Mutex<ScrapeManager<RemoteWriter>>>,
+    manager: SharedManager,
     remote_fingerprint: String,
+    discovery: Discovery,
 }
 
 impl Pipeline {
-    fn start(cfg: &Config, state: &ServerState) -> Pipeline {
+    fn start(cfg: &Config, scope: Option<&NodeScope>, state: &ServerState) -> Pipeline {
         let writer = Arc::new(RemoteWriter::start(&cfg.remote_write, cfg.global.external_labels.clone()));
         let factory = Arc::new(SeriesFactory::new(cfg.remote_write.len()));
         let manager = Arc::new(std::sync::Mutex::new(ScrapeManager::new(writer.clone(), factory)));
         let view = manager.clone();
         *state.targets.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().targets()));
-        let p = Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg) };
-        p.apply(cfg);
-        p
+        let discovery = follow_targets(cfg, scope, manager.clone());
+        Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg), discovery }
     }
 
-    fn apply(&self, cfg: &Config) {
-        self.manager.lock().unwrap().sync(static_targets(cfg));
+    /// A new scrape configuration with the same remote writes: unchanged targets keep running.
+    fn apply(&mut self, cfg: &Config, scope: Option<&NodeScope>) {
+        self.manager.lock().unwrap().forget_clients();
+        self.discovery = follow_targets(cfg, scope, self.manager.clone());
     }
 
     async fn stop(self) {
+        drop(self.discovery);
         let mut manager = std::mem::replace(
             &mut *self.manager.lock().unwrap(),
             ScrapeManager::new(self.writer.clone(), Arc::new(SeriesFactory::new(0))),
@@ -92,18 +97,29 @@ fn remote_fingerprint(cfg: &Config) -> String {
     format!("{:?}{:?}", cfg.remote_write, cfg.global.external_labels)
 }
 
-/// Every static target of every job; targets that cannot be formed are logged and skipped.
-pub fn static_targets(cfg: &Config) -> Vec<Target> {
-    let mut out = Vec::new();
-    for job in &cfg.scrape_configs {
-        for t in targets_for_job(&Arc::new(job.clone())) {
-            match t {
-                Ok(t) => out.push(t),
-                Err(e) => warn!(job = %job.job_name, error = %e, "invalid target skipped"),
+/// Starts discovery for `cfg` and a task that hands every new target list to the manager.
+fn follow_targets(cfg: &Config, scope: Option<&NodeScope>, manager: SharedManager) -> Discovery {
+    let (mut discovery, mut targets) = discovery::targets::start(cfg, scope.cloned());
+    let task = tokio::spawn(async move {
+        loop {
+            let current = targets.borrow_and_update().clone();
+            manager.lock().unwrap().sync(current);
+            if targets.changed().await.is_err() {
+                return;
             }
         }
+    });
+    discovery.attach(task);
+    discovery
+}
+
+/// Where pod discovery looks: this node (`--node` or `NODE_NAME`). Only needed when a job uses
+/// `kubernetes_sd_configs`; then a missing node name is an error, never a cluster-wide watch.
+fn node_scope(args: &RunArgs, cfg: &Config) -> anyhow::Result<Option<NodeScope>> {
+    if cfg.scrape_configs.iter().all(|j| j.kubernetes_sd_configs.is_empty()) {
+        return Ok(None);
     }
-    out
+    Ok(Some(NodeScope::from_env(args.node.clone(), false)?))
 }
 
 async fn agent(args: RunArgs) -> anyhow::Result<()> {
@@ -117,7 +133,8 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     let (addr, _server) =
         server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;
     info!(%addr, jobs = cfg.scrape_configs.len(), remotes = cfg.remote_write.len(), "scrapelet started");
-    let mut pipeline = Pipeline::start(&cfg, &state);
+    let scope = node_scope(&args, &cfg)?;
+    let mut pipeline = Pipeline::start(&cfg, scope.as_ref(), &state);
     state.ready.store(true, Ordering::Relaxed);
     let (mut hup, mut term, mut int) =
         (signal(SignalKind::hangup())?, signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
@@ -133,7 +150,7 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn reload(args: &RunArgs, pipeline: Pipeline, state: &ServerState) -> Pipeline {
+async fn reload(args: &RunArgs, mut pipeline: Pipeline, state: &ServerState) -> Pipeline {
     let cfg = match load(args) {
         Ok(c) => c,
         Err(e) => {
@@ -142,14 +159,21 @@ async fn reload(args: &RunArgs, pipeline: Pipeline, state: &ServerState) -> Pipe
             return pipeline;
         }
     };
+    let scope = match node_scope(args, &cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            metrics::get().config_reloads.with(&["failure"]).inc();
+            error!(error = format!("{e:#}"), "reload failed; keeping the running configuration");
+            return pipeline;
+        }
+    };
     metrics::get().config_reloads.with(&["success"]).inc();
     if remote_fingerprint(&cfg) == pipeline.remote_fingerprint {
-        pipeline.manager.lock().unwrap().forget_clients();
-        pipeline.apply(&cfg);
+        pipeline.apply(&cfg, scope.as_ref());
         info!("configuration reloaded");
         return pipeline;
     }
     info!("remote_write changed: restarting the pipeline");
     pipeline.stop().await;
-    Pipeline::start(&cfg, state)
+    Pipeline::start(&cfg, scope.as_ref(), state)
 }

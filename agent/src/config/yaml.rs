@@ -40,6 +40,29 @@ impl Node {
         matches!(&self.kind, Kind::Scalar(s, false) if s.is_empty() || s == "~" || s == "null" || s == "Null" || s == "NULL")
     }
 
+    /// The node as JSON, typing plain scalars as YAML does (null, booleans, numbers). Used to read
+    /// Kubernetes objects written in YAML.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Scalar(s, true) => Value::String(s.clone()),
+            Kind::Scalar(_, false) if self.is_null() => Value::Null,
+            Kind::Scalar(s, false) => match s.as_str() {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => s
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .or_else(|_| s.parse::<f64>().map(Value::from))
+                    .unwrap_or_else(|_| Value::String(s.clone())),
+            },
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(pairs) => Value::Object(
+                pairs.iter().map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.to_json())).collect(),
+            ),
+        }
+    }
+
     /// "a scalar", "a list" or "a mapping", for error messages.
     pub fn describe(&self) -> &'static str {
         match self.kind {

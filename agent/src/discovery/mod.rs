@@ -5,3 +5,4 @@
 //! that is `relabel_configs`' job.
 
 pub mod kubernetes;
+pub mod targets;

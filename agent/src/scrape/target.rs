@@ -19,7 +19,8 @@ pub struct Target {
     pub url: String,
     /// Labels added to every sample: `job`, `instance` and whatever relabelling left (no `__` labels).
     pub labels: Labels,
-    /// The label set before relabelling (shown on the targets page).
+    /// The label set before relabelling, job defaults (`job`, `__scheme__`, ...) included, as
+    /// Prometheus shows it on the targets page.
     pub discovered: Labels,
     pub interval: Duration,
     pub timeout: Duration,
@@ -42,7 +43,8 @@ impl Target {
     /// Builds a target from discovered labels (`__address__` and any `__meta_*`, plus group
     /// labels). `Ok(None)` when relabelling drops it.
     pub fn from_labels(job: &Arc<ScrapeConfig>, discovered: Labels) -> Result<Option<Target>, String> {
-        let mut lset = with_job_defaults(job, discovered.clone());
+        let discovered = with_job_defaults(job, discovered);
+        let mut lset = discovered.clone();
         if !relabel::process(&mut lset, &job.relabel_configs) {
             return Ok(None);
         }
