@@ -138,6 +138,11 @@ pub struct Scrapelet {
 
 impl Scrapelet {
     pub fn start(config: &str) -> Scrapelet {
+        Scrapelet::start_with_env(config, &[])
+    }
+
+    /// The agent with extra environment variables (e.g. `NODE_NAME`).
+    pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Scrapelet {
         let dir = scratch("scrapelet");
         std::fs::write(dir.join("config.yml"), config).unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
@@ -147,6 +152,7 @@ impl Scrapelet {
             .arg("--data-dir")
             .arg(dir.join("data"))
             .arg(format!("--web.listen-address={addr}"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("log")).unwrap())
             .spawn()
@@ -161,6 +167,12 @@ impl Scrapelet {
     /// The agent's self-metrics page.
     pub fn metrics(&self) -> String {
         http::get(&self.addr, "/metrics").expect("scrapelet /metrics").1
+    }
+
+    /// The agent's `/api/v1/targets` JSON.
+    pub fn targets(&self) -> Value {
+        serde_json::from_str(&http::get(&self.addr, "/api/v1/targets").expect("scrapelet targets").1)
+            .expect("targets JSON")
     }
 
     pub fn log(&self) -> String {
