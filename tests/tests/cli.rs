@@ -100,3 +100,36 @@ fn relabel_with_invalid_rules_exits_2_naming_the_rule() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[1]") && stderr.contains("modulus"), "{stderr}");
 }
+
+#[test]
+fn discover_prints_targets_before_and_after_relabelling() {
+    let pods = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-pods.yaml");
+    let out = run(&["discover", "--pods", pods, "--node", "node-a"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let targets: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let targets = targets.as_array().unwrap();
+    assert_eq!(targets.len(), 2, "one per declared port of the node-a pod");
+    let d = &targets[0]["discoveredLabels"];
+    assert_eq!(d["__address__"], "10.244.1.7:8080");
+    assert_eq!(d["__meta_kubernetes_pod_container_port_name"], "http");
+    assert_eq!(d["__meta_kubernetes_pod_annotation_prometheus_io_port"], "8090");
+    assert_eq!(targets[0]["labels"], serde_json::json!({}), "port 8080 is not the annotated one");
+    assert_eq!(
+        targets[1]["labels"],
+        serde_json::json!({
+            "container": "spring-boot-monitoring-demo", "instance": "10.244.1.7:8090", "job": "kubernetes-pods",
+            "namespace": "default", "node": "node-a", "pod": "spring-boot-monitoring-demo-7d9f8b6c5d-abcde"
+        })
+    );
+    let all = run(&["discover", "--pods", pods], "");
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 4, "without --node every pod counts");
+}
+
+#[test]
+fn discover_with_a_broken_pod_list_exits_2_naming_the_item() {
+    let bad = write_temp("pods.json", r#"{"items":[{"metadata":{"name":"x"},"spec":{"containers":"nope"}}]}"#);
+    let out = run(&["discover", "--pods", bad.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("items[0]"), "{}", String::from_utf8_lossy(&out.stderr));
+}

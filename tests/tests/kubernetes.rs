@@ -64,7 +64,7 @@ fn pods_on_this_node_are_scraped_with_their_labels_and_others_never() {
     let (remote, remote_pod) = annotated_pod("web-7d9f-bbbbb", "node-b", "127.0.0.3", "app_requests_total 7\n");
     api.add_pod(local_pod);
     api.add_pod(remote_pod);
-    let _agent = start(&api, &prom);
+    let agent = start(&api, &prom);
 
     let got = prom.wait_for_series("app_requests_total", TIMEOUT);
     let want = format!(
@@ -77,6 +77,9 @@ fn pods_on_this_node_are_scraped_with_their_labels_and_others_never() {
     assert_eq!(remote.hits(), 0, "a pod on another node must never be scraped");
     assert_eq!(prom.query("app_requests_total").len(), 1);
     assert!(api.unscoped_requests().is_empty(), "listed or watched beyond this node: {:?}", api.unscoped_requests());
+    let (status, page) = scrapelet_tests::http::get(&agent.addr, "/targets").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("http://{}/metrics", local.addr)) && page.contains("(1/1 up)"), "{page}");
 }
 
 #[test]
