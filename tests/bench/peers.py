@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Peer benchmark: scrapelet, vmagent and the Prometheus agent, one after another, on the same
+targets (nginx serving a generated body on N ports) writing to the same discarding receiver
+(nginx answering 204 and logging request sizes). For each agent it prints CPU seconds per
+million samples and ns per sample (from /proc, over a fixed window after warm-up), peak RSS, bytes
+sent per sample, and the ratios to vmagent. Run through tests/bench/peers.sh."""
+import argparse, datetime, os, platform, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECEIVER = 19999
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def nginx_conf(d, targets, first_port):
+    listens = "".join(f"    listen 127.0.0.1:{first_port + i};\n" for i in range(targets))
+    return f"""worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  log_format size '$request_length';
+  server {{
+{listens}    root {d}/www;
+    default_type "text/plain; version=0.0.4";
+  }}
+  server {{
+    listen 127.0.0.1:{RECEIVER};
+    client_max_body_size 64m;
+    client_body_buffer_size 64m;
+    access_log {d}/received.log size;
+    location / {{ return 204; }}
+  }}
+}}
+"""
+
+
+def scrape_config(targets, first_port, interval):
+    lines = [f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {max(1, interval - 1)}s\n",
+             "scrape_configs:\n  - job_name: bench\n    static_configs:\n      - targets:\n"]
+    lines += [f"        - 127.0.0.1:{first_port + i}\n" for i in range(targets)]
+    lines.append(f"remote_write:\n  - url: http://127.0.0.1:{RECEIVER}/api/v1/write\n")
+    return "".join(lines)
+
+
+def agents(repo, d, cfg):
+    return {
+        "scrapelet": [f"{repo}/target/release/scrapelet", "run", "--config", cfg, "--data-dir", f"{d}/scrapelet",
+                      "--web.listen-address=127.0.0.1:9272"],
+        "vmagent": ["/usr/bin/vmagent", f"-promscrape.config={cfg}", f"-remoteWrite.url=http://127.0.0.1:{RECEIVER}/api/v1/write",
+                    f"-remoteWrite.tmpDataPath={d}/vmagent", "-httpListenAddr=127.0.0.1:8430", "-loggerLevel=ERROR"],
+        "prometheus-agent": ["/usr/bin/prometheus", "--enable-feature=agent", f"--config.file={cfg}",
+                             f"--storage.agent.path={d}/prometheus", "--web.listen-address=127.0.0.1:9096", "--log.level=error"],
+    }
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def peak_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def received_bytes(log, offset):
+    with open(log) as f:
+        f.seek(offset)
+        return sum(int(x) for x in f.read().split())
+
+
+def measure(name, argv, d, samples_per_second, warmup, window):
+    log = open(f"{d}/{name}.log", "w")
+    proc = subprocess.Popen(argv, stdout=log, stderr=log)
+    try:
+        time.sleep(warmup)
+        if proc.poll() is not None:
+            sys.exit(f"{name} exited early; see {d}/{name}.log")
+        received = f"{d}/received.log"
+        offset = os.path.getsize(received) if os.path.exists(received) else 0
+        c0, t0 = cpu_seconds(proc.pid), time.time()
+        time.sleep(window)
+        c1, t1 = cpu_seconds(proc.pid), time.time()
+        sent = received_bytes(received, offset) if os.path.exists(received) else 0
+        rss = peak_rss_mb(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    samples = samples_per_second * (t1 - t0)
+    cpu = c1 - c0
+    return {"agent": name, "cpu_s": cpu, "samples": samples, "cpu_per_m": cpu / samples * 1e6,
+            "ns_per_sample": cpu / samples * 1e9, "rss_mb": rss, "bytes_per_sample": sent / samples}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--targets", type=int, default=100)
+    p.add_argument("--series", type=int, default=5000)
+    p.add_argument("--interval", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--agents", default="scrapelet,vmagent,prometheus-agent")
+    a = p.parse_args()
+    repo = os.path.dirname(os.path.dirname(HERE))
+    d = tempfile.mkdtemp(prefix="scrapelet-peers-")
+    os.makedirs(f"{d}/www")
+    body = subprocess.run([sys.executable, f"{HERE}/workload.py", str(a.series)], capture_output=True, text=True, check=True).stdout
+    open(f"{d}/www/metrics", "w").write(body)
+    per_body = sum(1 for l in body.splitlines() if l and not l.startswith("#"))
+    first_port = 20000
+    open(f"{d}/nginx.conf", "w").write(nginx_conf(d, a.targets, first_port))
+    open(f"{d}/scrape.yml", "w").write(scrape_config(a.targets, first_port, a.interval))
+    nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{d}/nginx.conf", "-p", d], stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    urllib.request.urlopen(f"http://127.0.0.1:{first_port}/metrics").read()
+    rate = a.targets * per_body / a.interval
+    results = []
+    try:
+        all_agents = agents(repo, d, f"{d}/scrape.yml")
+        for name in a.agents.split(","):
+            print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window ...", file=sys.stderr)
+            results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window))
+    finally:
+        nginx.terminate()
+    report(a, per_body, results)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def report(a, per_body, results):
+    vm = next((r for r in results if r["agent"] == "vmagent"), None)
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"\n{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · {cpu_model}")
+    print(f"{a.targets} targets × {per_body} samples every {a.interval}s = {a.targets * per_body:,} active series; "
+          f"{a.warmup}s warm-up, {a.window}s window\n")
+    print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        cpu_ratio = f"{r['cpu_per_m'] / vm['cpu_per_m']:.2f}×" if vm else "-"
+        rss_ratio = f"{r['rss_mb'] / vm['rss_mb']:.2f}×" if vm else "-"
+        print(f"| {r['agent']} | {r['cpu_per_m']:.3f} | {r['ns_per_sample']:.0f} | {r['rss_mb']:.0f} | "
+              f"{r['bytes_per_sample']:.2f} | {cpu_ratio} | {rss_ratio} |")
+
+
+if __name__ == "__main__":
+    main()
