@@ -171,7 +171,11 @@ fn check_api_client(r: &mut MapReader, kubeconfig_file: &Option<PathBuf>, api_se
     if http.is_set() && kubeconfig_file.is_some() {
         r.errors.push(line, p, "cannot use custom HTTP client configuration together with 'kubeconfig_file'");
     } else if http.is_set() && api_server.is_none() {
-        r.errors.push(line, p, "to use custom HTTP client configuration please provide the 'api_server' URL explicitly");
+        r.errors.push(
+            line,
+            p,
+            "to use custom HTTP client configuration please provide the 'api_server' URL explicitly",
+        );
     }
 }
 
@@ -265,7 +269,11 @@ fn read_pod_source(r: &mut MapReader) -> PodSource {
         None | Some("api") => false,
         Some("kubelet") => true,
         Some(other) => {
-            r.error(kind.expect("present"), "pod_source", format!("unknown pod_source {other:?}: expected api or kubelet"));
+            r.error(
+                kind.expect("present"),
+                "pod_source",
+                format!("unknown pod_source {other:?}: expected api or kubelet"),
+            );
             false
         }
     };
