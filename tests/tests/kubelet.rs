@@ -59,8 +59,15 @@ fn annotated_pod(name: &str, node: &str, ip: &str, body: &'static str) -> (Fixtu
         ("prometheus.io/port", &port.to_string()),
         ("prometheus.io/path", "/metrics"),
     ];
-    let containers: &[(&str, &[(&str, u16, &str)])] = &[("web", &[("http", 8080, "TCP"), ("metrics", port, "TCP")])];
-    let p = pod("shop", name, node, ip, &[("app", "web")], &annotations, containers);
+    let p = pod(
+        "shop",
+        name,
+        node,
+        ip,
+        &[("app", "web")],
+        &annotations,
+        &[("web", &[("http", 8080, "TCP"), ("metrics", port, "TCP")])],
+    );
     (fixture, p)
 }
 
