@@ -152,6 +152,7 @@ self_metrics! {
     rw_queue_samples: Gauge("scrapelet_remote_write_queue_samples", "Samples waiting to be sent.", ["remote"]),
     rw_shards: Gauge("scrapelet_remote_write_shards", "Remote-write shards running.", ["remote"]),
     rw_highest_sent_timestamp: Gauge("scrapelet_remote_write_highest_sent_timestamp_seconds", "Newest sample timestamp the backend accepted.", ["remote"]),
+    discovery_errors: Counter("scrapelet_discovery_errors_total", "Pod discovery polls or watches that failed, by source and reason.", ["source", "reason"]),
     config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
 }
 

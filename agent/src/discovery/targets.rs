@@ -11,9 +11,9 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::{debug, error};
+use tracing::{Instrument, debug, error, info_span};
 
-use super::kubernetes::{self, NodeScope};
+use super::kubernetes::{self, KubernetesSdConfig, NodeScope, PodSource};
 use crate::config::{Config, ScrapeConfig};
 use crate::labels::Labels;
 use crate::scrape::Target;
@@ -54,13 +54,8 @@ pub fn start(cfg: &Config, scope: Option<NodeScope>) -> (Discovery, watch::Recei
         let mut kube = Vec::new();
         for sd in &job.kubernetes_sd_configs {
             let (tx, rx) = watch::channel(Vec::new());
-            let (sd, scope, name) = (sd.clone(), scope.clone().unwrap_or(NodeScope::Cluster), job.job_name.clone());
-            tasks.push(tokio::spawn(async move {
-                match kubernetes::client(&sd).await {
-                    Ok(client) => kubernetes::run(sd, scope, client, tx).await,
-                    Err(e) => error!(job = %name, error = %e, "kubernetes_sd_configs: cannot reach the API server"),
-                }
-            }));
+            let scope = scope.clone().unwrap_or(NodeScope::Cluster);
+            tasks.push(tokio::spawn(pod_source(sd.clone(), scope, job.job_name.clone(), tx)));
             kube.push(rx);
         }
         jobs.push(Job { job: Arc::new(job.clone()), kube });
@@ -68,6 +63,21 @@ pub fn start(cfg: &Config, scope: Option<NodeScope>) -> (Discovery, watch::Recei
     let (tx, rx) = watch::channel(targets(&jobs));
     tasks.push(tokio::spawn(publish(jobs, tx)));
     (Discovery { tasks }, rx)
+}
+
+/// Runs the entry's pod source: the API watch (default) or the kubelet.
+async fn pod_source(sd: KubernetesSdConfig, scope: NodeScope, job: String, tx: watch::Sender<Vec<Labels>>) {
+    let span = info_span!("pod_source", job = %job);
+    let run = async move {
+        match sd.pod_source {
+            PodSource::Kubelet(_) => kubernetes::kubelet::run(sd, scope, job, tx).await,
+            PodSource::Api => match kubernetes::client(&sd).await {
+                Ok(client) => kubernetes::run(sd, scope, client, tx).await,
+                Err(e) => error!(job = %job, error = %e, "kubernetes_sd_configs: cannot reach the API server"),
+            },
+        }
+    };
+    run.instrument(span).await
 }
 
 async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {

@@ -69,7 +69,7 @@ fn route(req: &Request<Incoming>, state: &ServerState) -> Response<Full<Bytes>> 
         "/metrics" => reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", metrics::get().render()),
         "/-/healthy" => reply(StatusCode::OK, "text/plain", "scrapelet is Healthy.\n".into()),
         "/-/ready" if state.ready.load(Ordering::Relaxed) => {
-            reply(StatusCode::OK, "text/plain", "scrapelet is Ready.\n".into())
+            reply(StatusCode::OK, "text/plain", format!("scrapelet is Ready.\n{}", targets::sources_text()))
         }
         "/-/ready" => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "scrapelet is not ready.\n".into()),
         "/targets" => reply(StatusCode::OK, "text/html; charset=utf-8", targets::html(&state.targets())),

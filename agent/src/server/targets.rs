@@ -1,9 +1,11 @@
-//! `/api/v1/targets`: the active targets as Prometheus' API shapes them.
+//! `/api/v1/targets`: the active targets as Prometheus' API shapes them (plus `discovery`, the
+//! pod sources' health, a scrapelet extension); `/targets`: the same for a person.
 
 use std::time::UNIX_EPOCH;
 
 use serde_json::{Map, Value, json};
 
+use crate::discovery::kubernetes::health::{self, SourceHealth};
 use crate::labels::Labels;
 use crate::scrape::manager::TargetView;
 
@@ -37,7 +39,71 @@ pub fn json(targets: &[TargetView]) -> String {
             })
         })
         .collect();
-    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": []}}).to_string()
+    let discovery: Vec<Value> = health::all().iter().map(source_json).collect();
+    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery}})
+        .to_string()
+}
+
+fn unix(t: Option<std::time::SystemTime>) -> Option<f64> {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs_f64())
+}
+
+fn source_json(h: &SourceHealth) -> Value {
+    json!({
+        "scrapePool": h.job,
+        "source": h.source,
+        "endpoint": h.endpoint,
+        "health": h.state(),
+        "lastSuccess": unix(h.last_success),
+        "lastError": h.last_error.clone().unwrap_or_default(),
+        "lastErrorReason": h.last_error_reason.unwrap_or_default(),
+        "targets": h.targets,
+    })
+}
+
+/// One line per pod source, for `/-/ready`'s body.
+pub fn sources_text() -> String {
+    let line = |h: &SourceHealth| {
+        let error = h.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default();
+        format!(
+            "pod source {} of job {}: {}, {} targets, last success {}{error}\n",
+            h.source,
+            h.job,
+            h.state(),
+            h.targets,
+            ago(h.last_success)
+        )
+    };
+    health::all().iter().map(line).collect()
+}
+
+fn ago(t: Option<std::time::SystemTime>) -> String {
+    t.and_then(|t| t.elapsed().ok()).map(|d| format!("{:.1}s ago", d.as_secs_f64())).unwrap_or_else(|| "never".into())
+}
+
+/// The pod sources' table on `/targets` (empty without a polled source).
+fn sources_html() -> String {
+    let sources = health::all();
+    if sources.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Pod discovery</h2><table><tr><th>Job</th><th>Source</th><th>Endpoint</th><th>State</th><th>Targets</th><th>Last success</th><th>Error</th></tr>",
+    );
+    for h in &sources {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{state}\">{state}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&h.job),
+            h.source,
+            escape(&h.endpoint),
+            h.targets,
+            ago(h.last_success),
+            escape(h.last_error.as_deref().unwrap_or("")),
+            state = h.state(),
+        ));
+    }
+    out.push_str("</table>");
+    out
 }
 
 /// `/targets`: one table per job, readable by a person.
@@ -49,6 +115,7 @@ pub fn html(targets: &[TargetView]) -> String {
          .up{color:#080}.down{color:#c00}.unknown{color:#888}code{font-size:90%}</style></head><body>\
          <h1>Targets</h1>",
     );
+    out.push_str(&sources_html());
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {

@@ -4,8 +4,12 @@
 //! its line) instead of stopping. Only role `pod` is supported; other roles are an error. Of the
 //! HTTP client keys, only bearer-token auth and a CA / server name / skip-verify TLS setting are
 //! read (for an explicit `api_server`); the others are rejected as "not supported yet".
+//!
+//! scrapelet extension: `pod_source: api | kubelet` (default `api`) and, for `kubelet`, a
+//! `kubelet:` mapping ([`KubeletSource`]) read in the same pass, with the same error reporting.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::yaml::{Errors, MapReader, Node};
 
@@ -54,6 +58,49 @@ impl ApiHttp {
     }
 }
 
+/// Where the pods come from (`pod_source:`, a scrapelet extension).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PodSource {
+    /// Watch the API server with `spec.nodeName=<node>` (works on every cluster).
+    #[default]
+    Api,
+    /// Poll this node's kubelet `GET /pods` (no API-server load; `nodes/pods`, Kubernetes 1.33+).
+    Kubelet(KubeletSource),
+}
+
+/// Service-account files every pod gets; the kubelet source's default credentials.
+pub const SA_TOKEN_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+pub const SA_CA_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_KUBELET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `kubelet:`: how to reach this node's kubelet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeletSource {
+    /// `None`: `https://$NODE_IP:10250`, resolved when the source starts.
+    pub url: Option<String>,
+    pub poll_interval: Duration,
+    /// For the whole request, body included.
+    pub timeout: Duration,
+    /// Defaults: the service-account token file and CA.
+    pub http: ApiHttp,
+}
+
+impl Default for KubeletSource {
+    fn default() -> Self {
+        KubeletSource {
+            url: None,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            timeout: DEFAULT_KUBELET_TIMEOUT,
+            http: ApiHttp {
+                bearer_token_file: Some(SA_TOKEN_FILE.into()),
+                ca_file: Some(SA_CA_FILE.into()),
+                ..ApiHttp::default()
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KubernetesSdConfig {
     pub role: Role,
@@ -63,6 +110,7 @@ pub struct KubernetesSdConfig {
     pub api_server: Option<String>,
     pub attach_metadata: AttachMetadata,
     pub http: ApiHttp,
+    pub pod_source: PodSource,
 }
 
 /// HTTP client keys of Prometheus' inline `HTTPClientConfig` that we do not read yet.
@@ -92,19 +140,11 @@ impl KubernetesSdConfig {
         let api_server = r.string("api_server");
         let attach_metadata = read_attach_metadata(&mut r);
         let http = read_http(&mut r);
-        let (line, p) = (r.line(), r.path_of(""));
-        let p = p.trim_end_matches('.');
-        if kubeconfig_file.is_some() && api_server.is_some() {
-            r.errors.push(line, p, "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
-        }
-        if http.is_set() && kubeconfig_file.is_some() {
-            r.errors.push(line, p, "cannot use custom HTTP client configuration together with 'kubeconfig_file'");
-        } else if http.is_set() && api_server.is_none() {
-            r.errors.push(
-                line,
-                p,
-                "to use custom HTTP client configuration please provide the 'api_server' URL explicitly",
-            );
+        let pod_source = read_pod_source(&mut r);
+        if matches!(pod_source, PodSource::Kubelet(_)) {
+            check_kubelet_compatible(&mut r, &selectors);
+        } else {
+            check_api_client(&mut r, &kubeconfig_file, &api_server, &http);
         }
         r.finish();
         let cfg = KubernetesSdConfig {
@@ -115,8 +155,27 @@ impl KubernetesSdConfig {
             api_server,
             attach_metadata,
             http,
+            pod_source,
         };
         (errors.0.len() == before).then_some(cfg)
+    }
+}
+
+/// Prometheus' checks of the API-server client keys.
+fn check_api_client(r: &mut MapReader, kubeconfig_file: &Option<PathBuf>, api_server: &Option<String>, http: &ApiHttp) {
+    let (line, p) = (r.line(), r.path_of(""));
+    let p = p.trim_end_matches('.');
+    if kubeconfig_file.is_some() && api_server.is_some() {
+        r.errors.push(line, p, "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
+    }
+    if http.is_set() && kubeconfig_file.is_some() {
+        r.errors.push(line, p, "cannot use custom HTTP client configuration together with 'kubeconfig_file'");
+    } else if http.is_set() && api_server.is_none() {
+        r.errors.push(
+            line,
+            p,
+            "to use custom HTTP client configuration please provide the 'api_server' URL explicitly",
+        );
     }
 }
 
@@ -200,6 +259,89 @@ fn read_http(r: &mut MapReader) -> ApiHttp {
         r.errors.push(line, &path, "at most one of bearer_token & bearer_token_file must be configured");
     }
     http
+}
+
+/// `pod_source:` and `kubelet:`. A `kubelet:` mapping without `pod_source: kubelet` is an error
+/// (it would silently do nothing).
+fn read_pod_source(r: &mut MapReader) -> PodSource {
+    let kind = r.get("pod_source");
+    let is_kubelet = match r.string("pod_source").as_deref() {
+        None | Some("api") => false,
+        Some("kubelet") => true,
+        Some(other) => {
+            r.error(
+                kind.expect("present"),
+                "pod_source",
+                format!("unknown pod_source {other:?}: expected api or kubelet"),
+            );
+            false
+        }
+    };
+    let node = r.get("kubelet");
+    match (is_kubelet, node) {
+        (true, Some(n)) => PodSource::Kubelet(read_kubelet(n, &r.path_of("kubelet"), r.errors)),
+        (true, None) => PodSource::Kubelet(KubeletSource::default()),
+        (false, Some(n)) => {
+            r.error(n, "kubelet", "only used with pod_source: kubelet");
+            PodSource::Api
+        }
+        (false, None) => PodSource::Api,
+    }
+}
+
+fn read_kubelet(node: &Node, path: &str, errors: &mut Errors) -> KubeletSource {
+    let mut k = MapReader::new(node, path, errors);
+    let url = k.string("url");
+    if let Some(u) = &url
+        && let Err(message) = check_url(u)
+    {
+        k.error(node, "url", message);
+    }
+    let poll_interval = positive_duration(&mut k, node, "poll_interval").unwrap_or(DEFAULT_POLL_INTERVAL);
+    let timeout = positive_duration(&mut k, node, "timeout").unwrap_or(DEFAULT_KUBELET_TIMEOUT);
+    let mut http = read_http(&mut k);
+    if http.bearer_token.is_none() && http.bearer_token_file.is_none() {
+        http.bearer_token_file = Some(SA_TOKEN_FILE.into());
+    }
+    if http.ca_file.is_none() && !http.insecure_skip_verify {
+        http.ca_file = Some(SA_CA_FILE.into());
+    }
+    k.finish();
+    KubeletSource { url, poll_interval, timeout, http }
+}
+
+/// An absolute `http(s)://host[:port]` URL; `/pods` is appended to its path.
+fn check_url(url: &str) -> Result<(), String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) => Ok(()),
+        _ => Err(format!("invalid URL {url:?}: expected http(s)://host[:port]")),
+    }
+}
+
+fn positive_duration(r: &mut MapReader, node: &Node, key: &'static str) -> Option<Duration> {
+    let d = r.duration(key)?;
+    if d.is_zero() {
+        r.error(node, key, "must be greater than 0");
+        return None;
+    }
+    Some(d)
+}
+
+/// The API-server keys mean nothing to the kubelet source: say so rather than ignore them.
+fn check_kubelet_compatible(r: &mut MapReader, selectors: &[Selector]) {
+    for key in ["api_server", "kubeconfig_file", "bearer_token", "bearer_token_file", "tls_config"] {
+        if let Some(line) = r.key_line(key) {
+            let path = r.path_of(key);
+            r.errors.push(line, &path, "not used with pod_source: kubelet (set it under kubelet:)");
+        }
+    }
+    if !selectors.is_empty()
+        && let Some(line) = r.key_line("selectors")
+    {
+        let path = r.path_of("selectors");
+        r.errors.push(line, &path, "selectors are not supported with pod_source: kubelet yet");
+    }
 }
 
 #[cfg(test)]

@@ -59,3 +59,53 @@ fn duplicated_selector_roles_are_rejected() {
         read("role: pod\nselectors:\n  - role: pod\n    label: a=b\n  - role: pod\n    field: c=d\n").unwrap_err();
     assert!(errs[0].contains("duplicated selector role"), "{errs:?}");
 }
+
+#[test]
+fn pod_source_defaults_to_the_api_watch() {
+    assert_eq!(read("role: pod\n").unwrap().pod_source, PodSource::Api);
+    assert_eq!(read("role: pod\npod_source: api\n").unwrap().pod_source, PodSource::Api);
+}
+
+#[test]
+fn kubelet_source_defaults_to_node_ip_and_the_service_account() {
+    let PodSource::Kubelet(k) = read("role: pod\npod_source: kubelet\n").unwrap().pod_source else { panic!() };
+    assert_eq!(k, KubeletSource::default());
+    assert_eq!(k.url, None);
+    assert_eq!(k.poll_interval, DEFAULT_POLL_INTERVAL);
+    assert_eq!(k.http.bearer_token_file.as_deref(), Some(SA_TOKEN_FILE));
+    assert_eq!(k.http.ca_file.as_deref(), Some(SA_CA_FILE));
+}
+
+#[test]
+fn kubelet_source_reads_its_own_keys() {
+    let cfg = read(
+        "role: pod\npod_source: kubelet\nkubelet:\n  url: https://10.0.0.1:10250\n  poll_interval: 2s\n  timeout: 1s\n  bearer_token_file: /t\n  tls_config:\n    ca_file: /ca\n    server_name: node-a\n",
+    )
+    .unwrap();
+    let PodSource::Kubelet(k) = cfg.pod_source else { panic!() };
+    assert_eq!(k.url.as_deref(), Some("https://10.0.0.1:10250"));
+    assert_eq!((k.poll_interval, k.timeout), (Duration::from_secs(2), Duration::from_secs(1)));
+    assert_eq!(k.http.bearer_token_file.as_deref(), Some("/t"));
+    assert_eq!(k.http.ca_file.as_deref(), Some("/ca"));
+    assert_eq!(k.http.server_name.as_deref(), Some("node-a"));
+    let cfg = read("role: pod\npod_source: kubelet\nkubelet: {tls_config: {insecure_skip_verify: true}}\n").unwrap();
+    let PodSource::Kubelet(k) = cfg.pod_source else { panic!() };
+    assert_eq!(k.http.ca_file, None, "no default CA when verification is off");
+}
+
+#[test]
+fn kubelet_source_errors_have_lines() {
+    let errs = read(
+        "role: pod\npod_source: kubelet\napi_server: https://x\nkubelet:\n  url: ftp://x\n  poll_interval: 0s\n  bogus: 1\n",
+    )
+    .unwrap_err();
+    let has = |line: usize, text: &str| errs.iter().any(|e| e.starts_with(&format!("line {line}")) && e.contains(text));
+    assert!(has(3, "not used with pod_source: kubelet"), "{errs:?}");
+    assert!(has(5, "expected http(s)://host"), "{errs:?}");
+    assert!(has(6, "greater than 0"), "{errs:?}");
+    assert!(has(7, "unknown field"), "{errs:?}");
+    assert!(read("role: pod\npod_source: scraper\n").unwrap_err()[0].contains("expected api or kubelet"));
+    assert!(read("role: pod\nkubelet: {}\n").unwrap_err()[0].contains("only used with pod_source: kubelet"));
+    let errs = read("role: pod\npod_source: kubelet\nselectors:\n  - role: pod\n    label: a=b\n").unwrap_err();
+    assert!(errs[0].contains("not supported with pod_source: kubelet"), "{errs:?}");
+}

@@ -1,0 +1,208 @@
+//! A test kubelet: `GET /pods` over HTTPS (the agent's test CA and localhost certificate), a bearer
+//! token check, a `PodList` the test edits between polls, and the faults a real kubelet shows.
+//!
+//! Entry: [`TestKubelet::start`]. Threads and std I/O like the other fixtures; rustls for TLS.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::{Value, json};
+
+/// How the kubelet misbehaves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    None,
+    /// Not listening: connections are refused.
+    Down,
+    /// 403, as a kubelet answers a token without `nodes/pods` (or `nodes/proxy`).
+    Forbidden,
+    /// 200 with a body that is not JSON.
+    Garbage,
+    /// 200 whose body stops half-way (the connection closes before Content-Length bytes).
+    Truncated,
+    /// Answers after this long.
+    Slow(Duration),
+}
+
+struct State {
+    pods: Vec<Value>,
+    fault: Fault,
+    token: String,
+}
+
+pub struct TestKubelet {
+    /// `https://127.0.0.1:<port>`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    requests: Arc<AtomicUsize>,
+}
+
+/// The agent's test TLS material: `ca.pem`, `server.pem` (localhost, 127.0.0.1), `server-key.pem`.
+pub fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../agent/src/http_client/testdata").join(name)
+}
+
+impl TestKubelet {
+    /// Serves on 127.0.0.1, accepting `Bearer <token>` only.
+    pub fn start(token: &str) -> TestKubelet {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind test kubelet");
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State { pods: Vec::new(), fault: Fault::None, token: token.into() }));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (s, r, tls) = (state.clone(), requests.clone(), Arc::new(tls_config()));
+        std::thread::spawn(move || accept_loop(listener, addr, s, r, tls));
+        TestKubelet { url: format!("https://{addr}"), state, requests }
+    }
+
+    pub fn set_pods(&self, pods: Vec<Value>) {
+        self.state.lock().unwrap().pods = pods;
+    }
+
+    pub fn add_pod(&self, pod: Value) {
+        self.state.lock().unwrap().pods.push(pod);
+    }
+
+    pub fn remove_pod(&self, ns: &str, name: &str) {
+        let is = |p: &Value| p["metadata"]["namespace"] == ns && p["metadata"]["name"] == name;
+        self.state.lock().unwrap().pods.retain(|p| !is(p));
+    }
+
+    pub fn update_pod(&self, ns: &str, name: &str, f: impl FnOnce(&mut Value)) {
+        let mut s = self.state.lock().unwrap();
+        let pod = s.pods.iter_mut().find(|p| p["metadata"]["namespace"] == ns && p["metadata"]["name"] == name);
+        f(pod.expect("pod to update"));
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.state.lock().unwrap().fault = fault;
+    }
+
+    pub fn set_token(&self, token: &str) {
+        self.state.lock().unwrap().token = token.into();
+    }
+
+    /// Requests answered so far (refused connections are not requests).
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+fn tls_config() -> ServerConfig {
+    let certs: Vec<CertificateDer<'static>> =
+        rustls_pemfile::certs(&mut std::fs::read(testdata("server.pem")).unwrap().as_slice())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key: PrivateKeyDer<'static> =
+        rustls_pemfile::private_key(&mut std::fs::read(testdata("server-key.pem")).unwrap().as_slice())
+            .unwrap()
+            .expect("a private key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap()
+}
+
+/// Accepts while up; while [`Fault::Down`], closes the socket so connections are refused, and
+/// binds the same port again afterwards.
+fn accept_loop(
+    listener: TcpListener,
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+    requests: Arc<AtomicUsize>,
+    tls: Arc<ServerConfig>,
+) {
+    let mut listener = Some(listener);
+    loop {
+        let down = state.lock().unwrap().fault == Fault::Down;
+        match (&listener, down) {
+            (Some(_), true) => listener = None,
+            (None, false) => listener = TcpListener::bind(addr).ok(),
+            _ => {}
+        }
+        let Some(l) = &listener else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        l.set_nonblocking(true).unwrap();
+        match l.accept() {
+            Ok((stream, _)) => {
+                let (state, requests, tls) = (state.clone(), requests.clone(), tls.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &state, &requests, tls);
+                });
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+fn serve(tcp: TcpStream, state: &Mutex<State>, requests: &AtomicUsize, tls: Arc<ServerConfig>) -> std::io::Result<()> {
+    tcp.set_nonblocking(false)?;
+    let conn = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    let (path, auth) = read_head(&mut stream)?;
+    requests.fetch_add(1, Ordering::Relaxed);
+    let (fault, token, pods) = {
+        let s = state.lock().unwrap();
+        (s.fault.clone(), s.token.clone(), s.pods.clone())
+    };
+    if let Fault::Slow(d) = fault {
+        std::thread::sleep(d);
+    }
+    let (code, body) = if auth != format!("Bearer {token}") {
+        (401, "Unauthorized".to_string())
+    } else if path != "/pods" {
+        (404, "404 page not found".to_string())
+    } else if fault == Fault::Forbidden {
+        (403, forbidden())
+    } else if fault == Fault::Garbage {
+        (200, "<html><body>502 Bad Gateway</body></html>".to_string())
+    } else {
+        (200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": pods}).to_string())
+    };
+    let sent = if fault == Fault::Truncated { &body[..body.len() / 2] } else { &body[..] };
+    write!(
+        stream,
+        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sent}",
+        body.len()
+    )?;
+    stream.flush()?;
+    stream.conn.send_close_notify();
+    stream.flush()
+}
+
+/// The path and `Authorization` header of one request.
+fn read_head(stream: &mut impl std::io::Read) -> std::io::Result<(String, String)> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut auth = String::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            auth = value.trim().to_string();
+        }
+    }
+    Ok((path, auth))
+}
+
+/// The kubelet's own 403 text for a caller without the `nodes/pods` (or `nodes/proxy`) grant.
+fn forbidden() -> String {
+    "Forbidden (user=system:serviceaccount:scrapelet:scrapelet, verb=get, resource=nodes, subresource(s)=[pods])"
+        .to_string()
+}
