@@ -12,7 +12,8 @@ use tracing::{error, info, warn};
 
 use super::RunArgs;
 use crate::config::Config;
-use crate::discovery::{self, kubernetes::NodeScope, targets::Discovery};
+use crate::discovery::kubernetes::{NodeScope, config::PodSource};
+use crate::discovery::{self, targets::Discovery};
 use crate::metrics;
 use crate::remote_write::RemoteWriter;
 use crate::scrape::ScrapeManager;
@@ -114,12 +115,19 @@ fn follow_targets(cfg: &Config, scope: Option<&NodeScope>, manager: SharedManage
 }
 
 /// Where pod discovery looks: this node (`--node` or `NODE_NAME`). Only needed when a job uses
-/// `kubernetes_sd_configs`; then a missing node name is an error, never a cluster-wide watch.
+/// `kubernetes_sd_configs`; for an API watch a missing node name is an error, never a cluster-wide watch.
 fn node_scope(args: &RunArgs, cfg: &Config) -> anyhow::Result<Option<NodeScope>> {
-    if cfg.scrape_configs.iter().all(|j| j.kubernetes_sd_configs.is_empty()) {
+    let sources = cfg.scrape_configs.iter().flat_map(|j| &j.kubernetes_sd_configs);
+    let (mut any, mut api) = (false, false);
+    for sd in sources {
+        any = true;
+        api |= matches!(sd.pod_source, PodSource::Api);
+    }
+    if !any {
         return Ok(None);
     }
-    Ok(Some(NodeScope::from_env(args.node.clone(), false)?))
+    // The kubelet only knows its own node's pods: there a missing node name is harmless.
+    Ok(Some(NodeScope::from_env(args.node.clone(), !api)?))
 }
 
 async fn agent(args: RunArgs) -> anyhow::Result<()> {
