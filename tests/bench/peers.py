@@ -22,7 +22,7 @@ http {{
   access_log off;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  log_format size '$request_length';
+  log_format size '$content_length';
   server {{
 {listens}    root {d}/www;
     default_type "text/plain; version=0.0.4";
@@ -51,7 +51,7 @@ def agents(repo, d, cfg):
         "scrapelet": [f"{repo}/target/release/scrapelet", "run", "--config", cfg, "--data-dir", f"{d}/scrapelet",
                       "--web.listen-address=127.0.0.1:9272"],
         "vmagent": ["/usr/bin/vmagent", f"-promscrape.config={cfg}", f"-remoteWrite.url=http://127.0.0.1:{RECEIVER}/api/v1/write",
-                    f"-remoteWrite.tmpDataPath={d}/vmagent", "-httpListenAddr=127.0.0.1:8430", "-loggerLevel=ERROR"],
+                    f"-remoteWrite.tmpDataPath={d}/vmagent", "-promscrape.config.strictParse=false", "-httpListenAddr=127.0.0.1:8430", "-loggerLevel=ERROR"],
         "prometheus-agent": ["/usr/bin/prometheus", "--enable-feature=agent", f"--config.file={cfg}",
                              f"--storage.agent.path={d}/prometheus", "--web.listen-address=127.0.0.1:9096", "--log.level=error"],
     }
@@ -72,7 +72,7 @@ def peak_rss_mb(pid):
 def received_bytes(log, offset):
     with open(log) as f:
         f.seek(offset)
-        return sum(int(x) for x in f.read().split())
+        return sum(int(x) for x in f.read().split() if x.isdigit())
 
 
 def measure(name, argv, d, samples_per_second, warmup, window):
@@ -112,6 +112,7 @@ def main():
     a = p.parse_args()
     repo = os.path.dirname(os.path.dirname(HERE))
     d = tempfile.mkdtemp(prefix="scrapelet-peers-")
+    os.chmod(d, 0o755)  # nginx's workers run as nobody
     os.makedirs(f"{d}/www")
     body = subprocess.run([sys.executable, f"{HERE}/workload.py", str(a.series)], capture_output=True, text=True, check=True).stdout
     open(f"{d}/www/metrics", "w").write(body)
@@ -120,11 +121,11 @@ def main():
     open(f"{d}/nginx.conf", "w").write(nginx_conf(d, a.targets, first_port))
     open(f"{d}/scrape.yml", "w").write(scrape_config(a.targets, first_port, a.interval))
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{d}/nginx.conf", "-p", d], stderr=subprocess.DEVNULL)
-    time.sleep(1)
-    urllib.request.urlopen(f"http://127.0.0.1:{first_port}/metrics").read()
     rate = a.targets * per_body / a.interval
     results = []
     try:
+        time.sleep(1)
+        urllib.request.urlopen(f"http://127.0.0.1:{first_port}/metrics").read()
         all_agents = agents(repo, d, f"{d}/scrape.yml")
         for name in a.agents.split(","):
             print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window ...", file=sys.stderr)
