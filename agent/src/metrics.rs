@@ -153,6 +153,7 @@ self_metrics! {
     rw_shards: Gauge("scrapelet_remote_write_shards", "Remote-write shards running.", ["remote"]),
     rw_highest_sent_timestamp: Gauge("scrapelet_remote_write_highest_sent_timestamp_seconds", "Newest sample timestamp the backend accepted.", ["remote"]),
     discovery_errors: Counter("scrapelet_discovery_errors_total", "Pod discovery polls or watches that failed, by source and reason.", ["source", "reason"]),
+    discovery_invalid_annotations: Counter("scrapelet_discovery_invalid_annotations_total", "Pods whose prometheus.io annotations cannot be used, by reason (each pod counted once).", ["reason"]),
     config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
 }
 

@@ -64,6 +64,16 @@ fn pods_on_this_node_are_scraped_with_their_labels_and_others_never() {
     let (remote, remote_pod) = annotated_pod("web-7d9f-bbbbb", "node-b", "127.0.0.3", "app_requests_total 7\n");
     api.add_pod(local_pod);
     api.add_pod(remote_pod);
+    let annotations = [("prometheus.io/scrape", "true"), ("prometheus.io/port", "metrics")];
+    api.add_pod(pod(
+        "shop",
+        "bad-7d9f-zzzzz",
+        "node-a",
+        "127.0.0.10",
+        &[],
+        &annotations,
+        &[("web", &[("http", 8080, "TCP")])],
+    ));
     let agent = start(&api, &prom);
 
     let got = prom.wait_for_series("app_requests_total", TIMEOUT);
@@ -80,6 +90,9 @@ fn pods_on_this_node_are_scraped_with_their_labels_and_others_never() {
     let (status, page) = scrapelet_tests::http::get(&agent.addr, "/targets").unwrap();
     assert_eq!(status, 200);
     assert!(page.contains(&format!("http://{}/metrics", local.addr)) && page.contains("(1/1 up)"), "{page}");
+    // A pod whose annotation cannot be used is shown with the reason and counted, not lost silently.
+    assert!(page.contains("shop/bad-7d9f-zzzzz") && page.contains("invalid_port"), "{page}");
+    assert!(agent.metrics().contains(r#"scrapelet_discovery_invalid_annotations_total{reason="invalid_port"} 1"#));
 }
 
 #[test]

@@ -4,5 +4,6 @@
 //! `__meta_*` labels). Only [`kubernetes`] exists so far; it must never decide what is scraped:
 //! that is `relabel_configs`' job.
 
+pub mod annotations;
 pub mod kubernetes;
 pub mod targets;

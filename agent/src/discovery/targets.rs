@@ -106,7 +106,11 @@ async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {
 fn targets(jobs: &[Job]) -> Vec<Target> {
     let mut out = Vec::new();
     for j in jobs {
-        let discovered = j.kube.iter().flat_map(|rx| rx.borrow().clone());
+        let discovered: Vec<Labels> = j.kube.iter().flat_map(|rx| rx.borrow().clone()).collect();
+        if !j.kube.is_empty() {
+            super::annotations::record(&j.job.job_name, &discovered);
+        }
+        let discovered = discovered.into_iter();
         let formed = targets_for_job(&j.job)
             .into_iter()
             .chain(discovered.filter_map(|l| Target::from_labels(&j.job, l).transpose()));

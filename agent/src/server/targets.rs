@@ -5,6 +5,7 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Map, Value, json};
 
+use crate::discovery::annotations;
 use crate::discovery::kubernetes::health::{self, SourceHealth};
 use crate::labels::Labels;
 use crate::scrape::manager::TargetView;
@@ -40,7 +41,7 @@ pub fn json(targets: &[TargetView]) -> String {
         })
         .collect();
     let discovery: Vec<Value> = health::all().iter().map(source_json).collect();
-    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery}})
+    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery, "invalidAnnotations": invalid_json()}})
         .to_string()
 }
 
@@ -106,6 +107,36 @@ fn sources_html() -> String {
     out
 }
 
+/// Pods whose annotations cannot be used, with the reason (empty when there are none).
+fn invalid_html() -> String {
+    let invalid = annotations::all();
+    if invalid.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Pods with unusable annotations</h2><table><tr><th>Job</th><th>Pod</th><th>Annotation</th><th>Value</th><th>Reason</th></tr>",
+    );
+    for p in &invalid {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&p.job),
+            escape(&p.pod),
+            p.annotation,
+            escape(&p.value),
+            p.reason
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn invalid_json() -> Vec<Value> {
+    annotations::all()
+        .iter()
+        .map(|p| json!({"job": p.job, "pod": p.pod, "annotation": p.annotation, "value": p.value, "reason": p.reason}))
+        .collect()
+}
+
 /// `/targets`: one table per job, readable by a person.
 pub fn html(targets: &[TargetView]) -> String {
     let mut out = String::from(
@@ -116,6 +147,7 @@ pub fn html(targets: &[TargetView]) -> String {
          <h1>Targets</h1>",
     );
     out.push_str(&sources_html());
+    out.push_str(&invalid_html());
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {

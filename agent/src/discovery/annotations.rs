@@ -1,0 +1,108 @@
+//! Pods whose `prometheus.io/*` annotations cannot be used: listed on `/targets` with the reason
+//! and counted in `scrapelet_discovery_invalid_annotations_total{reason}`, never silently lost.
+//!
+//! Purely informational: targets are still formed by `relabel_configs` exactly as Prometheus
+//! would (a bad port may become a failing scrape or no target); this only says why. Checked when
+//! discovery publishes a change, never per scrape.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
+
+use crate::labels::Labels;
+use crate::metrics;
+
+const ANNOTATION: &str = "__meta_kubernetes_pod_annotation_";
+
+/// One pod with an unusable annotation.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InvalidPod {
+    pub job: String,
+    /// `namespace/name`.
+    pub pod: String,
+    /// `prometheus.io/port` etc.
+    pub annotation: &'static str,
+    pub value: String,
+    /// Bounded: `invalid_port`, `invalid_scheme`, `invalid_path`, `invalid_scrape`.
+    pub reason: &'static str,
+}
+
+/// What is wrong with one discovered label set's annotations, if anything.
+pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
+    let mut out = Vec::new();
+    let mut bad = |annotation: &'static str, key: &str, reason: &'static str, ok: fn(&str) -> bool| {
+        if let Some(v) = labels.get(&format!("{ANNOTATION}{key}")) {
+            if !ok(v) {
+                out.push((annotation, v.to_string(), reason));
+            }
+        }
+    };
+    bad("prometheus.io/scrape", "prometheus_io_scrape", "invalid_scrape", |v| v == "true" || v == "false");
+    bad("prometheus.io/port", "prometheus_io_port", "invalid_port", |v| v.parse::<u16>().is_ok_and(|p| p > 0));
+    bad("prometheus.io/scheme", "prometheus_io_scheme", "invalid_scheme", |v| v == "http" || v == "https");
+    bad("prometheus.io/path", "prometheus_io_path", "invalid_path", |v| v.starts_with('/'));
+    out
+}
+
+fn registry() -> &'static Mutex<(BTreeMap<String, Vec<InvalidPod>>, BTreeSet<InvalidPod>)> {
+    static R: OnceLock<Mutex<(BTreeMap<String, Vec<InvalidPod>>, BTreeSet<InvalidPod>)>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+/// Replaces `job`'s list with what `discovered` shows; counts each (pod, reason) once.
+pub fn record(job: &str, discovered: &[Labels]) {
+    let mut found = BTreeSet::new();
+    for labels in discovered {
+        let ns = labels.get("__meta_kubernetes_namespace").unwrap_or("");
+        let pod = format!("{ns}/{}", labels.get("__meta_kubernetes_pod_name").unwrap_or(""));
+        for (annotation, value, reason) in check(labels) {
+            found.insert(InvalidPod { job: job.to_string(), pod: pod.clone(), annotation, value, reason });
+        }
+    }
+    let mut r = registry().lock().unwrap();
+    for p in found.difference(&r.1) {
+        metrics::get().discovery_invalid_annotations.with(&[p.reason]).inc();
+    }
+    r.1.retain(|p| p.job != job);
+    r.1.extend(found.iter().cloned());
+    r.0.insert(job.to_string(), found.into_iter().collect());
+}
+
+/// Every pod with an unusable annotation, by job.
+pub fn all() -> Vec<InvalidPod> {
+    registry().lock().unwrap().0.values().flatten().cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_non_numeric_ports_and_unknown_schemes() {
+        let l = Labels::from_pairs([
+            ("__meta_kubernetes_pod_annotation_prometheus_io_port", "http"),
+            ("__meta_kubernetes_pod_annotation_prometheus_io_scheme", "ftp"),
+            ("__meta_kubernetes_pod_annotation_prometheus_io_path", "/metrics"),
+        ]);
+        let reasons: Vec<_> = check(&l).into_iter().map(|(_, _, r)| r).collect();
+        assert_eq!(reasons, ["invalid_port", "invalid_scheme"]);
+        let ok = Labels::from_pairs([("__meta_kubernetes_pod_annotation_prometheus_io_port", "8090")]);
+        assert!(check(&ok).is_empty());
+    }
+
+    #[test]
+    fn records_each_pod_once_per_reason() {
+        let l = Labels::from_pairs([
+            ("__meta_kubernetes_namespace", "ns"),
+            ("__meta_kubernetes_pod_name", "p"),
+            ("__meta_kubernetes_pod_annotation_prometheus_io_port", "x"),
+        ]);
+        let counter = metrics::get().discovery_invalid_annotations.with(&["invalid_port"]);
+        let before = counter.get();
+        record("annotations-test", &[l.clone(), l.clone()]);
+        record("annotations-test", &[l]);
+        assert_eq!(counter.get() - before, 1);
+        assert_eq!(all().iter().filter(|p| p.job == "annotations-test").count(), 1);
+        record("annotations-test", &[]);
+        assert_eq!(all().iter().filter(|p| p.job == "annotations-test").count(), 0);
+    }
+}
