@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cap_std::fs::Dir;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use super::RunArgs;
 use crate::config::Config;
@@ -91,10 +91,7 @@ impl Pipeline {
         );
         manager.stop_all(StopMode::Quiet).await;
         drop(manager);
-        match Arc::try_unwrap(self.writer) {
-            Ok(w) => w.shutdown(FLUSH_DEADLINE).await,
-            Err(_) => warn!("remote writer still referenced at shutdown; queued samples not flushed"),
-        }
+        self.writer.shutdown(FLUSH_DEADLINE).await;
     }
 }
 

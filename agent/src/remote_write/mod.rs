@@ -42,7 +42,9 @@ use stats::{DropReason, RemoteMetrics};
 pub struct RemoteWriter {
     wal: Arc<Wal>,
     remotes: Vec<Arc<RemoteMetrics>>,
-    tasks: JoinSet<()>,
+    /// Taken by [`shutdown`](Self::shutdown), which only needs a shared reference (scrape loops
+    /// and the targets page may still hold the writer).
+    tasks: std::sync::Mutex<JoinSet<()>>,
     maintenance: JoinHandle<()>,
     draining: watch::Sender<bool>,
     cancel: watch::Sender<bool>,
@@ -80,6 +82,7 @@ impl RemoteWriter {
             remotes.push(Arc::new(RemoteMetrics::new(&cfg.name)));
         }
         let maintenance = tokio::spawn(maintain(wal.clone()));
+        let tasks = std::sync::Mutex::new(tasks);
         Ok(RemoteWriter { wal, remotes, tasks, maintenance, draining, cancel })
     }
 
@@ -99,9 +102,9 @@ impl RemoteWriter {
 
     /// Stops taking samples and sends what the WAL holds, giving up after `deadline`: whatever is
     /// unsent then stays in the WAL and is sent after the next start.
-    pub async fn shutdown(mut self, deadline: Duration) {
+    pub async fn shutdown(&self, deadline: Duration) {
         let _ = self.draining.send(true);
-        let mut tasks = std::mem::take(&mut self.tasks);
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
         if tokio::time::timeout(deadline, join_all(&mut tasks)).await.is_err() {
             warn!(?deadline, "remote write shutdown deadline passed; unsent samples stay in the WAL");
             let _ = self.cancel.send(true);
@@ -116,7 +119,7 @@ impl Drop for RemoteWriter {
     /// Without [`shutdown`](Self::shutdown) the queues stop at once; what they held stays in the WAL.
     fn drop(&mut self) {
         let _ = self.cancel.send(true);
-        self.tasks.detach_all();
+        self.tasks.get_mut().unwrap_or_else(|e| e.into_inner()).detach_all();
         self.maintenance.abort();
     }
 }
