@@ -18,3 +18,4 @@ pub mod remote_write;
 pub mod scrape;
 pub mod series;
 pub mod server;
+pub mod wal;

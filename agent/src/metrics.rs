@@ -154,6 +154,16 @@ self_metrics! {
     rw_highest_sent_timestamp: Gauge("scrapelet_remote_write_highest_sent_timestamp_seconds", "Newest sample timestamp the backend accepted.", ["remote"]),
     discovery_errors: Counter("scrapelet_discovery_errors_total", "Pod discovery polls or watches that failed, by source and reason.", ["source", "reason"]),
     discovery_invalid_annotations: Counter("scrapelet_discovery_invalid_annotations_total", "Pods whose prometheus.io annotations cannot be used, by reason (each pod counted once).", ["reason"]),
+    rw_highest_sent_lag: Gauge("scrapelet_remote_write_highest_sent_lag_seconds", "Newest appended sample timestamp minus the newest one the backend accepted.", ["remote"]),
+    rw_protocol: Gauge("scrapelet_remote_write_protocol_version", "Remote-write protocol in use (1 or 2; 2 falls back to 1 on 415).", ["remote"]),
+    wal_bytes: Gauge("scrapelet_wal_bytes", "Bytes of WAL segments on disk.", []),
+    wal_segments: Gauge("scrapelet_wal_segments", "WAL segment files on disk.", []),
+    wal_samples_written: Counter("scrapelet_wal_samples_written_total", "Samples appended to the WAL.", []),
+    wal_bytes_written: Counter("scrapelet_wal_bytes_written_total", "Bytes appended to the WAL (records and their headers).", []),
+    wal_write_errors: Counter("scrapelet_wal_write_errors_total", "Appends the WAL could not write (their samples are dropped, reason wal_write).", []),
+    wal_corrupt_records: Counter("scrapelet_wal_corrupt_records_total", "Torn or corrupt WAL records skipped (with the rest of their segment).", ["remote"]),
+    wal_replayed_samples: Counter("scrapelet_wal_replayed_samples_total", "Samples re-read after a restart from behind the checkpoint: an upper bound on duplicates.", ["remote"]),
+    wal_reader_lag_bytes: Gauge("scrapelet_wal_reader_lag_bytes", "WAL bytes a remote has not read yet (replay progress).", ["remote"]),
     config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
 }
 

@@ -5,6 +5,7 @@
 //! Processes are killed when their handle drops.
 
 pub mod apiserver;
+pub mod backend;
 pub mod fixture;
 pub mod http;
 pub mod kubelet;

@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
+use cap_std::fs::Dir;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use super::RunArgs;
 use crate::config::Config;
@@ -20,6 +21,7 @@ use crate::scrape::ScrapeManager;
 use crate::scrape::run::StopMode;
 use crate::series::SeriesFactory;
 use crate::server::{self, ServerState};
+use crate::wal::Wal;
 
 /// How long shutdown may spend sending what is queued.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
@@ -63,14 +65,17 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn start(cfg: &Config, scope: Option<&NodeScope>, state: &ServerState) -> Pipeline {
-        let writer = Arc::new(RemoteWriter::start(&cfg.remote_write, cfg.global.external_labels.clone()));
+    fn start(cfg: &Config, scope: Option<&NodeScope>, state: &ServerState, data: &Dir) -> anyhow::Result<Pipeline> {
+        let wal = Wal::open(data, cfg.wal.clone()).context("opening the WAL")?;
+        let writer = RemoteWriter::start(&cfg.remote_write, cfg.global.external_labels.clone(), wal)
+            .context("starting remote write")?;
+        let writer = Arc::new(writer);
         let factory = Arc::new(SeriesFactory::new(cfg.remote_write.len()));
         let manager = Arc::new(std::sync::Mutex::new(ScrapeManager::new(writer.clone(), factory)));
         let view = manager.clone();
         *state.targets.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().targets()));
         let discovery = follow_targets(cfg, scope, manager.clone());
-        Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg), discovery }
+        Ok(Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg), discovery })
     }
 
     /// A new scrape configuration with the same remote writes: unchanged targets keep running.
@@ -87,15 +92,12 @@ impl Pipeline {
         );
         manager.stop_all(StopMode::Quiet).await;
         drop(manager);
-        match Arc::try_unwrap(self.writer) {
-            Ok(w) => w.shutdown(FLUSH_DEADLINE).await,
-            Err(_) => warn!("remote writer still referenced at shutdown; queued samples not flushed"),
-        }
+        self.writer.shutdown(FLUSH_DEADLINE).await;
     }
 }
 
 fn remote_fingerprint(cfg: &Config) -> String {
-    format!("{:?}{:?}", cfg.remote_write, cfg.global.external_labels)
+    format!("{:?}{:?}{:?}", cfg.remote_write, cfg.global.external_labels, cfg.wal)
 }
 
 /// Starts discovery for `cfg` and a task that hands every new target list to the manager.
@@ -133,6 +135,8 @@ fn node_scope(args: &RunArgs, cfg: &Config) -> anyhow::Result<Option<NodeScope>>
 async fn agent(args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
+    let data = Dir::open_ambient_dir(&args.data_dir, cap_std::ambient_authority())
+        .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let cfg = load(&args)?;
     for key in &cfg.ignored {
         info!(key = %key, "ignored configuration key (a Prometheus server setting an agent does not use)");
@@ -142,13 +146,13 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
         server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;
     info!(%addr, jobs = cfg.scrape_configs.len(), remotes = cfg.remote_write.len(), "scrapelet started");
     let scope = node_scope(&args, &cfg)?;
-    let mut pipeline = Pipeline::start(&cfg, scope.as_ref(), &state);
+    let mut pipeline = Pipeline::start(&cfg, scope.as_ref(), &state, &data)?;
     state.ready.store(true, Ordering::Relaxed);
     let (mut hup, mut term, mut int) =
         (signal(SignalKind::hangup())?, signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
     loop {
         tokio::select! {
-            _ = hup.recv() => pipeline = reload(&args, pipeline, &state).await,
+            _ = hup.recv() => pipeline = reload(&args, pipeline, &state, &data).await?,
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
@@ -158,13 +162,13 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn reload(args: &RunArgs, mut pipeline: Pipeline, state: &ServerState) -> Pipeline {
+async fn reload(args: &RunArgs, mut pipeline: Pipeline, state: &ServerState, data: &Dir) -> anyhow::Result<Pipeline> {
     let cfg = match load(args) {
         Ok(c) => c,
         Err(e) => {
             metrics::get().config_reloads.with(&["failure"]).inc();
             error!(error = format!("{e:#}"), "reload failed; keeping the running configuration");
-            return pipeline;
+            return Ok(pipeline);
         }
     };
     let scope = match node_scope(args, &cfg) {
@@ -172,16 +176,16 @@ async fn reload(args: &RunArgs, mut pipeline: Pipeline, state: &ServerState) -> 
         Err(e) => {
             metrics::get().config_reloads.with(&["failure"]).inc();
             error!(error = format!("{e:#}"), "reload failed; keeping the running configuration");
-            return pipeline;
+            return Ok(pipeline);
         }
     };
     metrics::get().config_reloads.with(&["success"]).inc();
     if remote_fingerprint(&cfg) == pipeline.remote_fingerprint {
         pipeline.apply(&cfg, scope.as_ref());
         info!("configuration reloaded");
-        return pipeline;
+        return Ok(pipeline);
     }
     info!("remote_write changed: restarting the pipeline");
     pipeline.stop().await;
-    Pipeline::start(&cfg, scope.as_ref(), state)
+    Pipeline::start(&cfg, scope.as_ref(), state, data)
 }

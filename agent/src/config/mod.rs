@@ -28,6 +28,8 @@ pub struct Config {
     pub global: GlobalConfig,
     pub scrape_configs: Vec<ScrapeConfig>,
     pub remote_write: Vec<RemoteWriteConfig>,
+    /// `wal:` (a scrapelet section): limits and fsync policy of the on-disk queue.
+    pub wal: crate::wal::WalConfig,
     /// Keys Prometheus knows that the agent accepts but does not use, for `check config` to list.
     pub ignored: Vec<IgnoredKey>,
 }
@@ -136,8 +138,9 @@ impl Config {
         let scrape_nodes = r.list("scrape_configs");
         let scrape_configs = scrape::parse_all(&scrape_nodes, &global, r.errors, &mut ignored);
         let remote_write = remote_writes(&r.list("remote_write"), r.errors);
+        let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
-        Config { global, scrape_configs, remote_write, ignored }
+        Config { global, scrape_configs, remote_write, wal, ignored }
     }
 }
 

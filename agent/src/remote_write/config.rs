@@ -24,6 +24,28 @@ pub struct RemoteWriteConfig {
     pub http: HttpClientConfig,
     pub write_relabel_configs: Vec<RelabelConfig>,
     pub queue_config: QueueConfig,
+    /// `protocol: 1.0` (default) or `2.0` (falls back to 1.0 when the backend answers 415).
+    pub protocol: Protocol,
+}
+
+/// The remote-write wire protocol of one remote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// `prometheus.WriteRequest`.
+    #[default]
+    V1,
+    /// `io.prometheus.write.v2.Request`.
+    V2,
+}
+
+impl Protocol {
+    fn parse(s: &str) -> Option<Protocol> {
+        match s {
+            "1.0" | "1" | "prometheus.WriteRequest" => Some(Protocol::V1),
+            "2.0" | "2" | "io.prometheus.write.v2.Request" => Some(Protocol::V2),
+            _ => None,
+        }
+    }
 }
 
 /// `queue_config:` with Prometheus' (2.42) defaults.
@@ -127,6 +149,7 @@ pub(crate) fn parse_with(
     if let Some(n) = r.get("metadata_config") {
         read_metadata(n, &r.path_of("metadata_config"), r.errors);
     }
+    let protocol = r.parsed("protocol", "1.0 or 2.0", Protocol::parse).unwrap_or_default();
     r.bool("send_exemplars");
     r.bool("send_native_histograms");
     refuse_unsupported(&mut r, &["sigv4", "azuread"]);
@@ -134,7 +157,7 @@ pub(crate) fn parse_with(
     r.finish();
     let url = url.filter(|_| errors.0.len() == before)?;
     let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| default_name(&url));
-    Some(RemoteWriteConfig { url, name, remote_timeout, headers, http, write_relabel_configs, queue_config })
+    Some(RemoteWriteConfig { url, name, remote_timeout, headers, http, write_relabel_configs, queue_config, protocol })
 }
 
 fn read_url(r: &mut MapReader<'_>) -> Option<String> {
@@ -266,7 +289,7 @@ mod tests {
                     queue_config:\n  capacity: 500\n  max_shards: 4\n  min_shards: 2\n  max_samples_per_send: 100\n  \
                     batch_send_deadline: 1s\n  min_backoff: 10ms\n  max_backoff: 1s\n  retry_on_http_429: true\n\
                     metadata_config:\n  send: false\n  send_interval: 1m\n  max_samples_per_send: 10\n\
-                    send_exemplars: true\nsend_native_histograms: false\n";
+                    send_exemplars: true\nsend_native_histograms: false\nprotocol: 2.0\n";
         let (cfg, errs) = parse(text);
         assert!(errs.is_empty(), "{errs:?}");
         let cfg = cfg.unwrap();
@@ -275,6 +298,7 @@ mod tests {
         let q = cfg.queue_config;
         assert_eq!((q.capacity, q.max_shards, q.min_shards, q.max_samples_per_send), (500, 4, 2, 100));
         assert!(q.retry_on_http_429);
+        assert_eq!(cfg.protocol, Protocol::V2);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! `TimeSeries` per sample and snappy-compresses the finished `WriteRequest`. Nothing here
 //! allocates per sample; the buffers are reused from request to request.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::labels::Labels;
@@ -42,16 +44,45 @@ pub struct NoSlot;
 
 /// External labels merged in, write relabelling applied, then encoded.
 pub fn series_labels(labels: &Labels, rules: &SeriesRules) -> Option<Box<[u8]>> {
+    let labels = final_labels(labels, rules)?;
+    let mut out = Vec::new();
+    encode_labels(&labels, &mut out);
+    Some(out.into_boxed_slice())
+}
+
+/// The labels a remote sends for a series: external labels merged in, write relabelling applied;
+/// `None` if relabelling drops it.
+pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
     let mut labels = with_external(labels, &rules.external_labels);
     if !rules.write_relabel_configs.is_empty() && !crate::relabel::process(&mut labels, &rules.write_relabel_configs) {
         return None;
     }
-    if labels.is_empty() {
-        return None;
+    (!labels.is_empty()).then_some(labels)
+}
+
+/// A series as one remote sends it: its final labels, and their remote-write 1.0 encoding.
+#[derive(Debug)]
+pub struct RemoteSeries {
+    pub labels: Labels,
+    pub rw1: Box<[u8]>,
+}
+
+impl RemoteSeries {
+    /// Resolved once per series per WAL segment; `None` if the remote's relabelling drops it.
+    pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<Arc<RemoteSeries>> {
+        let labels = final_labels(labels, rules)?;
+        let mut rw1 = Vec::new();
+        encode_labels(&labels, &mut rw1);
+        Some(Arc::new(RemoteSeries { labels, rw1: rw1.into_boxed_slice() }))
     }
-    let mut out = Vec::new();
-    encode_labels(&labels, &mut out);
-    Some(out.into_boxed_slice())
+}
+
+/// One sample waiting in a shard.
+#[derive(Clone, Debug)]
+pub struct QueuedSample {
+    pub series: Arc<RemoteSeries>,
+    pub t: i64,
+    pub v: f64,
 }
 
 fn with_external(labels: &Labels, external: &Labels) -> Labels {
@@ -78,13 +109,13 @@ fn field_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
-fn put_bytes(out: &mut Vec<u8>, tag: u8, b: &[u8]) {
+pub(super) fn put_bytes(out: &mut Vec<u8>, tag: u8, b: &[u8]) {
     out.push(tag);
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -92,7 +123,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn varint_len(v: u64) -> usize {
+pub(super) fn varint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
@@ -146,6 +177,13 @@ impl RequestBuilder {
     /// The newest sample timestamp pushed since the last [`finish`](Self::finish), in ms.
     pub fn highest_timestamp(&self) -> i64 {
         self.highest_timestamp
+    }
+
+    /// Builds the whole request with `encode` instead of [`push`](Self::push) (remote write 2.0).
+    pub fn encode_with(&mut self, samples: usize, encode: impl FnOnce(&mut Vec<u8>)) {
+        self.raw.clear();
+        encode(&mut self.raw);
+        self.samples = samples;
     }
 
     /// The uncompressed `WriteRequest` so far.

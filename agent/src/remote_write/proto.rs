@@ -50,3 +50,37 @@ pub struct MetricMetadata {
     #[prost(string, tag = "5")]
     pub unit: String,
 }
+
+/// `io.prometheus.write.v2.Request` (remote write 2.0); fields 1-3 are reserved upstream so a 1.0
+/// receiver decodes it as an empty `WriteRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RequestV2 {
+    #[prost(string, repeated, tag = "4")]
+    pub symbols: Vec<String>,
+    #[prost(message, repeated, tag = "5")]
+    pub timeseries: Vec<TimeSeriesV2>,
+}
+
+/// `io.prometheus.write.v2.TimeSeries`: histograms (3) and exemplars (4) are not sent.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TimeSeriesV2 {
+    #[prost(uint32, repeated, tag = "1")]
+    pub labels_refs: Vec<u32>,
+    #[prost(message, repeated, tag = "2")]
+    pub samples: Vec<Sample>,
+    #[prost(message, optional, tag = "5")]
+    pub metadata: Option<MetadataV2>,
+    #[prost(int64, tag = "6")]
+    pub created_timestamp: i64,
+}
+
+/// `io.prometheus.write.v2.Metadata`; `type` is the `MetricType` enum as its number.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MetadataV2 {
+    #[prost(int32, tag = "1")]
+    pub r#type: i32,
+    #[prost(uint32, tag = "3")]
+    pub help_ref: u32,
+    #[prost(uint32, tag = "4")]
+    pub unit_ref: u32,
+}

@@ -1,100 +1,186 @@
-//! One remote's queue: resolves each sample's series for this remote (cached), routes it to a
-//! shard by series id so a series' samples stay in order, and waits when a shard is full.
+//! One remote's queue: a pump that reads the WAL from the remote's checkpoint, resolves each
+//! series for this remote once per segment, and routes samples to shards by series ref (so a
+//! series' samples stay in order), with one acknowledgement per WAL record.
 //!
-//! Entry point: [`Queue::start`]. Sharding is fixed at `max(min_shards, 1)` shards for the life of
-//! the queue (no dynamic resharding yet). Each shard holds at most `capacity` queued samples plus
-//! the request it is building, so memory is bounded and a slow backend slows `append` down.
+//! Entry point: [`Queue::start`]. Sharding is fixed at `max(min_shards, 1)` shards. Each shard
+//! holds at most `capacity` queued samples plus the request it is building; when shards are full
+//! the pump waits and the backlog stays in the WAL on disk, not in memory.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::Instrument;
+use tracing::{Instrument, warn};
 
+use super::ack::{RecordAck, Tracker};
 use super::config::RemoteWriteConfig;
-use super::encode::{SeriesRules, cached_labels};
-use super::shard::{RemoteCtx, Shard};
+use super::encode::{QueuedSample, RemoteSeries, SeriesRules};
+use super::shard::{Chunk, RemoteCtx, Shard};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
-use crate::series::Sample;
+use crate::wal::{Event, Reader, RefSample, Wal};
 
 /// The sending side of one shard.
 struct ShardHandle {
-    tx: mpsc::UnboundedSender<Vec<Sample>>,
+    tx: mpsc::UnboundedSender<Chunk>,
     permits: Arc<Semaphore>,
 }
 
-/// The appending side of one remote's queue; dropping it lets the shards drain and stop.
-pub struct Queue {
-    index: usize,
-    rules: SeriesRules,
-    capacity: usize,
-    shards: Vec<ShardHandle>,
-    metrics: Arc<RemoteMetrics>,
+/// Signals from the writer to one remote's pump.
+#[derive(Clone)]
+pub struct Signals {
+    /// True once no more samples will be appended: read to the head, then stop.
+    pub draining: watch::Receiver<bool>,
+    /// True when the shutdown deadline has passed: stop at once.
+    pub cancel: watch::Receiver<bool>,
 }
 
+pub struct Queue;
+
 impl Queue {
-    /// Spawns the shards of remote number `index` into `tasks`.
+    /// Spawns the pump and the shards of remote number `index` into `tasks`.
     pub fn start<T: Transport>(
-        index: usize,
         cfg: &RemoteWriteConfig,
         external_labels: Labels,
         transport: T,
-        cancel: &watch::Receiver<bool>,
+        reader: Reader,
+        wal: Arc<Wal>,
+        signals: Signals,
         tasks: &mut JoinSet<()>,
-    ) -> Queue {
+    ) {
         let q = &cfg.queue_config;
         let metrics = Arc::new(RemoteMetrics::new(&cfg.name));
-        let ctx = Arc::new(RemoteCtx {
-            name: cfg.name.clone(),
-            index,
-            queue: q.clone(),
-            transport,
-            metrics: metrics.clone(),
-        });
+        let ctx = Arc::new(RemoteCtx::new(cfg, transport, metrics.clone()));
         let n = q.min_shards.max(1);
         let capacity = q.capacity.clamp(1, u32::MAX as usize);
-        let shards = (0..n).map(|i| spawn_shard(&ctx, i, capacity, cancel, tasks)).collect();
-        ctx.metrics.shards.set(n as f64);
+        let shards = (0..n).map(|i| spawn_shard(&ctx, i, capacity, &signals.cancel, tasks)).collect();
+        metrics.shards.set(n as f64);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };
-        Queue { index, rules, capacity, shards, metrics }
+        let pump = Pump {
+            tracker: Tracker::new(&cfg.name, wal.clone()),
+            wal,
+            reader,
+            rules,
+            series: HashMap::new(),
+            shards,
+            capacity,
+            max_read: q.max_samples_per_send.max(1),
+            metrics,
+            signals,
+        };
+        let span = tracing::info_span!("remote_write_queue", remote = %cfg.name);
+        tasks.spawn(pump.run().instrument(span));
     }
+}
 
-    /// Queues the samples this remote keeps; waits while a shard is full.
-    pub async fn append(&self, batch: &[Sample]) {
-        let n = self.shards.len();
-        let mut parts: Vec<Vec<Sample>> = (0..n).map(|_| Vec::new()).collect();
-        for s in batch {
-            match cached_labels(&s.series, self.index, &self.rules) {
-                Ok(Some(_)) => parts[(s.series.id % n as u64) as usize].push(s.clone()),
-                Ok(None) => {} // dropped by write_relabel_configs, as configured
-                Err(_) => self.metrics.dropped(DropReason::NoSlot).inc(),
+struct Pump {
+    wal: Arc<Wal>,
+    reader: Reader,
+    tracker: Arc<Tracker>,
+    rules: SeriesRules,
+    /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
+    series: HashMap<u64, Option<Arc<RemoteSeries>>>,
+    shards: Vec<ShardHandle>,
+    capacity: usize,
+    max_read: usize,
+    metrics: Arc<RemoteMetrics>,
+    signals: Signals,
+}
+
+impl Pump {
+    async fn run(mut self) {
+        let mut head = self.wal.subscribe();
+        let mut events = Vec::new();
+        loop {
+            let _ = *head.borrow_and_update();
+            let cancelled = *self.signals.cancel.borrow();
+            if cancelled {
+                return;
             }
-        }
-        for (shard, part) in self.shards.iter().zip(parts) {
-            self.send(shard, part).await;
-        }
-    }
-
-    async fn send(&self, shard: &ShardHandle, mut part: Vec<Sample>) {
-        while !part.is_empty() {
-            let rest = part.split_off(part.len().min(self.capacity));
-            let n = part.len();
-            // Permits are never closed; an error would mean the shard is gone.
-            let queued = match shard.permits.acquire_many(n as u32).await {
-                Ok(p) => {
-                    p.forget();
-                    self.metrics.queue.add(n as f64);
-                    shard.tx.send(part).is_ok()
+            if let Err(e) = self.reader.read(&mut events, self.max_read) {
+                warn!(error = %e, "reading the WAL failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            self.metrics.set_lag(self.wal.newest_timestamp_ms());
+            if events.is_empty() {
+                let draining = *self.signals.draining.borrow();
+                if draining {
+                    return; // caught up with a WAL nobody appends to: the shards drain and stop
                 }
-                Err(_) => false,
-            };
-            if !queued {
-                self.metrics.dropped(DropReason::Shutdown).add(n as u64);
+                self.wait(&mut head).await;
+                continue;
             }
-            part = rest;
+            for event in events.drain(..) {
+                self.handle(event).await;
+            }
         }
+    }
+
+    async fn wait(&mut self, head: &mut watch::Receiver<crate::wal::Pos>) {
+        let (draining, cancel) = (&mut self.signals.draining, &mut self.signals.cancel);
+        let head_gone = tokio::select! {
+            r = head.changed() => r.is_err(),
+            r = draining.wait_for(|d| *d) => r.is_err(),
+            r = cancel.wait_for(|c| *c) => r.is_err(),
+        };
+        if head_gone {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn handle(&mut self, event: Event) {
+        match event {
+            Event::Segment(_) => self.series.clear(),
+            Event::Series(r, labels) => {
+                self.series.insert(r, RemoteSeries::resolve(&labels, &self.rules));
+            }
+            Event::Samples { end, samples, replayed } => {
+                if replayed {
+                    self.metrics.replayed.add(samples.len() as u64);
+                }
+                let parts = self.split(&samples);
+                let ack = self.tracker.issue(end, parts.iter().filter(|p| !p.is_empty()).count());
+                for (i, part) in parts.into_iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+                    self.send(i, part, &ack).await;
+                }
+            }
+        }
+    }
+
+    /// The samples this remote keeps, one list per shard.
+    fn split(&self, samples: &[RefSample]) -> Vec<Vec<QueuedSample>> {
+        let n = self.shards.len();
+        let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
+        for s in samples {
+            match self.series.get(&s.r#ref) {
+                Some(Some(series)) => {
+                    let q = QueuedSample { series: series.clone(), t: s.t, v: s.v };
+                    parts[(s.r#ref % n as u64) as usize].push(q);
+                }
+                Some(None) => {} // dropped by write_relabel_configs, as configured
+                None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
+            }
+        }
+        parts
+    }
+
+    async fn send(&self, shard: usize, samples: Vec<QueuedSample>, ack: &Arc<RecordAck>) {
+        let shard = &self.shards[shard];
+        let n = samples.len().min(self.capacity) as u32;
+        let mut cancel = self.signals.cancel.clone();
+        let permits = tokio::select! {
+            p = shard.permits.acquire_many(n) => p,
+            r = cancel.wait_for(|c| *c) => { let _ = r.is_ok(); return },
+        };
+        // Permits are never closed; an error would mean the shard is gone (and the record stays
+        // unacknowledged, so it is sent again after a restart).
+        let Ok(p) = permits else { return };
+        p.forget();
+        self.metrics.queue.add(samples.len() as f64);
+        let _ = shard.tx.send(Chunk { samples, ack: ack.clone(), permits: n as usize });
     }
 }
 

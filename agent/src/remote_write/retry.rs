@@ -95,7 +95,12 @@ mod tests {
     use super::*;
 
     fn resp(status: u16, retry_after: Option<u64>) -> Result<Response, TransportError> {
-        Ok(Response { status, retry_after: retry_after.map(Duration::from_secs), message: String::new() })
+        Ok(Response {
+            status,
+            retry_after: retry_after.map(Duration::from_secs),
+            message: String::new(),
+            samples_written: None,
+        })
     }
 
     #[test]

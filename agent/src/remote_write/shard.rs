@@ -2,31 +2,68 @@
 //! `max_samples_per_send` (or whatever arrived within `batch_send_deadline`), and sends one
 //! request at a time, retrying until it is accepted, rejected or shutdown cancels it.
 //!
-//! Entry point: [`Shard::run`]. A shard never drops a sample without counting it.
+//! Entry point: [`Shard::run`]. A chunk's WAL record part is acknowledged only once every sample
+//! of it is in an accepted (or rejected and counted) request; a cancelled request acknowledges
+//! nothing, so its samples stay in the WAL for the next start.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::{Instant, sleep, sleep_until};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
-use super::config::QueueConfig;
-use super::encode::RequestBuilder;
+use super::ack::RecordAck;
+use super::config::{Protocol, QueueConfig, RemoteWriteConfig};
+use super::encode::{QueuedSample, RequestBuilder};
+use super::encode_v2;
 use super::retry::{Backoff, Outcome, classify, status_class};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::{Response, Transport, TransportError};
-use crate::series::Sample;
 
 /// What a shard shares with the rest of its remote's queue.
 pub struct RemoteCtx<T> {
     pub name: String,
-    /// The remote's position in the config: its slot in every series.
-    pub index: usize,
     pub queue: QueueConfig,
     pub transport: T,
     pub metrics: Arc<RemoteMetrics>,
+    /// Configured for 2.0 and not (yet) fallen back to 1.0.
+    v2: AtomicBool,
+}
+
+impl<T> RemoteCtx<T> {
+    pub fn new(cfg: &RemoteWriteConfig, transport: T, metrics: Arc<RemoteMetrics>) -> Self {
+        let v2 = cfg.protocol == Protocol::V2;
+        metrics.protocol.set(if v2 { 2.0 } else { 1.0 });
+        RemoteCtx {
+            name: cfg.name.clone(),
+            queue: cfg.queue_config.clone(),
+            transport,
+            metrics,
+            v2: AtomicBool::new(v2),
+        }
+    }
+
+    fn protocol(&self) -> Protocol {
+        if self.v2.load(Ordering::Relaxed) { Protocol::V2 } else { Protocol::V1 }
+    }
+
+    fn fall_back(&self, why: &str) {
+        if self.v2.swap(false, Ordering::Relaxed) {
+            info!(remote = %self.name, why, "backend does not take remote write 2.0; using 1.0");
+            self.metrics.protocol.set(1.0);
+        }
+    }
+}
+
+/// Samples of one WAL record for one shard.
+pub struct Chunk {
+    pub samples: Vec<QueuedSample>,
+    pub ack: Arc<RecordAck>,
+    /// Queue permits this chunk holds, returned when the shard takes it.
+    pub permits: usize,
 }
 
 /// How one batch ended.
@@ -34,32 +71,34 @@ enum Delivery {
     Sent,
     Rejected,
     Cancelled,
+    /// A 2.0 request the backend cannot read: send it again as 1.0.
+    Downgrade(&'static str),
 }
 
 pub struct Shard<T> {
-    pub ctx: Arc<RemoteCtx<T>>,
-    pub rx: mpsc::UnboundedReceiver<Vec<Sample>>,
-    /// Returned to as chunks are taken, bounding what waits in `rx`.
-    pub permits: Arc<Semaphore>,
-    /// Becomes true when the shutdown deadline has passed.
-    pub cancel: watch::Receiver<bool>,
-    pub req: RequestBuilder,
-    /// When the batch being filled must go out.
-    pub batch_deadline: Option<Instant>,
+    ctx: Arc<RemoteCtx<T>>,
+    rx: mpsc::UnboundedReceiver<Chunk>,
+    permits: Arc<Semaphore>,
+    cancel: watch::Receiver<bool>,
+    req: RequestBuilder,
+    batch: Vec<QueuedSample>,
+    /// Record parts wholly inside `batch` or earlier requests, acknowledged with the next flush.
+    acks: Vec<Arc<RecordAck>>,
+    batch_deadline: Option<Instant>,
 }
 
 impl<T: Transport> Shard<T> {
     pub fn new(
         ctx: Arc<RemoteCtx<T>>,
-        rx: mpsc::UnboundedReceiver<Vec<Sample>>,
+        rx: mpsc::UnboundedReceiver<Chunk>,
         permits: Arc<Semaphore>,
         cancel: watch::Receiver<bool>,
     ) -> Self {
-        Shard { ctx, rx, permits, cancel, req: RequestBuilder::default(), batch_deadline: None }
+        let (req, batch, acks) = (RequestBuilder::default(), Vec::new(), Vec::new());
+        Shard { ctx, rx, permits, cancel, req, batch, acks, batch_deadline: None }
     }
 
-    /// Runs until the queue is closed and everything in it is sent, rejected or (after the
-    /// shutdown deadline) dropped.
+    /// Runs until the queue is closed and everything in it is sent or rejected, or cancelled.
     pub async fn run(mut self) {
         loop {
             let deadline = self.batch_deadline;
@@ -71,48 +110,69 @@ impl<T: Transport> Shard<T> {
                 },
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => self.flush().await,
             }
+            if *self.cancel.borrow() {
+                return;
+            }
         }
         self.flush().await;
     }
 
-    async fn take(&mut self, chunk: Vec<Sample>) {
-        let n = chunk.len();
-        for s in chunk {
-            // The queue only routes series whose slot is filled and kept.
-            let Some(Some(Some(labels))) = s.series.per_remote.get(self.ctx.index).map(|slot| slot.get()) else {
-                continue;
-            };
-            if self.req.is_empty() {
+    async fn take(&mut self, chunk: Chunk) {
+        self.permits.add_permits(chunk.permits);
+        for s in chunk.samples {
+            if self.batch.is_empty() {
                 self.batch_deadline = Some(Instant::now() + self.ctx.queue.batch_send_deadline);
             }
-            self.req.push(labels, s.t, s.v);
-            if self.req.len() >= self.ctx.queue.max_samples_per_send {
+            self.batch.push(s);
+            if self.batch.len() >= self.ctx.queue.max_samples_per_send {
                 self.flush().await;
             }
         }
-        self.permits.add_permits(n);
+        self.acks.push(chunk.ack);
+        if self.batch.is_empty() {
+            self.flush().await; // the chunk's last sample went out with a full request
+        }
     }
 
     async fn flush(&mut self) {
-        if self.req.is_empty() {
+        if self.batch.is_empty() {
+            // Parts with no samples left (all sent in earlier requests) are done.
+            self.acks.drain(..).for_each(|a| a.complete());
             return;
         }
-        let (n, highest) = (self.req.len(), self.req.highest_timestamp());
-        let body = self.req.finish();
         self.batch_deadline = None;
-        let len = body.len();
-        let delivery = self.deliver(body, n).await;
+        let n = self.batch.len();
+        let highest = self.batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN);
+        let (delivery, len) = loop {
+            let protocol = self.ctx.protocol();
+            let body = self.encode(protocol);
+            let len = body.len();
+            match self.deliver(body, protocol, n).await {
+                Delivery::Downgrade(why) => self.ctx.fall_back(why),
+                d => break (d, len),
+            }
+        };
         let m = &self.ctx.metrics;
         match delivery {
             Delivery::Sent => m.accepted(n, len, highest),
             Delivery::Rejected => m.dropped(DropReason::Http4xx).add(n as u64),
-            Delivery::Cancelled => m.dropped(DropReason::Shutdown).add(n as u64),
+            Delivery::Cancelled | Delivery::Downgrade(_) => return, // left in the WAL for the next start
         }
         m.queue.add(-(n as f64));
+        self.batch.clear();
+        self.acks.drain(..).for_each(|a| a.complete());
+    }
+
+    fn encode(&mut self, protocol: Protocol) -> Bytes {
+        match protocol {
+            Protocol::V1 => self.batch.iter().for_each(|s| self.req.push(&s.series.rw1, s.t, s.v)),
+            Protocol::V2 => self.req.encode_with(self.batch.len(), |raw| encode_v2::encode_request(&self.batch, raw)),
+        }
+        self.req.finish()
     }
 
     /// Sends one batch until it is accepted, rejected or cancelled.
-    async fn deliver(&mut self, body: Bytes, n: usize) -> Delivery {
+    async fn deliver(&mut self, body: Bytes, protocol: Protocol, n: usize) -> Delivery {
         let (ctx, cancel) = (&self.ctx, &mut self.cancel);
         let mut backoff = Backoff::new(ctx.queue.min_backoff, ctx.queue.max_backoff);
         loop {
@@ -120,10 +180,13 @@ impl<T: Transport> Shard<T> {
                 return Delivery::Cancelled;
             }
             let result = tokio::select! {
-                r = ctx.transport.send(body.clone()) => r,
+                r = ctx.transport.send(body.clone(), protocol) => r,
                 () = cancelled(cancel) => return Delivery::Cancelled,
             };
             ctx.metrics.request(status_class(&result));
+            if let Some(why) = downgrade(protocol, &result) {
+                return Delivery::Downgrade(why);
+            }
             let retry_after = match classify(&result) {
                 Outcome::Sent => return Delivery::Sent,
                 Outcome::Reject { status } => {
@@ -143,6 +206,20 @@ impl<T: Transport> Shard<T> {
             }
             ctx.metrics.retried.add(n as u64);
         }
+    }
+}
+
+/// Whether a 2.0 request must be sent again as 1.0: the backend said 415, or it accepted the
+/// request without the `Samples-Written` header every 2.x receiver sends (a 1.x receiver reads a
+/// 2.0 body as an empty request and answers 204, storing nothing).
+fn downgrade(protocol: Protocol, result: &Result<Response, TransportError>) -> Option<&'static str> {
+    let Ok(r) = result else { return None };
+    match protocol {
+        Protocol::V2 if r.status == 415 => Some("415 Unsupported Media Type"),
+        Protocol::V2 if (200..300).contains(&r.status) && r.samples_written.is_none() => {
+            Some("2xx without X-Prometheus-Remote-Write-Samples-Written")
+        }
+        _ => None,
     }
 }
 

@@ -16,8 +16,10 @@ pub enum DropReason {
     Http4xx,
     /// Still queued or being retried when the shutdown deadline passed.
     Shutdown,
-    /// The series was made for fewer remotes than are running (made before a config reload).
-    NoSlot,
+    /// A WAL sample whose series record is missing (it was in a corrupt part of the segment).
+    UnknownSeries,
+    /// The WAL could not write the batch (disk full, I/O error).
+    WalWrite,
 }
 
 impl DropReason {
@@ -25,7 +27,8 @@ impl DropReason {
         match self {
             DropReason::Http4xx => "http_4xx",
             DropReason::Shutdown => "shutdown",
-            DropReason::NoSlot => "no_slot",
+            DropReason::UnknownSeries => "unknown_series",
+            DropReason::WalWrite => "wal_write",
         }
     }
 }
@@ -40,8 +43,14 @@ pub struct RemoteMetrics {
     pub shards: Arc<Gauge>,
     dropped_4xx: Arc<Counter>,
     dropped_shutdown: Arc<Counter>,
-    dropped_no_slot: Arc<Counter>,
+    dropped_unknown: Arc<Counter>,
+    dropped_wal_write: Arc<Counter>,
+    /// Samples re-read after a restart (possible duplicates).
+    pub replayed: Arc<Counter>,
+    /// 1 or 2.
+    pub protocol: Arc<Gauge>,
     highest_sent: Arc<Gauge>,
+    lag: Arc<Gauge>,
     highest_sent_ms: AtomicI64,
 }
 
@@ -59,8 +68,12 @@ impl RemoteMetrics {
             shards: m.rw_shards.with(r),
             dropped_4xx: m.rw_samples_dropped.with(&[name, DropReason::Http4xx.label()]),
             dropped_shutdown: m.rw_samples_dropped.with(&[name, DropReason::Shutdown.label()]),
-            dropped_no_slot: m.rw_samples_dropped.with(&[name, DropReason::NoSlot.label()]),
+            dropped_unknown: m.rw_samples_dropped.with(&[name, DropReason::UnknownSeries.label()]),
+            dropped_wal_write: m.rw_samples_dropped.with(&[name, DropReason::WalWrite.label()]),
+            replayed: m.wal_replayed_samples.with(r),
+            protocol: m.rw_protocol.with(r),
             highest_sent: m.rw_highest_sent_timestamp.with(r),
+            lag: m.rw_highest_sent_lag.with(r),
             highest_sent_ms: AtomicI64::new(i64::MIN),
         }
     }
@@ -69,8 +82,20 @@ impl RemoteMetrics {
         match reason {
             DropReason::Http4xx => &self.dropped_4xx,
             DropReason::Shutdown => &self.dropped_shutdown,
-            DropReason::NoSlot => &self.dropped_no_slot,
+            DropReason::UnknownSeries => &self.dropped_unknown,
+            DropReason::WalWrite => &self.dropped_wal_write,
         }
+    }
+
+    /// Sets the lag gauge: the newest appended timestamp minus the newest sent one (0 if none).
+    pub fn set_lag(&self, newest_appended_ms: i64) {
+        let sent = self.highest_sent_ms.load(Ordering::Relaxed);
+        let lag = if newest_appended_ms == i64::MIN || sent == i64::MIN {
+            0.0
+        } else {
+            (newest_appended_ms - sent).max(0) as f64 / 1000.0
+        };
+        self.lag.set(lag);
     }
 
     /// Counts one request by status class (`2xx`, `4xx`, `5xx`, `network`, ...).

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use http_body_util::{BodyExt, Full, Limited};
 
-use super::config::RemoteWriteConfig;
+use super::config::{Protocol, RemoteWriteConfig};
 use super::retry::parse_retry_after;
 use crate::http_client::{HttpClient, HttpClientConfig, HttpError};
 
@@ -24,6 +24,8 @@ pub struct Response {
     pub retry_after: Option<Duration>,
     /// The start of the response body, for logs.
     pub message: String,
+    /// `X-Prometheus-Remote-Write-Samples-Written`: every 2.x receiver sends it, a 1.x one never.
+    pub samples_written: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +40,14 @@ pub enum TransportError {
     Http(#[from] HttpError),
 }
 
-/// Sends one snappy-compressed `WriteRequest`. An `Err` is a network-level failure (retried).
+/// Sends one snappy-compressed request of the given protocol. An `Err` is a network-level
+/// failure (retried).
 pub trait Transport: Send + Sync + 'static {
-    fn send(&self, body: Bytes) -> impl Future<Output = Result<Response, TransportError>> + Send;
+    fn send(&self, body: Bytes, protocol: Protocol) -> impl Future<Output = Result<Response, TransportError>> + Send;
 }
+
+const SAMPLES_WRITTEN: &str = "x-prometheus-remote-write-samples-written";
+const VERSION: &str = "x-prometheus-remote-write-version";
 
 /// The body bytes kept for a log line.
 const MESSAGE_LIMIT: usize = 512;
@@ -83,11 +89,14 @@ impl HttpTransport {
         Ok(c)
     }
 
-    async fn post(&self, body: Bytes) -> Result<Response, TransportError> {
+    async fn post(&self, body: Bytes, protocol: Protocol) -> Result<Response, TransportError> {
         let (url, headers) = self.target.as_ref().map_err(|e| TransportError::Config(e.clone()))?;
         let client = self.client()?;
         let mut req = http::Request::post(url.clone()).body(Full::new(body))?;
         *req.headers_mut() = headers.clone();
+        if protocol == Protocol::V2 {
+            set_v2_headers(req.headers_mut());
+        }
         let resp = client.send(req, self.timeout).await?;
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -95,14 +104,16 @@ impl HttpTransport {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let samples_written =
+            resp.headers().get(SAMPLES_WRITTEN).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
         let message = read_message(resp.into_body(), self.timeout).await;
-        Ok(Response { status, retry_after, message })
+        Ok(Response { status, retry_after, message, samples_written })
     }
 }
 
 impl Transport for HttpTransport {
-    fn send(&self, body: Bytes) -> impl Future<Output = Result<Response, TransportError>> + Send {
-        self.post(body)
+    fn send(&self, body: Bytes, protocol: Protocol) -> impl Future<Output = Result<Response, TransportError>> + Send {
+        self.post(body, protocol)
     }
 }
 
@@ -121,11 +132,18 @@ pub fn request_headers(extra: &[(String, String)]) -> Result<HeaderMap, http::Er
     h.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
     h.insert(USER_AGENT, HeaderValue::from_static(concat!("scrapelet/", env!("CARGO_PKG_VERSION"))));
-    h.insert(HeaderName::from_static("x-prometheus-remote-write-version"), HeaderValue::from_static("0.1.0"));
+    h.insert(HeaderName::from_static(VERSION), HeaderValue::from_static("0.1.0"));
     for (name, value) in extra {
         h.insert(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(value)?);
     }
     Ok(h)
+}
+
+/// Remote write 2.0's content type and version instead of 1.0's.
+pub fn set_v2_headers(h: &mut HeaderMap) {
+    let content_type = HeaderValue::from_static("application/x-protobuf;proto=io.prometheus.write.v2.Request");
+    h.insert(CONTENT_TYPE, content_type);
+    h.insert(HeaderName::from_static(VERSION), HeaderValue::from_static("2.0.0"));
 }
 
 #[cfg(test)]
@@ -140,5 +158,10 @@ mod tests {
         assert_eq!(h["x-prometheus-remote-write-version"], "0.1.0");
         assert!(h["user-agent"].to_str().unwrap().starts_with("scrapelet/"));
         assert_eq!(h["x-scope-orgid"], "tenant-1");
+        let mut h = h;
+        set_v2_headers(&mut h);
+        assert_eq!(h["content-type"], "application/x-protobuf;proto=io.prometheus.write.v2.Request");
+        assert_eq!(h["x-prometheus-remote-write-version"], "2.0.0");
+        assert_eq!(h["content-encoding"], "snappy");
     }
 }

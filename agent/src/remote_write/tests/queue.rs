@@ -1,0 +1,168 @@
+//! The queue, shards and retries: batching, ordering, backoff, rejection, back-pressure.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::*;
+use crate::labels::Labels;
+use crate::metrics;
+use crate::series::SeriesFactory;
+use crate::series::stale_nan;
+
+#[tokio::test(start_paused = true)]
+async fn sends_full_batches_in_series_order_and_flushes_the_rest_on_shutdown() {
+    let fake = Fake::default();
+    let f = SeriesFactory::new(1);
+    let (w, _dir) = writer(&[config("order", queue(2))], |_| fake.clone());
+    w.append(samples(&f, "a", 5)).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    let got = fake.samples();
+    assert_eq!(got, vec![vec![(0.0, 1000), (1.0, 2000)], vec![(2.0, 3000), (3.0, 4000)], vec![(4.0, 5000)]]);
+    let m = metrics::get();
+    assert_eq!(counter(&m.rw_samples_sent, &["order"]), 5);
+    assert_eq!(counter(&m.rw_requests, &["order", "2xx"]), 3);
+    assert_eq!(m.rw_queue_samples.with(&["order"]).get(), 0.0);
+    assert_eq!(m.rw_highest_sent_timestamp.with(&["order"]).get(), 5.0);
+    assert_eq!(m.rw_shards.with(&["order"]).get(), 1.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn flushes_a_partial_batch_after_batch_send_deadline() {
+    let fake = Fake::default();
+    let f = SeriesFactory::new(1);
+    let (w, _dir) = writer(&[config("deadline", queue(100))], |_| fake.clone());
+    let start = Instant::now();
+    w.append(samples(&f, "a", 3)).await;
+    tokio::time::sleep(Duration::from_millis(4_900)).await;
+    assert!(fake.requests().is_empty());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].0 - start, Duration::from_secs(5));
+    w.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_5xx_and_network_errors_with_growing_backoff() {
+    let fake = Fake::scripted(&[Step::Status(500, None), Step::NetworkError, Step::Status(503, None)]);
+    let f = SeriesFactory::new(1);
+    let q = QueueConfig { min_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(1), ..queue(2) };
+    let (w, _dir) = writer(&[config("retry5xx", q)], |_| fake.clone());
+    w.append(samples(&f, "a", 2)).await;
+    w.shutdown(Duration::from_secs(60)).await;
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 4);
+    let gaps: Vec<Duration> = reqs.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    for (gap, step) in gaps.iter().zip([100u64, 200, 400]) {
+        let step = Duration::from_millis(step);
+        assert!(*gap <= step && *gap >= step * 3 / 4, "{gaps:?}");
+    }
+    assert!(reqs.iter().all(|(_, r)| r == &reqs[0].1), "every retry re-sends the same batch");
+    let m = metrics::get();
+    assert_eq!(counter(&m.rw_samples_failed, &["retry5xx"]), 6);
+    assert_eq!(counter(&m.rw_samples_retried, &["retry5xx"]), 6);
+    assert_eq!(counter(&m.rw_samples_sent, &["retry5xx"]), 2);
+    assert_eq!(counter(&m.rw_requests, &["retry5xx", "5xx"]), 2);
+    assert_eq!(counter(&m.rw_requests, &["retry5xx", "network"]), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_on_429_after_retry_after() {
+    let fake = Fake::scripted(&[Step::Status(429, Some(7)), Step::Status(429, None)]);
+    let f = SeriesFactory::new(1);
+    let (w, _dir) = writer(&[config("retry429", queue(1))], |_| fake.clone());
+    w.append(samples(&f, "a", 1)).await;
+    w.shutdown(Duration::from_secs(60)).await;
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[1].0 - reqs[0].0, Duration::from_secs(7));
+    // The computed wait doubles from the Retry-After, capped at max_backoff (5s), minus jitter.
+    let second = reqs[2].0 - reqs[1].0;
+    assert!(second <= Duration::from_secs(5) && second >= Duration::from_millis(3750), "{second:?}");
+    assert_eq!(counter(&metrics::get().rw_samples_sent, &["retry429"]), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn drops_a_4xx_rejected_batch_counted_and_goes_on() {
+    let fake = Fake::scripted(&[Step::Status(400, None)]);
+    let f = SeriesFactory::new(1);
+    let (w, _dir) = writer(&[config("reject", queue(2))], |_| fake.clone());
+    w.append(samples(&f, "a", 4)).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(fake.requests().len(), 2);
+    let m = metrics::get();
+    assert_eq!(counter(&m.rw_samples_dropped, &["reject", "http_4xx"]), 2);
+    assert_eq!(counter(&m.rw_samples_sent, &["reject"]), 2);
+    assert_eq!(counter(&m.rw_requests, &["reject", "4xx"]), 1);
+    assert_eq!(counter(&m.rw_samples_retried, &["reject"]), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn append_does_not_wait_for_a_slow_backend_the_wal_holds_the_backlog() {
+    let gate = Arc::new(Semaphore::new(0));
+    let fake = Fake { gate: Some(gate.clone()), ..Fake::default() };
+    let f = SeriesFactory::new(1);
+    let q = QueueConfig { capacity: 2, ..queue(1) };
+    let (w, _dir) = writer(&[config("full", q)], |_| fake.clone());
+    let batch = samples(&f, "a", 30);
+    for s in batch.chunks(3) {
+        let append = tokio::time::timeout(Duration::from_millis(1), w.append(s.to_vec()));
+        assert!(append.await.is_ok(), "append must not wait for the backend");
+    }
+    gate.add_permits(100);
+    w.shutdown(Duration::from_secs(10)).await;
+    let want: Vec<(f64, i64)> = (0..30).map(|i| (i as f64, 1000 * (i + 1))).collect();
+    assert_eq!(fake.samples().concat(), want);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_remote_gets_every_sample_with_external_labels_and_stale_markers() {
+    let (a, b) = (Fake::default(), Fake::default());
+    let f = SeriesFactory::new(2);
+    let configs = [config("multi_a", queue(10)), config("multi_b", queue(10))];
+    let mut fakes = [a.clone(), b.clone()].into_iter();
+    let dir = Scratch::new("multi");
+    let external = Labels::from_pairs([("cluster", "c1")]);
+    let w = RemoteWriter::start_with(&configs, external, dir.wal(), |_| fakes.next().unwrap()).unwrap();
+    let mut batch = samples(&f, "up", 2);
+    batch[1].v = stale_nan();
+    w.append(batch).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    for fake in [a, b] {
+        let reqs = fake.requests();
+        let ts = &reqs[0].1.timeseries;
+        assert_eq!(ts.len(), 2);
+        let names: Vec<_> = ts[0].labels.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+        assert_eq!(names, [("__name__", "up"), ("cluster", "c1")]);
+        assert_eq!(ts[1].samples[0].value.to_bits(), stale_nan().to_bits());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn spreads_series_over_shards_keeping_each_in_order() {
+    let fake = Fake::default();
+    let f = SeriesFactory::new(1);
+    let q = QueueConfig { min_shards: 3, ..queue(1000) };
+    let (w, _dir) = writer(&[config("shards", q)], |_| fake.clone());
+    let mut batch = Vec::new();
+    let series: Vec<_> = (0..6).map(|i| samples(&f, &format!("s{i}"), 4)).collect();
+    for i in 0..4 {
+        batch.extend(series.iter().map(|s| s[i].clone()));
+    }
+    w.append(batch).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 3, "one request per shard");
+    for (_, r) in &reqs {
+        assert_eq!(r.timeseries.len(), 8);
+        let mut last = std::collections::HashMap::new();
+        for ts in &r.timeseries {
+            let prev = last.insert(ts.labels[0].value.clone(), ts.samples[0].timestamp);
+            assert!(prev.is_none_or(|p| p < ts.samples[0].timestamp));
+        }
+    }
+    assert_eq!(metrics::get().rw_shards.with(&["shards"]).get(), 3.0);
+}

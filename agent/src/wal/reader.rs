@@ -1,0 +1,135 @@
+//! One remote's reading side of the WAL: follows the segments from the remote's checkpoint to the
+//! head, handing out series and sample records as [`Event`]s.
+//!
+//! Entry point: [`Reader::read`]. The read position is shared with retention (which may move it
+//! past a segment it drops); the reader holds its lock while reading so the two never race.
+//! Torn or corrupt records are counted and the rest of their segment skipped, never fatal.
+
+use std::io::{self, ErrorKind};
+use std::sync::{Arc, Mutex};
+
+use tracing::warn;
+
+use super::record::{Record, RefSample};
+use super::segment::{self, Cursor, Step};
+use super::{Pos, Wal};
+use crate::labels::Labels;
+use crate::metrics::Counter;
+
+/// What the reader found, in WAL order.
+#[derive(Debug)]
+pub enum Event {
+    /// A new segment starts: refs from the previous one mean nothing any more.
+    Segment(u64),
+    Series(u64, Labels),
+    /// Samples of one record; `end` is the WAL position just after it.
+    Samples {
+        end: Pos,
+        samples: Vec<RefSample>,
+        replayed: bool,
+    },
+}
+
+pub struct Reader {
+    pub(super) wal: Arc<Wal>,
+    pub(super) remote: String,
+    /// The next record to read; retention moves it forward when it drops a segment.
+    pub(super) pos: Arc<Mutex<Pos>>,
+    pub(super) cursor: Option<Cursor>,
+    /// Sample records in the cursor's segment ending at or before this were acknowledged before a
+    /// restart: their series records are read, the samples are not sent again.
+    pub(super) skip_until: u64,
+    /// The head when this reader started: samples before it were written by an earlier process.
+    pub(super) replay_end: Pos,
+    pub(super) corrupt: Arc<Counter>,
+}
+
+impl Reader {
+    /// Appends events to `out` until about `max_samples` samples are read or the head is reached.
+    pub fn read(&mut self, out: &mut Vec<Event>, max_samples: usize) -> io::Result<()> {
+        let head = self.wal.head();
+        let shared = self.pos.clone();
+        let mut pos = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let mut samples = 0;
+        while samples < max_samples {
+            if !self.on_segment(&mut pos, head, out)? {
+                return Ok(());
+            }
+            let Some(c) = self.cursor.as_mut() else { return Ok(()) };
+            match c.next_record() {
+                Step::Record(Record::Series { r#ref, labels }, _) => out.push(Event::Series(r#ref, labels)),
+                Step::Record(Record::Samples(s), end) => {
+                    pos.off = end.max(self.skip_until);
+                    if end > self.skip_until {
+                        samples += s.len();
+                        let end = Pos { seg: c.seg, off: end };
+                        out.push(Event::Samples { end, samples: s, replayed: end < self.replay_end });
+                    }
+                }
+                Step::End => {
+                    let limit = if c.seg == head.seg { head.off } else { u64::MAX };
+                    if c.fill(limit)? == 0 && !self.segment_done(&mut pos, head)? {
+                        return Ok(());
+                    }
+                }
+                Step::Corrupt(at) => self.corrupt_at(&mut pos, head, at)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure the cursor reads `pos.seg`; false if there is nothing to read yet.
+    fn on_segment(&mut self, pos: &mut Pos, head: Pos, out: &mut Vec<Event>) -> io::Result<bool> {
+        if self.cursor.as_ref().is_some_and(|c| c.seg == pos.seg) {
+            return Ok(true);
+        }
+        match Cursor::open(&self.wal.dir, pos.seg) {
+            Ok(c) => {
+                self.skip_until = pos.off;
+                self.cursor = Some(c);
+                out.push(Event::Segment(pos.seg));
+                Ok(true)
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound && pos.seg < head.seg => self.skip_to_next(pos, head),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The cursor's segment has no more bytes. If it is complete (older than the head), moves on
+    /// to the next segment (counting a torn tail); false if there is nothing more to read now.
+    fn segment_done(&mut self, pos: &mut Pos, head: Pos) -> io::Result<bool> {
+        let Some(c) = self.cursor.as_ref() else { return Ok(false) };
+        if c.seg >= head.seg {
+            return Ok(false);
+        }
+        if c.leftover() > 0 {
+            self.corrupt.inc();
+            warn!(remote = %self.remote, segment = c.seg, bytes = c.leftover(), "torn WAL record at segment end skipped");
+        }
+        self.skip_to_next(pos, head)
+    }
+
+    fn corrupt_at(&mut self, pos: &mut Pos, head: Pos, at: u64) -> io::Result<()> {
+        let seg = pos.seg;
+        self.corrupt.inc();
+        warn!(remote = %self.remote, segment = seg, offset = at, "corrupt WAL record; skipping the rest of its segment");
+        if seg < head.seg {
+            self.skip_to_next(pos, head)?;
+        } else {
+            // Only a disk fault can do this to the head; resume at what is written next.
+            *pos = head;
+            self.skip_until = head.off;
+            self.cursor = None;
+        }
+        Ok(())
+    }
+
+    /// Moves to the oldest segment after `pos.seg` (segments may have been deleted).
+    fn skip_to_next(&mut self, pos: &mut Pos, head: Pos) -> io::Result<bool> {
+        self.cursor = None;
+        let next = segment::list(&self.wal.dir)?.into_iter().map(|s| s.seg).find(|s| *s > pos.seg);
+        *pos = Pos { seg: next.unwrap_or(head.seg).min(head.seg).max(pos.seg + 1), off: 0 };
+        Ok(pos.seg <= head.seg)
+    }
+}

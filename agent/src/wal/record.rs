@@ -1,0 +1,223 @@
+//! The WAL's record format: a 9-byte header (payload length, CRC32 of kind + payload, kind) and
+//! a payload. Series records carry a ref and its labels; sample records carry (ref, t, v) triples.
+//!
+//! Entry points: [`encode_series`], [`encode_samples`], [`decode`]. Decoding never panics on bad
+//! input: a short buffer is [`Decoded::Incomplete`], a checksum or shape error is [`Decoded::Corrupt`].
+
+use crate::labels::Labels;
+
+/// `len: u32 LE`, `crc: u32 LE`, `kind: u8`.
+pub const HEADER: usize = 9;
+/// A record longer than this is taken as corruption (a torn length field), not allocated.
+pub const MAX_PAYLOAD: usize = 64 << 20;
+
+const KIND_SERIES: u8 = 1;
+const KIND_SAMPLES: u8 = 2;
+
+/// One sample as the WAL stores it: the series' ref in this segment, ms timestamp, value bits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefSample {
+    pub r#ref: u64,
+    pub t: i64,
+    pub v: f64,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Record {
+    Series { r#ref: u64, labels: Labels },
+    Samples(Vec<RefSample>),
+}
+
+/// What [`decode`] found at the start of a buffer.
+#[derive(Debug, PartialEq)]
+pub enum Decoded {
+    /// A whole record and the bytes it took.
+    Record(Record, usize),
+    /// The buffer ends inside a record (a write in progress, or a torn tail after a crash).
+    Incomplete,
+    /// A checksum mismatch or a malformed payload.
+    Corrupt,
+}
+
+/// Appends a series record.
+pub fn encode_series(out: &mut Vec<u8>, r#ref: u64, labels: &Labels) {
+    let start = begin(out, KIND_SERIES);
+    put_varint(out, r#ref);
+    put_varint(out, labels.len() as u64);
+    for l in labels {
+        put_str(out, &l.name);
+        put_str(out, &l.value);
+    }
+    finish(out, start);
+}
+
+/// Appends one sample record for `samples` (timestamps stored as deltas from the first).
+pub fn encode_samples(out: &mut Vec<u8>, samples: impl ExactSizeIterator<Item = RefSample>) {
+    let start = begin(out, KIND_SAMPLES);
+    put_varint(out, samples.len() as u64);
+    let mut base = None;
+    for s in samples {
+        let base = *base.get_or_insert_with(|| {
+            put_varint(out, zigzag(s.t));
+            s.t
+        });
+        put_varint(out, s.r#ref);
+        put_varint(out, zigzag(s.t.wrapping_sub(base)));
+        out.extend_from_slice(&s.v.to_bits().to_le_bytes());
+    }
+    finish(out, start);
+}
+
+fn begin(out: &mut Vec<u8>, kind: u8) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER - 1]);
+    out.push(kind);
+    start
+}
+
+fn finish(out: &mut [u8], start: usize) {
+    let len = (out.len() - start - HEADER) as u32;
+    let crc = crc32fast::hash(&out[start + HEADER - 1..]);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Decodes the record at the start of `buf`.
+pub fn decode(buf: &[u8]) -> Decoded {
+    if buf.len() < HEADER {
+        return Decoded::Incomplete;
+    }
+    let len = u32::from_le_bytes(buf[0..4].try_into().unwrap_or_default()) as usize;
+    let crc = u32::from_le_bytes(buf[4..8].try_into().unwrap_or_default());
+    if len > MAX_PAYLOAD {
+        return Decoded::Corrupt;
+    }
+    if buf.len() < HEADER + len {
+        return Decoded::Incomplete;
+    }
+    let body = &buf[HEADER - 1..HEADER + len];
+    if crc32fast::hash(body) != crc {
+        return Decoded::Corrupt;
+    }
+    let mut p = Payload(&body[1..]);
+    let record = match body[0] {
+        KIND_SERIES => p.series(),
+        KIND_SAMPLES => p.samples(),
+        _ => None,
+    };
+    match record {
+        Some(r) if p.0.is_empty() => Decoded::Record(r, HEADER + len),
+        _ => Decoded::Corrupt,
+    }
+}
+
+/// A cursor over a payload; every read is bounds-checked.
+struct Payload<'a>(&'a [u8]);
+
+impl Payload<'_> {
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for (i, &b) in self.0.iter().enumerate().take(10) {
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                self.0 = &self.0[i + 1..];
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn str(&mut self) -> Option<String> {
+        let n = usize::try_from(self.varint()?).ok().filter(|n| *n <= self.0.len())?;
+        let (s, rest) = self.0.split_at(n);
+        self.0 = rest;
+        String::from_utf8(s.to_vec()).ok()
+    }
+
+    fn series(&mut self) -> Option<Record> {
+        let r#ref = self.varint()?;
+        let n = self.varint()? as usize;
+        let mut pairs = Vec::with_capacity(n.min(256));
+        for _ in 0..n {
+            pairs.push((self.str()?, self.str()?));
+        }
+        Some(Record::Series { r#ref, labels: Labels::from_pairs(pairs) })
+    }
+
+    fn samples(&mut self) -> Option<Record> {
+        let n = self.varint()? as usize;
+        let mut out = Vec::with_capacity(n.min(self.0.len() / 10 + 1));
+        let base = if n > 0 { unzigzag(self.varint()?) } else { 0 };
+        for _ in 0..n {
+            let r#ref = self.varint()?;
+            let t = base.wrapping_add(unzigzag(self.varint()?));
+            let (v, rest) = self.0.split_first_chunk::<8>()?;
+            self.0 = rest;
+            out.push(RefSample { r#ref, t, v: f64::from_bits(u64::from_le_bytes(*v)) });
+        }
+        Some(Record::Samples(out))
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(r#ref: u64, t: i64, v: f64) -> RefSample {
+        RefSample { r#ref, t, v }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        let samples = [sample(7, 1_700_000_000_000, 1.5), sample(300, 1_699_999_999_000, f64::NAN), sample(1, -4, 0.0)];
+        let mut buf = Vec::new();
+        encode_series(&mut buf, 7, &labels);
+        let first = buf.len();
+        encode_samples(&mut buf, samples.iter().copied());
+        assert_eq!(decode(&buf), Decoded::Record(Record::Series { r#ref: 7, labels }, first));
+        let Decoded::Record(Record::Samples(got), n) = decode(&buf[first..]) else { panic!("samples") };
+        assert_eq!(n, buf.len() - first);
+        assert_eq!(got[0], samples[0]);
+        assert_eq!((got[1].t, got[1].v.to_bits()), (samples[1].t, samples[1].v.to_bits()));
+        assert_eq!(got[2], samples[2]);
+    }
+
+    #[test]
+    fn a_short_buffer_is_incomplete_and_a_flipped_bit_is_corrupt() {
+        let mut buf = Vec::new();
+        encode_samples(&mut buf, [sample(1, 10, 2.0)].into_iter());
+        for cut in 0..buf.len() {
+            assert_eq!(decode(&buf[..cut]), Decoded::Incomplete, "cut at {cut}");
+        }
+        for i in 4..buf.len() {
+            let mut bad = buf.clone();
+            bad[i] ^= 0x10;
+            assert_eq!(decode(&bad), Decoded::Corrupt, "bit flipped in byte {i}");
+        }
+        let mut huge = buf.clone();
+        huge[3] = 0xff;
+        assert_eq!(decode(&huge), Decoded::Corrupt);
+    }
+}

@@ -1,0 +1,115 @@
+//! Keeps the WAL small: deletes segments every remote has acknowledged, and drops the oldest
+//! segments beyond `max_wal_bytes` / `max_wal_age` even if unsent, counting what each remote loses.
+//!
+//! Entry point: [`run`], called from [`Wal::maintain`]. The head segment is never removed.
+
+use std::time::SystemTime;
+
+use tracing::{debug, warn};
+
+use super::segment::{self, SegmentInfo};
+use super::{Pos, Wal, lock};
+use crate::metrics;
+
+/// Why a segment is dropped before delivery (the `reason` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Bytes,
+    Age,
+}
+
+impl Limit {
+    fn label(self) -> &'static str {
+        match self {
+            Limit::Bytes => "wal_full",
+            Limit::Age => "wal_age",
+        }
+    }
+}
+
+pub fn run(wal: &Wal, now: SystemTime) {
+    let mut segs = match segment::list(&wal.dir) {
+        Ok(s) => s,
+        Err(e) => return warn!(error = %e, "listing WAL segments failed"),
+    };
+    let head = wal.head();
+    delete_delivered(wal, &mut segs, head);
+    while let Some(limit) = over_limit(wal, &segs, head, now) {
+        let seg = segs.remove(0);
+        drop_unsent(wal, &seg, limit);
+    }
+    update_gauges(wal, &segs, head);
+}
+
+/// Removes the segments before every remote's acknowledged position.
+fn delete_delivered(wal: &Wal, segs: &mut Vec<SegmentInfo>, head: Pos) {
+    let min_acked = lock(&wal.remotes).iter().map(|r| r.acked.seg).min().unwrap_or(head.seg);
+    segs.retain(|s| {
+        if s.seg >= min_acked || s.seg >= head.seg {
+            return true;
+        }
+        debug!(segment = s.seg, "WAL segment delivered everywhere; deleting");
+        remove(wal, s.seg);
+        false
+    });
+}
+
+/// Which limit the oldest segment breaks, if it is not the head.
+fn over_limit(wal: &Wal, segs: &[SegmentInfo], head: Pos, now: SystemTime) -> Option<Limit> {
+    let oldest = segs.first().filter(|s| s.seg < head.seg)?;
+    let total: u64 = segs.iter().map(|s| s.bytes).sum();
+    let max = wal.cfg.max_wal_bytes;
+    if max > 0 && total > max {
+        return Some(Limit::Bytes);
+    }
+    let age = now.duration_since(oldest.modified).unwrap_or_default();
+    wal.cfg.max_wal_age.filter(|max| age > *max).map(|_| Limit::Age)
+}
+
+/// Drops a segment some remote may not have read: counts its unread samples per remote and moves
+/// readers inside it to the next segment.
+fn drop_unsent(wal: &Wal, seg: &SegmentInfo, limit: Limit) {
+    let mut lost_total = 0;
+    for r in lock(&wal.remotes).iter() {
+        let mut read = lock(&r.read);
+        if read.seg > seg.seg {
+            continue;
+        }
+        let from = if read.seg == seg.seg { read.off } else { 0 };
+        let lost = segment::count_samples(&wal.dir, seg.seg, from).unwrap_or(0);
+        if read.seg == seg.seg {
+            *read = Pos { seg: seg.seg + 1, off: 0 };
+        }
+        metrics::get().rw_samples_dropped.with(&[&r.name, limit.label()]).add(lost);
+        lost_total += lost;
+    }
+    let reason = limit.label();
+    warn!(
+        segment = seg.seg,
+        bytes = seg.bytes,
+        samples = lost_total,
+        reason,
+        "WAL limit reached: dropping the oldest segment"
+    );
+    remove(wal, seg.seg);
+}
+
+fn remove(wal: &Wal, seg: u64) {
+    if let Err(e) = wal.dir.remove_file(segment::name(seg)) {
+        warn!(segment = seg, error = %e, "deleting a WAL segment failed");
+    }
+}
+
+fn update_gauges(wal: &Wal, segs: &[SegmentInfo], head: Pos) {
+    let m = metrics::get();
+    let total: u64 = segs.iter().map(|s| s.bytes).sum();
+    m.wal_bytes.with(&[]).set(total as f64);
+    m.wal_segments.with(&[]).set(segs.len() as f64);
+    for r in lock(&wal.remotes).iter() {
+        let read = *lock(&r.read);
+        let behind: u64 = segs.iter().filter(|s| s.seg >= read.seg && s.seg < head.seg).map(|s| s.bytes).sum();
+        let lag =
+            (behind + head.off).saturating_sub(if read.seg < head.seg { read.off } else { read.off.min(head.off) });
+        m.wal_reader_lag_bytes.with(&[&r.name]).set(lag as f64);
+    }
+}

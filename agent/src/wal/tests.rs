@@ -1,0 +1,220 @@
+//! The WAL on a real scratch directory: segments, refs across rotation, torn and corrupt records,
+//! checkpoints, deletion and the disk limits.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use cap_std::fs::Dir;
+
+use super::*;
+use crate::labels::Labels;
+use crate::series::{Sample, Series, SeriesFactory};
+
+struct Scratch(std::path::PathBuf, Dir);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("scrapelet-wal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        let dir = Dir::open_ambient_dir(&path, cap_std::ambient_authority()).unwrap();
+        Scratch(path, dir)
+    }
+
+    fn open(&self, cfg: WalConfig) -> Arc<Wal> {
+        Wal::open(&self.1, cfg).unwrap()
+    }
+
+    fn segment_path(&self, seg: u64) -> std::path::PathBuf {
+        self.0.join(WAL_DIR).join(segment::name(seg))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn small(segment_bytes: u64) -> WalConfig {
+    WalConfig { segment_bytes, max_wal_bytes: 0, ..WalConfig::default() }
+}
+
+fn batch(series: &[Arc<Series>], t: i64) -> Vec<Sample> {
+    series.iter().enumerate().map(|(i, s)| Sample { series: s.clone(), t, v: i as f64 + t as f64 }).collect()
+}
+
+fn series(n: usize) -> Vec<Arc<Series>> {
+    let f = SeriesFactory::new(1);
+    (0..n).map(|i| f.make(Labels::from_pairs([("__name__", format!("m{i}"))]))).collect()
+}
+
+/// Everything a fresh reader for `remote` returns: (labels of each sample, t, v).
+fn read_all(wal: &Arc<Wal>, remote: &str) -> Vec<(String, i64, f64)> {
+    let mut reader = wal.attach(remote).unwrap();
+    let (mut events, mut out) = (Vec::new(), Vec::new());
+    let mut names = std::collections::HashMap::new();
+    loop {
+        events.clear();
+        reader.read(&mut events, 1000).unwrap();
+        if events.is_empty() {
+            return out;
+        }
+        for e in events.drain(..) {
+            match e {
+                Event::Segment(_) => names.clear(),
+                Event::Series(r, labels) => drop(names.insert(r, labels.to_string())),
+                Event::Samples { samples, .. } => {
+                    out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn samples_read_back_in_order_across_segments_with_their_series() {
+    let dir = Scratch::new("roundtrip");
+    let wal = dir.open(small(200));
+    let s = series(3);
+    for t in 1..=20 {
+        wal.append(&batch(&s, t)).unwrap();
+    }
+    assert!(wal.head().seg > 3, "small segments rotate: {:?}", wal.head());
+    let got = read_all(&wal, "r");
+    assert_eq!(got.len(), 60);
+    assert_eq!(got[0], ("{__name__=\"m0\"}".to_string(), 1, 1.0));
+    assert_eq!(got[59], ("{__name__=\"m2\"}".to_string(), 20, 22.0));
+}
+
+#[test]
+fn series_records_are_written_once_per_segment() {
+    let dir = Scratch::new("once");
+    let wal = dir.open(small(1 << 20));
+    let s = series(100);
+    wal.append(&batch(&s, 1)).unwrap();
+    let first = wal.head().off;
+    wal.append(&batch(&s, 2)).unwrap();
+    let second = wal.head().off - first;
+    assert!(second < first / 2, "steady state has no label bytes: {second} vs {first}");
+    assert!(second <= 100 * 11 + 16, "about 11 bytes a sample: {second}");
+}
+
+#[test]
+fn a_torn_tail_is_counted_and_skipped_and_a_restart_continues() {
+    let dir = Scratch::new("torn");
+    let s = series(2);
+    {
+        let wal = dir.open(small(1 << 20));
+        wal.append(&batch(&s, 1)).unwrap();
+        wal.append(&batch(&s, 2)).unwrap();
+    }
+    // A crash in the middle of a write: half a record at the end of segment 1.
+    let mut f = std::fs::OpenOptions::new().append(true).open(dir.segment_path(1)).unwrap();
+    f.write_all(&[40, 0, 0, 0, 1, 2, 3]).unwrap();
+    let wal = dir.open(small(1 << 20));
+    wal.append(&batch(&s, 3)).unwrap();
+    let got: Vec<i64> = read_all(&wal, "torn").iter().map(|(_, t, _)| *t).collect();
+    assert_eq!(got, [1, 1, 2, 2, 3, 3]);
+    assert_eq!(crate::metrics::get().wal_corrupt_records.with(&["torn"]).get(), 1);
+}
+
+#[test]
+fn a_corrupt_record_skips_the_rest_of_its_segment_only() {
+    let dir = Scratch::new("corrupt");
+    let s = series(2);
+    {
+        let wal = dir.open(small(1 << 20));
+        wal.append(&batch(&s, 1)).unwrap();
+        wal.append(&batch(&s, 2)).unwrap();
+    }
+    let path = dir.segment_path(1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0xff; // a value byte of the second sample record
+    std::fs::write(&path, bytes).unwrap();
+    let wal = dir.open(small(1 << 20));
+    wal.append(&batch(&s, 3)).unwrap();
+    let got: Vec<i64> = read_all(&wal, "corrupt").iter().map(|(_, t, _)| *t).collect();
+    assert_eq!(got, [1, 1, 3, 3]);
+    assert_eq!(crate::metrics::get().wal_corrupt_records.with(&["corrupt"]).get(), 1);
+}
+
+#[test]
+fn checkpoints_are_replaced_atomically_and_bad_ones_are_ignored() {
+    let dir = Scratch::new("checkpoint");
+    let wal = dir.open(small(1 << 20));
+    let d = &wal.dir;
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
+    checkpoint::write(d, "a/b", Pos { seg: 3, off: 77 }).unwrap();
+    checkpoint::write(d, "a/b", Pos { seg: 4, off: 9 }).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 9 }));
+    // A crash between writing the temporary file and the rename leaves the old checkpoint.
+    d.write(format!("{}.tmp", checkpoint::file_name("a/b")), b"garbage").unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 9 }));
+    assert_eq!(checkpoint::stale(d, &["a/b"]).unwrap(), [format!("{}.tmp", checkpoint::file_name("a/b"))]);
+    d.write(checkpoint::file_name("a/b"), b"short").unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
+}
+
+#[test]
+fn a_reader_resumes_after_its_checkpoint() {
+    let dir = Scratch::new("resume");
+    let wal = dir.open(small(1 << 20));
+    let s = series(1);
+    wal.append(&batch(&s, 1)).unwrap();
+    let acked = wal.head();
+    wal.append(&batch(&s, 2)).unwrap();
+    wal.commit("r", acked);
+    let got: Vec<i64> = read_all(&wal, "r").iter().map(|(_, t, _)| *t).collect();
+    assert_eq!(got, [2], "the series record before the checkpoint is still read");
+}
+
+#[test]
+fn delivered_segments_are_deleted_and_the_head_never() {
+    let dir = Scratch::new("delete");
+    let wal = dir.open(small(100));
+    let s = series(2);
+    let _reader = wal.attach("r").unwrap();
+    for t in 1..=10 {
+        wal.append(&batch(&s, t)).unwrap();
+    }
+    wal.maintain();
+    let before = segment::list(&wal.dir).unwrap().len();
+    wal.commit("r", wal.head());
+    wal.maintain();
+    let after = segment::list(&wal.dir).unwrap();
+    assert!(before > 2);
+    assert_eq!(after.iter().map(|s| s.seg).collect::<Vec<_>>(), [wal.head().seg]);
+}
+
+#[test]
+fn over_max_wal_bytes_the_oldest_segments_go_first_counted_per_remote() {
+    let dir = Scratch::new("full");
+    let cfg = WalConfig { segment_bytes: 4096, max_wal_bytes: 16384, ..WalConfig::default() };
+    let wal = dir.open(cfg);
+    let s = series(50);
+    let mut reader = wal.attach("full_r").unwrap();
+    for t in 1..=100 {
+        wal.append(&batch(&s, t)).unwrap();
+    }
+    wal.maintain();
+    let left = segment::list(&wal.dir).unwrap();
+    assert!(left.iter().map(|s| s.bytes).sum::<u64>() <= 16384);
+    let dropped = crate::metrics::get().rw_samples_dropped.with(&["full_r", "wal_full"]).get();
+    let (mut events, mut read) = (Vec::new(), 0u64);
+    loop {
+        events.clear();
+        reader.read(&mut events, 10_000).unwrap();
+        if events.is_empty() {
+            break;
+        }
+        for e in &events {
+            if let Event::Samples { samples, .. } = e {
+                assert!(samples[0].t > 50, "only the newest data is left");
+                read += samples.len() as u64;
+            }
+        }
+    }
+    assert_eq!(read + dropped, 5000, "every sample is either read or counted as dropped");
+}

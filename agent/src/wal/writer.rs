@@ -1,0 +1,90 @@
+//! The appending side of the WAL: encodes batches into records and writes them to the head
+//! segment, starting a new segment when it is full.
+//!
+//! Entry point: [`Writer::append`]. A series record is written the first time a series appears
+//! in the current segment, so every segment is self-contained: deleting older segments never
+//! leaves a sample without its labels.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use cap_std::fs::{Dir, File, OpenOptions};
+use tracing::warn;
+
+use super::Pos;
+use super::record::{self, RefSample};
+use super::segment;
+use crate::series::Sample;
+
+pub struct Writer {
+    dir: Arc<Dir>,
+    seg: u64,
+    file: File,
+    off: u64,
+    /// Series ids with a series record in the current segment.
+    written: HashSet<u64, foldhash::fast::RandomState>,
+    buf: Vec<u8>,
+    segment_bytes: u64,
+    /// A write failed part-way: the next append starts a new segment so that the torn record
+    /// only costs the rest of this one.
+    broken: bool,
+}
+
+impl Writer {
+    /// Creates segment `seg` (the head) in `dir`.
+    pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64) -> io::Result<Writer> {
+        let file = create_segment(&dir, seg)?;
+        let written = HashSet::with_hasher(foldhash::fast::RandomState::default());
+        Ok(Writer { dir, seg, file, off: 0, written, buf: Vec::new(), segment_bytes, broken: false })
+    }
+
+    /// Where the next record goes: everything before it is written (to the page cache).
+    pub fn head(&self) -> Pos {
+        Pos { seg: self.seg, off: self.off }
+    }
+
+    /// Appends the batch's new series and its samples; returns the new head.
+    pub fn append(&mut self, batch: &[Sample]) -> io::Result<Pos> {
+        if self.broken || (self.off >= self.segment_bytes && self.off > 0) {
+            self.rotate()?;
+        }
+        self.buf.clear();
+        for s in batch {
+            if self.written.insert(s.series.id) {
+                record::encode_series(&mut self.buf, s.series.id, &s.series.labels);
+            }
+        }
+        let samples = batch.iter().map(|s| RefSample { r#ref: s.series.id, t: s.t, v: s.v });
+        record::encode_samples(&mut self.buf, samples);
+        if let Err(e) = self.file.write_all(&self.buf) {
+            self.broken = true;
+            return Err(e);
+        }
+        self.off += self.buf.len() as u64;
+        Ok(self.head())
+    }
+
+    /// Closes the head segment (synced to disk) and starts the next one.
+    pub fn rotate(&mut self) -> io::Result<()> {
+        if let Err(e) = self.file.sync_all() {
+            warn!(segment = self.seg, error = %e, "syncing a full WAL segment failed");
+        }
+        let next = self.seg + 1;
+        self.file = create_segment(&self.dir, next)?;
+        self.seg = next;
+        self.off = 0;
+        self.written.clear();
+        self.broken = false;
+        Ok(())
+    }
+
+    /// A handle on the head segment, to sync it without holding the writer.
+    pub fn head_file(&self) -> io::Result<File> {
+        self.file.try_clone()
+    }
+}
+
+fn create_segment(dir: &Dir, seg: u64) -> io::Result<File> {
+    dir.open_with(segment::name(seg), OpenOptions::new().write(true).create_new(true))
+}

@@ -1,0 +1,218 @@
+//! A fault-injecting remote-write proxy in front of a real backend, and an agent process whose
+//! data directory outlives it (for kill -9 and restart).
+//!
+//! [`FaultProxy`] forwards each request to the backend, or answers it with the fault it is told
+//! to inject (connection reset, 500, 429 with `Retry-After`) without forwarding, so a failed
+//! request never reaches the backend. It counts requests by what it did.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::{free_port, http, scrapelet_bin, wait_for};
+
+/// What the proxy does with the next requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward to the backend.
+    None,
+    /// Close the connection without an answer (a network error).
+    Down,
+    /// Answer 500 to every `n`th request, forward the others.
+    Every500(u64),
+    /// Answer 429 with `Retry-After: secs` to every `n`th request, forward the others.
+    Every429 { n: u64, secs: u64 },
+}
+
+#[derive(Default)]
+pub struct Counts {
+    pub forwarded: AtomicU64,
+    pub faults: AtomicU64,
+    /// Every request's headers, lower-cased, for spec checks.
+    pub headers: Mutex<Vec<Vec<(String, String)>>>,
+}
+
+pub struct FaultProxy {
+    pub addr: String,
+    fault: Arc<Mutex<Fault>>,
+    pub counts: Arc<Counts>,
+}
+
+impl FaultProxy {
+    pub fn start(backend: &str) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (fault, counts) = (Arc::new(Mutex::new(Fault::None)), Arc::new(Counts::default()));
+        let (f, c, backend) = (fault.clone(), counts.clone(), backend.to_string());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (f, c, backend) = (f.clone(), c.clone(), backend.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &f, &c, &backend);
+                });
+            }
+        });
+        FaultProxy { addr, fault, counts }
+    }
+
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+
+    pub fn write_url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+}
+
+struct Request {
+    head: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
+    let mut head = String::new();
+    if r.read_line(&mut head)? == 0 {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok(Some(Request { head, headers, body }))
+}
+
+fn serve(stream: TcpStream, fault: &Mutex<Fault>, counts: &Counts, backend: &str) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    while let Some(req) = read_request(&mut reader)? {
+        let n = counts.forwarded.load(Ordering::Relaxed) + counts.faults.load(Ordering::Relaxed) + 1;
+        counts.headers.lock().unwrap().push(req.headers.clone());
+        let reply = match *fault.lock().unwrap() {
+            Fault::Down => {
+                counts.faults.fetch_add(1, Ordering::Relaxed);
+                return Ok(()); // drop the connection unanswered
+            }
+            Fault::Every500(k) if n.is_multiple_of(k) => Some((500, None)),
+            Fault::Every429 { n: k, secs } if n.is_multiple_of(k) => Some((429, Some(secs))),
+            _ => None,
+        };
+        let (status, extra, body) = match reply {
+            Some((status, retry_after)) => {
+                counts.faults.fetch_add(1, Ordering::Relaxed);
+                let extra = retry_after.map(|s| format!("Retry-After: {s}\r\n")).unwrap_or_default();
+                (status, extra, b"injected fault".to_vec())
+            }
+            None => {
+                counts.forwarded.fetch_add(1, Ordering::Relaxed);
+                forward(&req, backend)?
+            }
+        };
+        write!(out, "HTTP/1.1 {status} Proxy\r\n{extra}Content-Length: {}\r\n\r\n", body.len())?;
+        out.write_all(&body)?;
+    }
+    Ok(())
+}
+
+/// Sends the request to the backend; returns its status, the headers to pass on, and body.
+fn forward(req: &Request, backend: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
+    let mut s = TcpStream::connect(backend)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let path = req.head.split_whitespace().nth(1).unwrap_or("/");
+    write!(s, "POST {path} HTTP/1.1\r\nHost: {backend}\r\nConnection: close\r\n")?;
+    for (k, v) in req.headers.iter().filter(|(k, _)| !matches!(k.as_str(), "host" | "connection")) {
+        write!(s, "{k}: {v}\r\n")?;
+    }
+    s.write_all(b"\r\n")?;
+    s.write_all(&req.body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(502);
+    let extra: String = head
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("x-prometheus-remote-write-"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    Ok((status, extra, raw[split..].to_vec()))
+}
+
+/// The agent with a data directory the test owns: it can be SIGKILLed and started again on it.
+pub struct Agent {
+    pub addr: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Agent {
+    pub fn start(config: &str, dir: &Path) -> Agent {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("config.yml"), config).unwrap();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+        let log = dir.join(format!("log-{n}"));
+        let child = Command::new(scrapelet_bin())
+            .args(["run", "--config"])
+            .arg(dir.join("config.yml"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start scrapelet");
+        let a = Agent { addr, child, log };
+        wait_for("scrapelet ready", Duration::from_secs(30), || {
+            http::get(&a.addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
+        });
+        a
+    }
+
+    pub fn metrics(&self) -> String {
+        http::get(&self.addr, "/metrics").map(|r| r.1).unwrap_or_default()
+    }
+
+    /// The sum of the self-metric lines starting with `prefix` (e.g. `name{` or `name `).
+    pub fn metric(&self, prefix: &str) -> f64 {
+        let text = self.metrics();
+        let values = text.lines().filter(|l| l.starts_with(prefix));
+        values.filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok())).sum()
+    }
+
+    /// `kill -9`.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the agent to exit (it flushes within its deadline).
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,162 @@
+//! Lose nothing: a fixture target whose value counts its own hits (so every scrape is a distinct
+//! sample) is scraped by the agent through backend outages, injected 500/429 faults and a
+//! `kill -9`; afterwards a real Prometheus must hold every value the target served.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::thread::sleep;
+use std::time::Duration;
+
+use scrapelet_tests::backend::{Agent, Fault, FaultProxy};
+use scrapelet_tests::fixture::Reply;
+use scrapelet_tests::{FixtureServer, Prometheus, free_port, http, wait_for};
+
+fn counter_target() -> FixtureServer {
+    FixtureServer::start(|_, hit| Reply::text(format!("# TYPE hits_total counter\nhits_total {hit}\n")))
+}
+
+fn config(target: &FixtureServer, url: &str, protocol: &str) -> String {
+    format!(
+        "global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: hits\n    \
+         static_configs:\n      - targets: [\"{}\"]\nremote_write:\n  - url: {url}\n    protocol: {protocol}\n    \
+         queue_config:\n      batch_send_deadline: 200ms\n      min_backoff: 50ms\n      max_backoff: 1s\n      \
+         max_samples_per_send: 50\nwal:\n  segment_bytes: 64KiB\n",
+        target.addr
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scrapelet-rel-{name}-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every value of `hits_total` Prometheus holds.
+fn stored(prom: &Prometheus) -> BTreeSet<u64> {
+    let q = http::encode("hits_total[1h]");
+    let (status, body) = http::get(&prom.addr, &format!("/api/v1/query?query={q}")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let Some(series) = v["data"]["result"].as_array().and_then(|r| r.first()) else { return BTreeSet::new() };
+    series["values"].as_array().unwrap().iter().map(|p| p[1].as_str().unwrap().parse().unwrap()).collect()
+}
+
+/// Waits until Prometheus holds every hit in `0..served` except `excused` (scrapes in flight when
+/// the agent was stopped or killed: served, but never handed to the agent's WAL).
+fn assert_nothing_lost(prom: &Prometheus, served: u64, excused: &[u64]) {
+    let missing = || -> Vec<u64> {
+        let have = stored(prom);
+        (0..served).filter(|h| !have.contains(h) && !excused.contains(h)).collect()
+    };
+    let result = std::panic::catch_unwind(|| {
+        wait_for("every served sample in prometheus", Duration::from_secs(60), || missing().is_empty().then_some(()))
+    });
+    assert!(result.is_ok(), "lost samples (hit numbers): {:?} of {served}", missing());
+}
+
+#[test]
+fn a_backend_outage_loses_nothing() {
+    let prom = Prometheus::start();
+    let proxy = FaultProxy::start(&prom.addr);
+    let target = counter_target();
+    let dir = scratch("outage");
+    let agent = Agent::start(&config(&target, &proxy.write_url(), "1.0"), &dir);
+    sleep(Duration::from_secs(3));
+    proxy.set(Fault::Down);
+    sleep(Duration::from_secs(8));
+    assert!(agent.metric("scrapelet_wal_bytes ") > 0.0);
+    proxy.set(Fault::None);
+    sleep(Duration::from_secs(3));
+    agent.stop();
+    let served = target.hits();
+    assert!(served > 20, "served {served}");
+    assert_nothing_lost(&prom, served, &[served - 1]);
+    assert!(proxy.counts.faults.load(Ordering::Relaxed) > 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn kill_9_during_an_outage_then_restart_loses_nothing() {
+    let prom = Prometheus::start();
+    let proxy = FaultProxy::start(&prom.addr);
+    let target = counter_target();
+    let dir = scratch("kill");
+    let cfg = config(&target, &proxy.write_url(), "1.0");
+    let agent = Agent::start(&cfg, &dir);
+    sleep(Duration::from_secs(2));
+    proxy.set(Fault::Down);
+    sleep(Duration::from_secs(5));
+    agent.kill();
+    let at_kill = target.hits();
+    sleep(Duration::from_secs(1));
+    let agent = Agent::start(&cfg, &dir);
+    sleep(Duration::from_secs(2));
+    proxy.set(Fault::None);
+    wait_for("replay to finish", Duration::from_secs(60), || {
+        (agent.metric("scrapelet_wal_replayed_samples_total{") > 0.0).then_some(())
+    });
+    sleep(Duration::from_secs(2));
+    let log = agent.log();
+    agent.stop();
+    let served = target.hits();
+    assert_nothing_lost(&prom, served, &[at_kill - 1, served - 1]);
+    assert!(!log.contains("panicked"), "{log}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn intermittent_500_and_429_with_retry_after_lose_nothing() {
+    let prom = Prometheus::start();
+    let proxy = FaultProxy::start(&prom.addr);
+    let target = counter_target();
+    let dir = scratch("faults");
+    let agent = Agent::start(&config(&target, &proxy.write_url(), "1.0"), &dir);
+    proxy.set(Fault::Every500(3));
+    sleep(Duration::from_secs(5));
+    proxy.set(Fault::Every429 { n: 2, secs: 1 });
+    sleep(Duration::from_secs(5));
+    proxy.set(Fault::None);
+    sleep(Duration::from_secs(2));
+    let retried = agent.metric("scrapelet_remote_write_samples_retried_total{");
+    let dropped = agent
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with("scrapelet_remote_write_dropped_samples_total"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum::<f64>();
+    agent.stop();
+    let served = target.hits();
+    assert_nothing_lost(&prom, served, &[served - 1]);
+    assert!(retried > 0.0, "faults were retried");
+    assert_eq!(dropped, 0.0, "nothing dropped");
+    for h in proxy.counts.headers.lock().unwrap().iter() {
+        let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("content-encoding"), Some("snappy"));
+        assert_eq!(get("content-type"), Some("application/x-protobuf"));
+        assert_eq!(get("x-prometheus-remote-write-version"), Some("0.1.0"));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Prometheus 2.42 predates remote write 2.0: it reads a 2.0 body as an empty 1.0 request and
+/// answers 204 without `X-Prometheus-Remote-Write-Samples-Written`; the agent must notice, fall
+/// back to 1.0 and resend, losing nothing.
+#[test]
+fn remote_write_2_falls_back_to_1_against_prometheus_2_42() {
+    let prom = Prometheus::start();
+    let proxy = FaultProxy::start(&prom.addr);
+    let target = counter_target();
+    let dir = scratch("v2");
+    let agent = Agent::start(&config(&target, &proxy.write_url(), "2.0"), &dir);
+    sleep(Duration::from_secs(3));
+    let version = agent.metric("scrapelet_remote_write_protocol_version{");
+    agent.stop();
+    let served = target.hits();
+    assert_nothing_lost(&prom, served, &[served - 1]);
+    assert_eq!(version, 1.0);
+    let headers = proxy.counts.headers.lock().unwrap();
+    let first_type = headers[0].iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone());
+    assert_eq!(first_type.as_deref(), Some("application/x-protobuf;proto=io.prometheus.write.v2.Request"));
+    let _ = std::fs::remove_dir_all(dir);
+}
