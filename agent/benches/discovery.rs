@@ -27,7 +27,10 @@ fn pod_list() -> String {
             )
         })
         .collect();
-    format!(r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{"resourceVersion":"1"}},"items":[{}]}}"#, pods.join(","))
+    format!(
+        r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{"resourceVersion":"1"}},"items":[{}]}}"#,
+        pods.join(",")
+    )
 }
 
 fn per_iter(f: impl Fn()) -> Duration {
@@ -53,7 +56,9 @@ fn bench(c: &mut Criterion) {
         black_box(pods_targets(&decode(body.as_bytes()).unwrap()));
     });
     println!("\n{PODS} pods, {} KiB PodList", body.len() / 1024);
-    println!("kubelet source: {unchanged:?} CPU per unchanged poll (plus one local HTTPS GET), {changed:?} per changed poll");
+    println!(
+        "kubelet source: {unchanged:?} CPU per unchanged poll (plus one local HTTPS GET), {changed:?} per changed poll"
+    );
     println!("kubelet source: 0 API-server requests per hour (720 kubelet requests at the default 5 s poll)");
     println!(
         "api source:     ~13 API-server requests per hour at steady state (one watch per 290 s timeout, plus the initial list), \

@@ -2,24 +2,22 @@
 //! cached, then snappy-compress them. Prints ns per sample at the end.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use scrapelet::labels::Labels;
-use scrapelet::remote_write::encode::{RequestBuilder, SeriesRules, cached_labels};
-use scrapelet::series::{Series, SeriesFactory};
+use scrapelet::remote_write::encode::{RequestBuilder, SeriesRules, series_labels};
 
 const SERIES: usize = 10_000;
 const BATCH: usize = 2_000;
 
-/// Series shaped like a typical kubernetes-pods scrape, with their labels cached for remote 0.
-fn cached_series() -> Vec<Arc<Series>> {
-    let f = SeriesFactory::new(1);
+/// Series shaped like a typical kubernetes-pods scrape, their labels encoded once (as a remote
+/// does per series).
+fn cached_series() -> Vec<Box<[u8]>> {
     let rules = SeriesRules { external_labels: Labels::from_pairs([("cluster", "prod-eu-1")]), ..Default::default() };
     (0..SERIES)
         .map(|i| {
-            let s = f.make(Labels::from_pairs([
+            let labels = Labels::from_pairs([
                 ("__name__", format!("http_server_requests_seconds_bucket_{}", i % 50)),
                 ("container", "app".into()),
                 ("instance", format!("10.1.{}.{}:8080", i % 200, i % 250)),
@@ -27,22 +25,20 @@ fn cached_series() -> Vec<Arc<Series>> {
                 ("le", format!("{}", (i % 12) as f64 * 0.25)),
                 ("namespace", "shop".into()),
                 ("pod", format!("checkout-7d9f8b6c5-{:05}", i / 40)),
-            ]));
-            let _ = cached_labels(&s, 0, &rules);
-            s
+            ]);
+            series_labels(&labels, &rules).expect("no relabelling")
         })
         .collect()
 }
 
 /// Encodes one request from `series[offset..offset + BATCH]` and compresses it.
-fn encode(req: &mut RequestBuilder, series: &[Arc<Series>], offset: usize, t: i64) -> usize {
+fn encode(req: &mut RequestBuilder, series: &[Box<[u8]>], offset: usize, t: i64) -> usize {
     push(req, series, offset, t);
     req.finish().len()
 }
 
-fn push(req: &mut RequestBuilder, series: &[Arc<Series>], offset: usize, t: i64) {
-    for (i, s) in series[offset..offset + BATCH].iter().enumerate() {
-        let Some(Some(labels)) = s.per_remote[0].get() else { continue };
+fn push(req: &mut RequestBuilder, series: &[Box<[u8]>], offset: usize, t: i64) {
+    for (i, labels) in series[offset..offset + BATCH].iter().enumerate() {
         req.push(labels, t, (i as f64) * 1.5 + t as f64 * 1e-3);
     }
 }
@@ -66,7 +62,7 @@ fn main() {
 }
 
 /// A plain timing loop, so the figure is printed as ns per sample, split into encoding and snappy.
-fn report(req: &mut RequestBuilder, series: &[Arc<Series>]) {
+fn report(req: &mut RequestBuilder, series: &[Box<[u8]>]) {
     const ROUNDS: usize = 500;
     let (mut raw, mut compressed) = (0, 0);
     let (mut encoding, mut snappy) = (Duration::ZERO, Duration::ZERO);

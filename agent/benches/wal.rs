@@ -15,7 +15,7 @@ use scrapelet::wal::{Wal, WalConfig};
 const SERIES: usize = 10_000;
 
 fn series() -> Vec<Arc<Series>> {
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     (0..SERIES)
         .map(|i| {
             f.make(Labels::from_pairs([

@@ -1,11 +1,11 @@
 //! Series and samples as they travel from the scrape loop to remote write.
 //!
 //! A [`Series`] is created once per new series (on a scrape-cache miss) and shared by `Arc`;
-//! each remote-write queue lazily keeps its own encoded form in the series' slot for that remote,
-//! so steady-state samples cost no label work at all. [`Batch`] is what crosses channels.
+//! its process-unique id is the series' ref in the WAL, where each remote resolves its labels
+//! once per series. [`Batch`] is what crosses channels.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use crate::labels::Labels;
 
@@ -26,14 +26,7 @@ pub struct Series {
     /// Unique for the life of the process.
     pub id: u64,
     pub labels: Labels,
-    /// Per-remote cache, indexed by remote number: `None` = dropped by that remote's
-    /// write relabelling, `Some(bytes)` = its encoded labels.
-    pub per_remote: Box<[RemoteSlot]>,
 }
-
-/// A remote's cached verdict on a series: `None` = dropped by its write relabelling,
-/// `Some(bytes)` = the series' labels as that remote encodes them.
-pub type RemoteSlot = OnceLock<Option<Box<[u8]>>>;
 
 /// One sample of one series.
 #[derive(Clone, Debug)]
@@ -46,22 +39,22 @@ pub struct Sample {
 
 pub type Batch = Vec<Sample>;
 
-/// Makes series with process-unique ids and one cache slot per configured remote.
+/// Makes series with process-unique ids.
 #[derive(Debug)]
 pub struct SeriesFactory {
     next_id: AtomicU64,
-    remotes: usize,
+}
+
+impl Default for SeriesFactory {
+    fn default() -> Self {
+        SeriesFactory { next_id: AtomicU64::new(1) }
+    }
 }
 
 impl SeriesFactory {
-    pub fn new(remotes: usize) -> Self {
-        SeriesFactory { next_id: AtomicU64::new(1), remotes }
-    }
-
     pub fn make(&self, labels: Labels) -> Arc<Series> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let per_remote = (0..self.remotes).map(|_| OnceLock::new()).collect();
-        Arc::new(Series { id, labels, per_remote })
+        Arc::new(Series { id, labels })
     }
 }
 

@@ -70,7 +70,7 @@ impl Pipeline {
         let writer = RemoteWriter::start(&cfg.remote_write, cfg.global.external_labels.clone(), wal)
             .context("starting remote write")?;
         let writer = Arc::new(writer);
-        let factory = Arc::new(SeriesFactory::new(cfg.remote_write.len()));
+        let factory = Arc::new(SeriesFactory::default());
         let manager = Arc::new(std::sync::Mutex::new(ScrapeManager::new(writer.clone(), factory)));
         let view = manager.clone();
         *state.targets.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().targets()));
@@ -88,7 +88,7 @@ impl Pipeline {
         drop(self.discovery);
         let mut manager = std::mem::replace(
             &mut *self.manager.lock().unwrap(),
-            ScrapeManager::new(self.writer.clone(), Arc::new(SeriesFactory::new(0))),
+            ScrapeManager::new(self.writer.clone(), Arc::new(SeriesFactory::default())),
         );
         manager.stop_all(StopMode::Quiet).await;
         drop(manager);

@@ -107,7 +107,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
         Ok(mut f) => f.fetch(&mut body).await,
         Err(e) => Err(e),
     };
-    let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::new(0)));
+    let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
     let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed());
     let mut out = String::new();
     for s in &batch {

@@ -5,7 +5,7 @@
 //! would (a bad port may become a failing scrape or no target); this only says why. Checked when
 //! discovery publishes a change, never per scrape.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use crate::labels::Labels;
@@ -30,10 +30,10 @@ pub struct InvalidPod {
 pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
     let mut out = Vec::new();
     let mut bad = |annotation: &'static str, key: &str, reason: &'static str, ok: fn(&str) -> bool| {
-        if let Some(v) = labels.get(&format!("{ANNOTATION}{key}")) {
-            if !ok(v) {
-                out.push((annotation, v.to_string(), reason));
-            }
+        if let Some(v) = labels.get(&format!("{ANNOTATION}{key}"))
+            && !ok(v)
+        {
+            out.push((annotation, v.to_string(), reason));
         }
     };
     bad("prometheus.io/scrape", "prometheus_io_scrape", "invalid_scrape", |v| v == "true" || v == "false");
@@ -43,8 +43,9 @@ pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
     out
 }
 
-fn registry() -> &'static Mutex<(BTreeMap<String, Vec<InvalidPod>>, BTreeSet<InvalidPod>)> {
-    static R: OnceLock<Mutex<(BTreeMap<String, Vec<InvalidPod>>, BTreeSet<InvalidPod>)>> = OnceLock::new();
+/// The pods with unusable annotations right now, every job.
+fn registry() -> &'static Mutex<BTreeSet<InvalidPod>> {
+    static R: OnceLock<Mutex<BTreeSet<InvalidPod>>> = OnceLock::new();
     R.get_or_init(Default::default)
 }
 
@@ -58,18 +59,17 @@ pub fn record(job: &str, discovered: &[Labels]) {
             found.insert(InvalidPod { job: job.to_string(), pod: pod.clone(), annotation, value, reason });
         }
     }
-    let mut r = registry().lock().unwrap();
-    for p in found.difference(&r.1) {
+    let mut current = registry().lock().unwrap();
+    for p in found.difference(&current) {
         metrics::get().discovery_invalid_annotations.with(&[p.reason]).inc();
     }
-    r.1.retain(|p| p.job != job);
-    r.1.extend(found.iter().cloned());
-    r.0.insert(job.to_string(), found.into_iter().collect());
+    current.retain(|p| p.job != job);
+    current.extend(found);
 }
 
 /// Every pod with an unusable annotation, by job.
 pub fn all() -> Vec<InvalidPod> {
-    registry().lock().unwrap().0.values().flatten().cloned().collect()
+    registry().lock().unwrap().iter().cloned().collect()
 }
 
 #[cfg(test)]

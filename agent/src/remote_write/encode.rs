@@ -1,7 +1,7 @@
 //! Hand-written remote-write 1.0 protobuf: label bytes once per series, a few bytes per sample.
 //!
-//! Entry points: [`cached_labels`] fills a series' slot for one remote (external labels, write
-//! relabelling, encoding) the first time that remote sees it; [`RequestBuilder`] appends one
+//! Entry points: [`RemoteSeries::resolve`] computes a series' labels as one remote sends them
+//! (external labels, write relabelling, encoding) once per series; [`RequestBuilder`] appends one
 //! `TimeSeries` per sample and snappy-compresses the finished `WriteRequest`. Nothing here
 //! allocates per sample; the buffers are reused from request to request.
 
@@ -11,7 +11,6 @@ use bytes::Bytes;
 
 use crate::labels::Labels;
 use crate::relabel::RelabelConfig;
-use crate::series::Series;
 
 /// `WriteRequest.timeseries` and `TimeSeries.labels` (field 1, length-delimited).
 const TAG_1_LEN: u8 = 0x0a;
@@ -29,18 +28,6 @@ pub struct SeriesRules {
     pub external_labels: Labels,
     pub write_relabel_configs: Vec<RelabelConfig>,
 }
-
-/// The encoded labels of `series` for remote number `remote`, computed on first use and cached in
-/// the series; `None` if the remote's write relabelling drops it. `Err` if the series has no slot
-/// for that remote (it was made for another remote list).
-pub fn cached_labels<'a>(series: &'a Series, remote: usize, rules: &SeriesRules) -> Result<Option<&'a [u8]>, NoSlot> {
-    let slot = series.per_remote.get(remote).ok_or(NoSlot)?;
-    Ok(slot.get_or_init(|| series_labels(&series.labels, rules)).as_deref())
-}
-
-/// A series without a cache slot for this remote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NoSlot;
 
 /// External labels merged in, write relabelling applied, then encoded.
 pub fn series_labels(labels: &Labels, rules: &SeriesRules) -> Option<Box<[u8]>> {
@@ -225,15 +212,15 @@ mod tests {
 
     #[test]
     fn hand_encoding_decodes_to_the_expected_write_request() {
-        let f = SeriesFactory::new(1);
+        let f = SeriesFactory::default();
         let a = f.make(Labels::from_pairs([("__name__", "up"), ("job", "node")]));
         let long = "x".repeat(300);
         let b = f.make(Labels::from_pairs([("__name__", "temp"), ("sensor", long.as_str())]));
         let r = rules(&[("cluster", "eu1"), ("job", "ext")]);
         let mut req = RequestBuilder::default();
-        req.push(cached_labels(&a, 0, &r).unwrap().unwrap(), 1_700_000_000_123, 1.0);
-        req.push(cached_labels(&b, 0, &r).unwrap().unwrap(), -5, 0.0);
-        req.push(cached_labels(&a, 0, &r).unwrap().unwrap(), 1_700_000_015_123, stale_nan());
+        req.push(&series_labels(&a.labels, &r).unwrap(), 1_700_000_000_123, 1.0);
+        req.push(&series_labels(&b.labels, &r).unwrap(), -5, 0.0);
+        req.push(&series_labels(&a.labels, &r).unwrap(), 1_700_000_015_123, stale_nan());
         assert_eq!((req.len(), req.highest_timestamp()), (3, 1_700_000_015_123));
         let got = decode(&req.finish());
         let la = labels(&[("__name__", "up"), ("cluster", "eu1"), ("job", "node")]);
@@ -250,10 +237,10 @@ mod tests {
 
     #[test]
     fn matches_prost_encoding_byte_for_byte() {
-        let f = SeriesFactory::new(1);
+        let f = SeriesFactory::default();
         let s = f.make(Labels::from_pairs([("__name__", "a"), ("b", "c")]));
         let mut req = RequestBuilder::default();
-        req.push(cached_labels(&s, 0, &SeriesRules::default()).unwrap().unwrap(), 42, 2.5);
+        req.push(&series_labels(&s.labels, &SeriesRules::default()).unwrap(), 42, 2.5);
         let expected = proto::WriteRequest {
             timeseries: vec![proto::TimeSeries {
                 labels: labels(&[("__name__", "a"), ("b", "c")]),
@@ -271,15 +258,5 @@ mod tests {
             put_varint(&mut out, v);
             assert_eq!(out.len(), varint_len(v), "{v}");
         }
-    }
-
-    #[test]
-    fn labels_are_cached_per_remote() {
-        let f = SeriesFactory::new(2);
-        let s = f.make(Labels::from_pairs([("__name__", "up")]));
-        let first = cached_labels(&s, 1, &rules(&[("r", "1")])).unwrap().unwrap().as_ptr();
-        assert_eq!(cached_labels(&s, 1, &rules(&[("r", "other")])).unwrap().unwrap().as_ptr(), first);
-        assert!(s.per_remote[0].get().is_none());
-        assert_eq!(cached_labels(&s, 2, &rules(&[])), Err(NoSlot));
     }
 }

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn vanished_series_get_one_stale_marker() {
-        let (mut c, f) = (SeriesCache::default(), SeriesFactory::new(0));
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         assert!(scrape(&mut c, &f, &["a", "b"], true).is_empty());
         assert_eq!(scrape(&mut c, &f, &["a"], true), vec!["b"]);
         assert!(scrape(&mut c, &f, &["a"], true).is_empty());
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn failed_scrape_stales_last_output_once() {
-        let (mut c, f) = (SeriesCache::default(), SeriesFactory::new(0));
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         scrape(&mut c, &f, &["a", "b"], true);
         let mut stale = scrape(&mut c, &f, &["a"], false);
         stale.sort();
@@ -161,14 +161,14 @@ mod tests {
 
     #[test]
     fn first_scrape_failing_sends_no_markers() {
-        let (mut c, f) = (SeriesCache::default(), SeriesFactory::new(0));
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         assert!(scrape(&mut c, &f, &["a"], false).is_empty());
         assert!(c.is_empty());
     }
 
     #[test]
     fn detects_duplicates_within_one_scrape() {
-        let (mut c, f) = (SeriesCache::default(), SeriesFactory::new(0));
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         scrape(&mut c, &f, &["a"], true);
         c.begin();
         assert!(matches!(c.lookup(b"a"), Lookup::Hit(_)));
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn evicts_entries_unseen_for_several_scrapes() {
-        let (mut c, f) = (SeriesCache::default(), SeriesFactory::new(0));
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         scrape(&mut c, &f, &["a", "b"], true);
         for _ in 0..=KEEP_SCRAPES {
             scrape(&mut c, &f, &["a"], true);

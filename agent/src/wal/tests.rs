@@ -45,7 +45,7 @@ fn batch(series: &[Arc<Series>], t: i64) -> Vec<Sample> {
 }
 
 fn series(n: usize) -> Vec<Arc<Series>> {
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     (0..n).map(|i| f.make(Labels::from_pairs([("__name__", format!("m{i}"))]))).collect()
 }
 

@@ -15,7 +15,7 @@ use crate::series::stale_nan;
 #[tokio::test(start_paused = true)]
 async fn sends_full_batches_in_series_order_and_flushes_the_rest_on_shutdown() {
     let fake = Fake::default();
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[config("order", queue(2))], |_| fake.clone());
     w.append(samples(&f, "a", 5)).await;
     w.shutdown(Duration::from_secs(10)).await;
@@ -32,7 +32,7 @@ async fn sends_full_batches_in_series_order_and_flushes_the_rest_on_shutdown() {
 #[tokio::test(start_paused = true)]
 async fn flushes_a_partial_batch_after_batch_send_deadline() {
     let fake = Fake::default();
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[config("deadline", queue(100))], |_| fake.clone());
     let start = Instant::now();
     w.append(samples(&f, "a", 3)).await;
@@ -48,7 +48,7 @@ async fn flushes_a_partial_batch_after_batch_send_deadline() {
 #[tokio::test(start_paused = true)]
 async fn retries_5xx_and_network_errors_with_growing_backoff() {
     let fake = Fake::scripted(&[Step::Status(500, None), Step::NetworkError, Step::Status(503, None)]);
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let q = QueueConfig { min_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(1), ..queue(2) };
     let (w, _dir) = writer(&[config("retry5xx", q)], |_| fake.clone());
     w.append(samples(&f, "a", 2)).await;
@@ -72,7 +72,7 @@ async fn retries_5xx_and_network_errors_with_growing_backoff() {
 #[tokio::test(start_paused = true)]
 async fn retries_on_429_after_retry_after() {
     let fake = Fake::scripted(&[Step::Status(429, Some(7)), Step::Status(429, None)]);
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[config("retry429", queue(1))], |_| fake.clone());
     w.append(samples(&f, "a", 1)).await;
     w.shutdown(Duration::from_secs(60)).await;
@@ -88,7 +88,7 @@ async fn retries_on_429_after_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn drops_a_4xx_rejected_batch_counted_and_goes_on() {
     let fake = Fake::scripted(&[Step::Status(400, None)]);
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[config("reject", queue(2))], |_| fake.clone());
     w.append(samples(&f, "a", 4)).await;
     w.shutdown(Duration::from_secs(10)).await;
@@ -104,7 +104,7 @@ async fn drops_a_4xx_rejected_batch_counted_and_goes_on() {
 async fn append_does_not_wait_for_a_slow_backend_the_wal_holds_the_backlog() {
     let gate = Arc::new(Semaphore::new(0));
     let fake = Fake { gate: Some(gate.clone()), ..Fake::default() };
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let q = QueueConfig { capacity: 2, ..queue(1) };
     let (w, _dir) = writer(&[config("full", q)], |_| fake.clone());
     let batch = samples(&f, "a", 30);
@@ -121,7 +121,7 @@ async fn append_does_not_wait_for_a_slow_backend_the_wal_holds_the_backlog() {
 #[tokio::test(start_paused = true)]
 async fn every_remote_gets_every_sample_with_external_labels_and_stale_markers() {
     let (a, b) = (Fake::default(), Fake::default());
-    let f = SeriesFactory::new(2);
+    let f = SeriesFactory::default();
     let configs = [config("multi_a", queue(10)), config("multi_b", queue(10))];
     let mut fakes = [a.clone(), b.clone()].into_iter();
     let dir = Scratch::new("multi");
@@ -144,7 +144,7 @@ async fn every_remote_gets_every_sample_with_external_labels_and_stale_markers()
 #[tokio::test(start_paused = true)]
 async fn spreads_series_over_shards_keeping_each_in_order() {
     let fake = Fake::default();
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let q = QueueConfig { min_shards: 3, ..queue(1000) };
     let (w, _dir) = writer(&[config("shards", q)], |_| fake.clone());
     let mut batch = Vec::new();

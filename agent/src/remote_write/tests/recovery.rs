@@ -17,7 +17,7 @@ fn values(fake: &Fake) -> Vec<f64> {
 #[tokio::test(start_paused = true)]
 async fn shutdown_at_the_deadline_leaves_unsent_samples_for_the_next_start() {
     let dir = Scratch::new("leave");
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let failing = Fake::scripted(&[Step::Status(500, None); 1000]);
     let w = start(&dir, &[config("leave", queue(2))], &failing);
     w.append(samples(&f, "a", 5)).await;
@@ -33,7 +33,7 @@ async fn shutdown_at_the_deadline_leaves_unsent_samples_for_the_next_start() {
 #[tokio::test(start_paused = true)]
 async fn a_restart_resumes_after_the_checkpoint_without_resending() {
     let dir = Scratch::new("resume");
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let first = Fake::default();
     let w = start(&dir, &[config("resume", queue(2))], &first);
     w.append(samples(&f, "a", 3)).await;
@@ -41,7 +41,7 @@ async fn a_restart_resumes_after_the_checkpoint_without_resending() {
     assert_eq!(values(&first), [0.0, 1.0, 2.0]);
     let second = Fake::default();
     let w = start(&dir, &[config("resume", queue(2))], &second);
-    let f = SeriesFactory::new(1); // a new process: series ids start again
+    let f = SeriesFactory::default(); // a new process: series ids start again
     w.append(samples(&f, "b", 2)).await;
     w.shutdown(Duration::from_secs(10)).await;
     assert_eq!(values(&second), [0.0, 1.0]);
@@ -53,7 +53,7 @@ async fn a_restart_resumes_after_the_checkpoint_without_resending() {
 #[tokio::test(start_paused = true)]
 async fn a_crash_during_an_outage_loses_nothing() {
     let dir = Scratch::new("crash");
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let down = Fake::scripted(&[Step::NetworkError; 1000]);
     let w = start(&dir, &[config("crash", queue(3))], &down);
     for i in 0..4 {
@@ -74,7 +74,7 @@ async fn a_crash_during_an_outage_loses_nothing() {
 #[tokio::test(start_paused = true)]
 async fn several_remotes_keep_their_own_progress() {
     let dir = Scratch::new("progress");
-    let f = SeriesFactory::new(2);
+    let f = SeriesFactory::default();
     let (ok, down) = (Fake::default(), Fake::scripted(&[Step::Status(503, None); 1000]));
     let configs = [config("progress_a", queue(10)), config("progress_b", queue(10))];
     let mut fakes = [ok.clone(), down.clone()].into_iter();
@@ -97,7 +97,7 @@ fn v2_config(name: &str) -> RemoteWriteConfig {
 #[tokio::test(start_paused = true)]
 async fn sends_remote_write_2_when_the_backend_takes_it() {
     let fake = Fake::default();
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[v2_config("v2_ok")], |_| fake.clone());
     w.append(samples(&f, "a", 4)).await;
     w.shutdown(Duration::from_secs(10)).await;
@@ -109,7 +109,7 @@ async fn sends_remote_write_2_when_the_backend_takes_it() {
 #[tokio::test(start_paused = true)]
 async fn falls_back_to_1_0_on_415_and_resends_the_batch() {
     let fake = Fake { v2: V2Support::Unsupported, ..Fake::default() };
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[v2_config("v2_415")], |_| fake.clone());
     w.append(samples(&f, "a", 4)).await;
     w.shutdown(Duration::from_secs(10)).await;
@@ -121,7 +121,7 @@ async fn falls_back_to_1_0_on_415_and_resends_the_batch() {
 #[tokio::test(start_paused = true)]
 async fn falls_back_to_1_0_when_a_1x_backend_answers_2xx_without_the_written_header() {
     let fake = Fake { v2: V2Support::Ignores, ..Fake::default() };
-    let f = SeriesFactory::new(1);
+    let f = SeriesFactory::default();
     let (w, _dir) = writer(&[v2_config("v2_ignored")], |_| fake.clone());
     w.append(samples(&f, "a", 2)).await;
     w.shutdown(Duration::from_secs(10)).await;
