@@ -7,6 +7,7 @@
 pub mod apiserver;
 pub mod fixture;
 pub mod http;
+pub mod plugins;
 pub mod procs;
 
 pub use fixture::FixtureServer;
