@@ -38,10 +38,8 @@ const HOSTILE: &[(&str, &str)] = &[
 fn hostile_config(prom: &Prometheus, app: &FixtureServer) -> String {
     let wasm = plugin("test-hostile");
     let mut plugins = String::from("plugins:\n");
-    let mut jobs = format!(
-        "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"{}\"]\n",
-        app.addr
-    );
+    let mut jobs =
+        format!("scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"{}\"]\n", app.addr);
     for (mode, _) in HOSTILE {
         plugins.push_str(&format!(
             "  - name: hostile-{mode}\n    path: {}\n    limits: {{memory: 48MiB, output: 1MiB}}\n    config: {{mode: {mode}}}\n",

@@ -77,3 +77,32 @@ pub(super) fn job_plugins(r: &mut MapReader<'_>, declared: &[String]) -> (Option
     }
     (exporter, transforms)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn reads_plugins_and_job_references() {
+        let yaml = "plugins:\n  - name: json\n    path: j.wasm\n    limits: {memory: 32MiB, timeout: 2s}\n    config: {path: /s, n: 3}\n\
+                    scrape_configs:\n  - job_name: a\n    exporter: json\n    transforms: [json]\n";
+        let cfg = Config::from_yaml(yaml).unwrap();
+        let p = &cfg.plugins[0];
+        assert_eq!((p.name.as_str(), p.limits.memory), ("json", 32 << 20));
+        assert_eq!(p.limits.timeout, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(p.config, serde_json::json!({"path": "/s", "n": 3}));
+        assert_eq!(cfg.scrape_configs[0].exporter.as_deref(), Some("json"));
+    }
+
+    #[test]
+    fn undeclared_plugins_and_bad_pins_are_errors_with_lines() {
+        let yaml = "plugins:\n  - name: x\n    path: x.wasm\n    sha256: abc\n\
+                    scrape_configs:\n  - job_name: a\n    exporter: nope\n    transforms: [x, gone]\n";
+        let errs = Config::from_yaml(yaml).unwrap_err();
+        let got: Vec<_> = errs.iter().map(|e| (e.line, e.path.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![(4, "plugins[0].sha256"), (7, "scrape_configs[0].exporter"), (8, "scrape_configs[0].transforms")]
+        );
+    }
+}

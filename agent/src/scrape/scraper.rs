@@ -157,7 +157,12 @@ impl Scraper {
 
     /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
     /// kept samples.
-    fn settle(&mut self, pending: Vec<Pending<'_>>, out: &mut Vec<Sample>, stats: &mut Stats) -> Result<(), ScrapeError> {
+    fn settle(
+        &mut self,
+        pending: Vec<Pending<'_>>,
+        out: &mut Vec<Sample>,
+        stats: &mut Stats,
+    ) -> Result<(), ScrapeError> {
         let Some(stage) = self.transforms.as_mut() else { return Ok(()) };
         let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect())?;
         let job = self.target.job.clone();

@@ -12,7 +12,8 @@ pub enum Step {
 
 /// Parses `$.a.b[0][*]` (or `@...`) into steps after the root.
 pub fn parse(path: &str) -> Result<Vec<Step>, String> {
-    let rest = path.strip_prefix('$').or_else(|| path.strip_prefix('@')).ok_or(format!("{path:?}: must start with $ or @"))?;
+    let rest =
+        path.strip_prefix('$').or_else(|| path.strip_prefix('@')).ok_or(format!("{path:?}: must start with $ or @"))?;
     let mut steps = Vec::new();
     let mut s = rest;
     while !s.is_empty() {
@@ -58,7 +59,9 @@ pub fn select<'v>(root: &'v Value, steps: &[Step]) -> Vec<(Option<String>, &'v V
             match (step, v) {
                 (Step::Key(k), Value::Object(m)) => next.extend(m.get(k).map(|x| (Some(k.clone()), x))),
                 (Step::Index(i), Value::Array(a)) => next.extend(a.get(*i).map(|x| (Some(i.to_string()), x))),
-                (Step::All, Value::Array(a)) => next.extend(a.iter().enumerate().map(|(i, x)| (Some(i.to_string()), x))),
+                (Step::All, Value::Array(a)) => {
+                    next.extend(a.iter().enumerate().map(|(i, x)| (Some(i.to_string()), x)))
+                }
                 (Step::All, Value::Object(m)) => next.extend(m.iter().map(|(k, x)| (Some(k.clone()), x))),
                 _ => {}
             }
@@ -70,7 +73,12 @@ pub fn select<'v>(root: &'v Value, steps: &[Step]) -> Vec<(Option<String>, &'v V
 
 /// One value for a label or value template: the first node `path` selects from `doc` (`$`) or
 /// from `node` (`@`); `@key` gives `key` as a string.
-pub fn lookup(doc: &Value, node: &Value, key: Option<&str>, path: &str) -> Result<Option<(Option<String>, Value)>, String> {
+pub fn lookup(
+    doc: &Value,
+    node: &Value,
+    key: Option<&str>,
+    path: &str,
+) -> Result<Option<(Option<String>, Value)>, String> {
     if path == "@key" {
         return Ok(key.map(|k| (None, Value::String(k.to_string()))));
     }

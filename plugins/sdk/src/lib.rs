@@ -21,9 +21,9 @@ pub mod exporter;
 pub mod transform;
 
 pub use config::Config;
-pub use exposition::Exposition;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, Target};
+pub use exposition::Exposition;
 #[cfg(feature = "transform")]
 pub use transform::{Transform, Verdict};
 

@@ -28,7 +28,10 @@ pub enum Verdict {
     /// The new, complete label set (`__name__` included).
     Rewrite(Labels),
     /// Multiply every value by `factor`; `labels`, if any, replace the label set.
-    Rescale { factor: f64, labels: Option<Labels> },
+    Rescale {
+        factor: f64,
+        labels: Option<Labels>,
+    },
 }
 
 /// A transform plugin: built from its configuration, then asked about each new series.
