@@ -17,6 +17,9 @@ fi
 # kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate
 
+# Plugins (and the tests' plugin fixtures) build for WebAssembly components.
+rustup target add wasm32-wasip2
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build -p scrapelet

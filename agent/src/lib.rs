@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod http_client;
 pub mod labels;
 pub mod metrics;
+pub mod plugin;
 pub mod relabel;
 pub mod remote_write;
 pub mod scrape;

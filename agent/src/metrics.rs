@@ -41,6 +41,16 @@ impl Gauge {
     }
 }
 
+/// A counter of a fractional quantity (seconds).
+#[derive(Debug, Default)]
+pub struct FloatCounter(Gauge);
+
+impl FloatCounter {
+    pub fn add(&self, d: f64) {
+        self.0.add(d.max(0.0));
+    }
+}
+
 /// A value a family can render.
 pub trait Value: Default + Send + Sync {
     const TYPE: &'static str;
@@ -51,6 +61,13 @@ impl Value for Counter {
     const TYPE: &'static str = "counter";
     fn value(&self) -> f64 {
         self.get() as f64
+    }
+}
+
+impl Value for FloatCounter {
+    const TYPE: &'static str = "counter";
+    fn value(&self) -> f64 {
+        self.0.get()
     }
 }
 
@@ -164,6 +181,11 @@ self_metrics! {
     wal_corrupt_records: Counter("scrapelet_wal_corrupt_records_total", "Torn or corrupt WAL records skipped (with the rest of their segment).", ["remote"]),
     wal_replayed_samples: Counter("scrapelet_wal_replayed_samples_total", "Samples re-read after a restart from behind the checkpoint: an upper bound on duplicates.", ["remote"]),
     wal_reader_lag_bytes: Gauge("scrapelet_wal_reader_lag_bytes", "WAL bytes a remote has not read yet (replay progress).", ["remote"]),
+    plugin_errors: Counter("scrapelet_plugin_errors_total", "Plugin failures, by kind (timeout, memory, trap, panic, output_limit, plugin_error, bad_output, fetch_refused, backoff, unavailable, load).", ["plugin", "kind"]),
+    plugin_calls: Counter("scrapelet_plugin_calls_total", "Plugin calls (init + collect or rewrite, in a fresh instance).", ["plugin"]),
+    plugin_call_seconds: FloatCounter("scrapelet_plugin_call_seconds_total", "Time spent in plugin calls.", ["plugin"]),
+    plugin_memory: Gauge("scrapelet_plugin_memory_bytes", "Linear memory the last call of the plugin used.", ["plugin"]),
+    plugin_loads: Counter("scrapelet_plugin_loads_total", "Plugin (re)loads, by result.", ["plugin", "result"]),
     config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
 }
 

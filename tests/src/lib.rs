@@ -9,6 +9,7 @@ pub mod backend;
 pub mod fixture;
 pub mod http;
 pub mod kubelet;
+pub mod plugins;
 pub mod procs;
 
 pub use fixture::FixtureServer;

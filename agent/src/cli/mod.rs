@@ -1,9 +1,10 @@
-//! The command line: `run`, `check config`, `scrape`, `relabel`. Users and scripts rely on these
+//! The command line: `run`, `check config`, `scrape`, `relabel`, `discover`, `plugin`. Users and scripts rely on these
 //! names and flags; change them only compatibly.
 
 mod check;
 mod default_config;
 mod discover;
+mod plugin;
 pub mod relabel;
 mod run;
 mod scrape;
@@ -53,6 +54,11 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// WebAssembly plugins: inspect one, or run it against captured input.
+    Plugin {
+        #[command(subcommand)]
+        what: PluginCommand,
+    },
     /// Apply relabel rules to label sets read from stdin, one `{name="value",...}` per line.
     Relabel {
         /// A YAML list of relabel configs (what sits under `relabel_configs:`).
@@ -81,6 +87,14 @@ pub struct RunArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// Load a plugin; print its world, exports, imports and contract version.
+    Check { file: PathBuf },
+    /// Run an exporter against a captured payload, or a transform against series from a file.
+    Run(plugin::RunPluginArgs),
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CheckCommand {
     /// Validate a configuration file; print every error; exit 1 if any.
     Config { file: PathBuf },
@@ -94,6 +108,8 @@ pub fn main(cli: Cli) -> i32 {
         Command::Scrape { url, config, job } => scrape::main(&url, config.as_deref(), job.as_deref()),
         Command::Discover { pods, node, config } => discover::main(&pods, node.as_deref(), config.as_deref()),
         Command::Relabel { rules } => relabel_main(&rules),
+        Command::Plugin { what: PluginCommand::Check { file } } => plugin::check(&file),
+        Command::Plugin { what: PluginCommand::Run(args) } => plugin::run(&args),
     }
 }
 

@@ -79,7 +79,7 @@ fn relabel_line(line: &str, rules: &[RelabelConfig]) -> Result<String, String> {
 }
 
 /// `{...}`, `metric{...}` or `metric`.
-fn parse_series(s: &str) -> Result<Labels, String> {
+pub(crate) fn parse_series(s: &str) -> Result<Labels, String> {
     let (name, set) = match s.find('{') {
         Some(i) => (s[..i].trim(), &s[i..]),
         None => (s, "{}"),

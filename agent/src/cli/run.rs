@@ -102,6 +102,7 @@ fn remote_fingerprint(cfg: &Config) -> String {
 
 /// Starts discovery for `cfg` and a task that hands every new target list to the manager.
 fn follow_targets(cfg: &Config, scope: Option<&NodeScope>, manager: SharedManager) -> Discovery {
+    crate::plugin::registry().apply(&cfg.plugins);
     let (mut discovery, mut targets) = discovery::targets::start(cfg, scope.cloned());
     let task = tokio::spawn(async move {
         loop {

@@ -77,6 +77,8 @@ fn ad_hoc_job() -> ScrapeConfig {
         metric_relabel_configs: Vec::new(),
         static_configs: Vec::new(),
         kubernetes_sd_configs: Vec::new(),
+        exporter: None,
+        transforms: Vec::new(),
     }
 }
 

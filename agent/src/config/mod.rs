@@ -5,6 +5,7 @@
 //! Prometheus' defaults filled in; nothing here does I/O beyond reading the file.
 
 mod global;
+mod plugins;
 mod scrape;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,8 @@ pub struct Config {
     pub remote_write: Vec<RemoteWriteConfig>,
     /// `wal:` (a scrapelet section): limits and fsync policy of the on-disk queue.
     pub wal: crate::wal::WalConfig,
+    /// WebAssembly plugins (`plugins:`), scrapelet's own section.
+    pub plugins: Vec<PluginConfig>,
     /// Keys Prometheus knows that the agent accepts but does not use, for `check config` to list.
     pub ignored: Vec<IgnoredKey>,
 }
@@ -93,6 +96,26 @@ pub struct ScrapeConfig {
     pub static_configs: Vec<StaticConfig>,
     /// Pod discovery through the Kubernetes API (or the kubelet).
     pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    /// An exporter plugin that replaces the HTTP scrape (a target's `__exporter__` label, e.g.
+    /// from a pod annotation, overrides it).
+    pub exporter: Option<String>,
+    /// Transform plugins run, in order, after `metric_relabel_configs` on each new series.
+    pub transforms: Vec<String>,
+}
+
+/// One entry of `plugins:`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginConfig {
+    pub name: String,
+    /// The `.wasm` component (relative paths are relative to the configuration file).
+    pub path: std::path::PathBuf,
+    /// If set, a file with another SHA-256 is refused.
+    pub sha256: Option<String>,
+    /// A directory the plugin may read, mounted read-only at `/data`.
+    pub data_dir: Option<std::path::PathBuf>,
+    pub limits: crate::plugin::Limits,
+    /// `config:` as JSON, handed to the plugin's `init`.
+    pub config: serde_json::Value,
 }
 
 /// One entry of `static_configs:`.
@@ -119,6 +142,10 @@ impl Config {
         for http in scrape.chain(self.remote_write.iter_mut().map(|rw| &mut rw.http)) {
             http.set_directory(dir);
         }
+        for p in &mut self.plugins {
+            p.path = dir.join(&p.path);
+            p.data_dir = p.data_dir.as_ref().map(|d| dir.join(d));
+        }
     }
 
     /// Parses and validates YAML text; every problem is returned, sorted by line.
@@ -135,12 +162,14 @@ impl Config {
         ignore_keys(&mut r, TOP_LEVEL_IGNORED, &mut ignored);
         reject_scrape_config_files(&mut r);
         let global = global::parse(r.get("global"), r.errors, &mut ignored);
+        let plugins = plugins::parse(&r.list("plugins"), r.errors);
+        let names: Vec<String> = plugins.iter().map(|p| p.name.clone()).collect();
         let scrape_nodes = r.list("scrape_configs");
-        let scrape_configs = scrape::parse_all(&scrape_nodes, &global, r.errors, &mut ignored);
+        let scrape_configs = scrape::parse_all(&scrape_nodes, &global, &names, r.errors, &mut ignored);
         let remote_write = remote_writes(&r.list("remote_write"), r.errors);
         let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
-        Config { global, scrape_configs, remote_write, wal, ignored }
+        Config { global, scrape_configs, remote_write, wal, plugins, ignored }
     }
 }
 

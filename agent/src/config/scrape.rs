@@ -36,13 +36,14 @@ const IGNORED: &[&str] = &[
 pub(super) fn parse_all(
     nodes: &[(usize, &Node)],
     global: &GlobalConfig,
+    plugins: &[String],
     errors: &mut Errors,
     ignored: &mut Vec<IgnoredKey>,
 ) -> Vec<ScrapeConfig> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut jobs = Vec::new();
     for &(i, node) in nodes {
-        let (job, line) = parse_one(i, node, global, errors, ignored);
+        let (job, line) = parse_one(i, node, global, plugins, errors, ignored);
         if let Some(first) = seen.get(&job.job_name) {
             let msg = format!("found multiple scrape configs with job name {:?} (first at line {first})", job.job_name);
             errors.push(line, &format!("scrape_configs[{i}].job_name"), msg);
@@ -59,6 +60,7 @@ fn parse_one(
     i: usize,
     node: &Node,
     global: &GlobalConfig,
+    plugins: &[String],
     errors: &mut Errors,
     ignored: &mut Vec<IgnoredKey>,
 ) -> (ScrapeConfig, usize) {
@@ -75,6 +77,7 @@ fn parse_one(
     let (scrape_interval, scrape_timeout) = interval_and_timeout(&mut r, node, global, &job_name);
     let relabel_configs = relabel_list(&mut r, "relabel_configs");
     let check_targets = relabel_configs.is_empty();
+    let (exporter, transforms) = super::plugins::job_plugins(&mut r, plugins);
     let job = ScrapeConfig {
         scrape_interval,
         scrape_timeout,
@@ -94,6 +97,8 @@ fn parse_one(
         static_configs: static_configs(&mut r, check_targets),
         kubernetes_sd_configs,
         relabel_configs,
+        exporter,
+        transforms,
         job_name,
     };
     r.finish();

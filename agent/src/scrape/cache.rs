@@ -18,6 +18,8 @@ pub struct Entry {
     pub series: Option<Arc<Series>>,
     /// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
     pub explicit_ts: bool,
+    /// Values are multiplied by this (a transform plugin's rescale verdict); usually 1.
+    pub scale: f64,
     seen: u64,
     prev_seen: u64,
 }
@@ -60,8 +62,23 @@ impl SeriesCache {
 
     /// Adds a new entry, seen in this scrape.
     pub fn insert(&mut self, raw: &[u8], series: Option<Arc<Series>>, explicit_ts: bool) {
-        let e = Entry { series, explicit_ts, seen: self.generation, prev_seen: 0 };
+        let e = Entry { series, explicit_ts, scale: 1.0, seen: self.generation, prev_seen: 0 };
         self.map.insert(raw.into(), e);
+    }
+
+    /// Settles an entry inserted earlier in this scrape (after the transforms decided).
+    pub fn set(&mut self, raw: &[u8], series: Option<Arc<Series>>, scale: f64) {
+        if let Some(e) = self.map.get_mut(raw) {
+            e.series = series;
+            e.scale = scale;
+        }
+    }
+
+    /// The series handed on by the last scrape (that staleness applies to).
+    pub fn last_output(&self) -> Vec<Arc<Series>> {
+        let last = self.last_output;
+        let live = self.map.values().filter(|e| e.seen == last && !e.explicit_ts);
+        live.filter_map(|e| e.series.clone()).collect()
     }
 
     /// Ends a successful scrape: stale markers for series of the last output not seen now.

@@ -24,6 +24,8 @@ pub enum ScrapeError {
     SampleLimit(u64),
     #[error("{0}")]
     LabelLimit(String),
+    #[error("{0}")]
+    Plugin(#[from] crate::plugin::PluginError),
 }
 
 impl ScrapeError {
@@ -39,6 +41,7 @@ impl ScrapeError {
             ScrapeError::DuplicateSeries(_) => "duplicate_series",
             ScrapeError::SampleLimit(_) => "sample_limit",
             ScrapeError::LabelLimit(_) => "label_limit",
+            ScrapeError::Plugin(_) => "plugin",
         }
     }
 }

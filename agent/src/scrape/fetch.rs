@@ -83,7 +83,11 @@ impl Fetcher {
     }
 }
 
-async fn read_limited(mut incoming: hyper::body::Incoming, into: &mut Vec<u8>, limit: u64) -> Result<(), ScrapeError> {
+pub(crate) async fn read_limited(
+    mut incoming: hyper::body::Incoming,
+    into: &mut Vec<u8>,
+    limit: u64,
+) -> Result<(), ScrapeError> {
     while let Some(frame) = incoming.frame().await {
         let frame = frame.map_err(|e| ScrapeError::Network(format!("reading body: {e}")))?;
         if let Some(data) = frame.data_ref() {
@@ -103,6 +107,21 @@ fn gunzip_limited(compressed: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<()
         return Err(ScrapeError::BodySizeLimit(limit));
     }
     Ok(())
+}
+
+/// Where a scrape's body comes from: the target over HTTP, or an exporter plugin.
+pub enum Source {
+    Http(Fetcher),
+    Plugin(crate::plugin::PluginSource),
+}
+
+impl Source {
+    pub async fn fetch(&mut self, body: &mut Vec<u8>) -> Result<Format, ScrapeError> {
+        match self {
+            Source::Http(f) => f.fetch(body).await,
+            Source::Plugin(p) => p.fetch(body).await,
+        }
+    }
 }
 
 /// Gives memory back after an unusually large body.

@@ -10,12 +10,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::fetch::Fetcher;
+use super::fetch::{Fetcher, Source};
 use super::run::{self, Health, StopMode};
 use super::scraper::Scraper;
 use super::target::Target;
 use crate::http_client::HttpClient;
 use crate::metrics;
+use crate::plugin::PluginSource;
 use crate::series::{Appender, SeriesFactory};
 
 struct Running {
@@ -23,6 +24,22 @@ struct Running {
     health: Arc<Mutex<Health>>,
     stop: oneshot::Sender<StopMode>,
     task: JoinHandle<()>,
+}
+
+/// The HTTP fetcher of a target, or its exporter plugin (with a client that follows no
+/// redirects, so a plugin's fetches stay on the target's host:port).
+fn source(target: &Target, client: HttpClient) -> Result<Source, String> {
+    let job = &target.job;
+    match &target.exporter {
+        None => Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
+            .map(Source::Http)
+            .map_err(|e| e.to_string()),
+        Some(name) => {
+            let cfg = crate::http_client::HttpClientConfig { follow_redirects: false, ..job.http.clone() };
+            let client = HttpClient::new(&cfg).map_err(|e| e.to_string())?;
+            Ok(Source::Plugin(PluginSource::new(name, target, client)))
+        }
+    }
 }
 
 /// A target and its health, for the targets page.
@@ -83,14 +100,13 @@ impl<A: Appender> ScrapeManager<A> {
                 }
             },
         };
-        let fetcher =
-            match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
-                Ok(f) => f,
-                Err(e) => {
-                    warn!(target = %target.url, error = %e, "target not started");
-                    return;
-                }
-            };
+        let fetcher = match source(&target, client) {
+            Ok(f) => f,
+            Err(e) => {
+                warn!(target = %target.url, error = %e, "target not started");
+                return;
+            }
+        };
         let scraper = Scraper::new(target.clone(), self.factory.clone());
         let health = Arc::new(Mutex::new(Health::default()));
         let (stop, stop_rx) = oneshot::channel();

@@ -9,6 +9,7 @@ pub mod parse;
 pub mod run;
 pub mod scraper;
 pub mod target;
+pub mod transforms;
 
 pub use error::ScrapeError;
 pub use manager::ScrapeManager;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
-use super::fetch::Fetcher;
+use super::fetch::Source;
 use super::scraper::Scraper;
 use crate::metrics;
 use crate::series::Appender;
@@ -50,7 +50,7 @@ fn initial_delay(key: &str, interval: Duration) -> Duration {
 /// Runs the loop until `stop` fires (or its sender is dropped, which means [`StopMode::Quiet`]).
 pub async fn run<A: Appender>(
     mut scraper: Scraper,
-    mut fetcher: Fetcher,
+    mut fetcher: Source,
     appender: Arc<A>,
     health: Arc<Mutex<Health>>,
     mut stop: oneshot::Receiver<StopMode>,

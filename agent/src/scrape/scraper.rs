@@ -11,6 +11,7 @@ use super::cache::{Lookup, SeriesCache};
 use super::error::ScrapeError;
 use super::parse::{Entry, Format, Parser, series_labels};
 use super::target::Target;
+use super::transforms::TransformStage;
 use crate::labels::Labels;
 use crate::relabel;
 use crate::series::{Batch, Sample, Series, SeriesFactory, stale_nan};
@@ -38,6 +39,16 @@ pub struct Scraper {
     factory: Arc<SeriesFactory>,
     report: Vec<Arc<Series>>,
     last_len: usize,
+    /// The job's transform plugins, if any.
+    transforms: Option<TransformStage>,
+}
+
+/// A new series waiting for the transforms' verdict.
+struct Pending<'b> {
+    raw: &'b [u8],
+    labels: Labels,
+    t: i64,
+    v: f64,
 }
 
 impl Scraper {
@@ -50,7 +61,8 @@ impl Scraper {
                 factory.make(l)
             })
             .collect();
-        Scraper { target, cache: SeriesCache::default(), factory, report, last_len: 0 }
+        let transforms = TransformStage::new(&target.job.transforms, &target.url, target.timeout);
+        Scraper { target, cache: SeriesCache::default(), factory, report, last_len: 0, transforms }
     }
 
     /// Turns one fetch result into the batch to send: the samples (or, on any failure, none),
@@ -63,6 +75,7 @@ impl Scraper {
     ) -> (Batch, Stats, Option<ScrapeError>) {
         let mut out = Vec::with_capacity(self.last_len + REPORT_NAMES.len());
         let mut stats = Stats::default();
+        let replaced = self.transforms.as_mut().is_some_and(|s| s.changed()).then(|| std::mem::take(&mut self.cache));
         self.cache.begin();
         let result = fetched.and_then(|(body, format)| self.append_body(body, format, t, &mut out, &mut stats));
         let error = match result {
@@ -76,6 +89,9 @@ impl Scraper {
                 Some(e)
             }
         };
+        if let Some(old) = replaced {
+            stale_replaced(old, t, &mut out);
+        }
         self.last_len = out.len();
         let up = if error.is_none() { 1.0 } else { 0.0 };
         let values =
@@ -104,29 +120,59 @@ impl Scraper {
     ) -> Result<(), ScrapeError> {
         let job = self.target.job.clone();
         let mut parser = Parser::new(body, format);
+        let mut pending = Vec::new();
         while let Some(entry) = parser.next()? {
             let Entry::Sample { series: raw, value, timestamp_ms, .. } = entry else { continue };
             stats.scraped += 1;
             let explicit = job.honor_timestamps && timestamp_ms.is_some();
-            let series = match self.cache.lookup(raw) {
-                Lookup::Hit(e) => e.series.clone(),
+            let t = if explicit { timestamp_ms.unwrap_or(t) } else { t };
+            let (series, scale) = match self.cache.lookup(raw) {
+                Lookup::Hit(e) => (e.series.clone(), e.scale),
                 Lookup::Duplicate => {
                     return Err(ScrapeError::DuplicateSeries(String::from_utf8_lossy(raw).into_owned()));
+                }
+                Lookup::Miss if self.transforms.is_some() => {
+                    self.cache.insert(raw, None, explicit);
+                    if let Some(labels) = self.relabelled(raw)? {
+                        pending.push(Pending { raw, labels, t, v: value });
+                    }
+                    continue;
                 }
                 Lookup::Miss => {
                     let s = self.resolve(raw)?;
                     stats.series_added += s.is_some() as u64;
                     self.cache.insert(raw, s.clone(), explicit);
-                    s
+                    (s, 1.0)
                 }
             };
             let Some(series) = series else { continue };
-            stats.post_relabel += 1;
-            if job.sample_limit > 0 && stats.post_relabel > job.sample_limit {
-                return Err(ScrapeError::SampleLimit(job.sample_limit));
-            }
-            let t = if explicit { timestamp_ms.unwrap_or(t) } else { t };
-            out.push(Sample { series, t, v: value });
+            let v = if scale == 1.0 { value } else { value * scale };
+            push_limited(out, stats, job.sample_limit, Sample { series, t, v })?;
+        }
+        if !pending.is_empty() {
+            self.settle(pending, out, stats)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
+    /// kept samples.
+    fn settle(
+        &mut self,
+        pending: Vec<Pending<'_>>,
+        out: &mut Vec<Sample>,
+        stats: &mut Stats,
+    ) -> Result<(), ScrapeError> {
+        let Some(stage) = self.transforms.as_mut() else { return Ok(()) };
+        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect())?;
+        let job = self.target.job.clone();
+        for (p, outcome) in pending.into_iter().zip(outcomes) {
+            let Some((labels, scale)) = outcome else { continue };
+            check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
+            let series = self.factory.make(labels);
+            self.cache.set(p.raw, Some(series.clone()), scale);
+            stats.series_added += 1;
+            push_limited(out, stats, job.sample_limit, Sample { series, t: p.t, v: p.v * scale })?;
         }
         Ok(())
     }
@@ -134,14 +180,36 @@ impl Scraper {
     /// A new series: its final labels, or `None` if metric relabelling drops it.
     fn resolve(&self, raw: &[u8]) -> Result<Option<Arc<Series>>, ScrapeError> {
         let job = &self.target.job;
-        let mut labels = series_labels(raw)?;
-        merge_target_labels(&mut labels, &self.target.labels, job.honor_labels);
-        if !relabel::process(&mut labels, &job.metric_relabel_configs) {
-            return Ok(None);
-        }
+        let Some(labels) = self.relabelled(raw)? else { return Ok(None) };
         check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
         Ok(Some(self.factory.make(labels)))
     }
+
+    /// A new series' labels after target labels and `metric_relabel_configs`; `None`: dropped.
+    fn relabelled(&self, raw: &[u8]) -> Result<Option<Labels>, ScrapeError> {
+        let job = &self.target.job;
+        let mut labels = series_labels(raw)?;
+        merge_target_labels(&mut labels, &self.target.labels, job.honor_labels);
+        Ok(relabel::process(&mut labels, &job.metric_relabel_configs).then_some(labels))
+    }
+}
+
+/// Appends a sample, failing the scrape past `sample_limit` (0: none).
+fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sample) -> Result<(), ScrapeError> {
+    stats.post_relabel += 1;
+    if limit > 0 && stats.post_relabel > limit {
+        return Err(ScrapeError::SampleLimit(limit));
+    }
+    out.push(sample);
+    Ok(())
+}
+
+/// After a transform reload replaced the cache: staleness markers for the series of the old
+/// cache's last output that this scrape did not produce again.
+fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
+    let now: std::collections::HashSet<&Labels> = out.iter().map(|s| &s.series.labels).collect();
+    let gone: Vec<Arc<Series>> = old.last_output().into_iter().filter(|s| !now.contains(&s.labels)).collect();
+    out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
 }
 
 /// Adds the target's labels to a scraped series as Prometheus' `mutateSampleLabels` does: with

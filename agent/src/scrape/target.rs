@@ -12,6 +12,9 @@ use crate::config::yaml::parse_duration;
 use crate::labels::Labels;
 use crate::relabel;
 
+/// The label relabelling sets to pick a target's exporter plugin.
+pub const EXPORTER_LABEL: &str = "__exporter__";
+
 /// One target, ready to scrape.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -24,6 +27,9 @@ pub struct Target {
     pub discovered: Labels,
     pub interval: Duration,
     pub timeout: Duration,
+    /// The exporter plugin that scrapes it: the `__exporter__` label after relabelling (e.g.
+    /// from the pod annotation `scrapelet.io/exporter`), else the job's `exporter:`.
+    pub exporter: Option<String>,
 }
 
 impl Target {
@@ -31,7 +37,8 @@ impl Target {
     pub fn key(&self) -> String {
         use std::hash::BuildHasher;
         let job = foldhash::fast::FixedState::with_seed(0).hash_one(format!("{:?}", self.job));
-        format!("{}|{job:x}|{}|{}", self.job.job_name, self.url, self.labels)
+        let exporter = self.exporter.as_deref().unwrap_or("");
+        format!("{}|{job:x}|{}|{}|{exporter}", self.job.job_name, self.url, self.labels)
     }
 
     /// `host:port` of the target.
@@ -136,8 +143,10 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
         lset.set("instance".into(), addr.clone());
     }
     let url = build_url(&scheme, &addr, lset.get("__metrics_path__").unwrap_or(""), &job.params, &lset);
+    let exporter =
+        lset.get(EXPORTER_LABEL).filter(|e| !e.is_empty()).map(str::to_string).or_else(|| job.exporter.clone());
     lset.retain(|l| !l.name.starts_with("__") && !l.value.is_empty());
-    Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout })
+    Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout, exporter })
 }
 
 fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {

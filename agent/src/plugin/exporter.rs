@@ -1,0 +1,57 @@
+//! One exporter call: a fresh instance, `init(config)`, `collect(target labels)`, and the output
+//! size check. Blocking; run it on a blocking thread.
+
+use std::time::{Duration, Instant};
+
+use super::PluginError;
+use super::call::{CallContext, classify, new_store};
+use super::fetch::Fetch;
+use super::registry::{Loaded, Pre};
+
+/// Runs `collect` for one scrape and returns the exposition text.
+pub fn collect(
+    loaded: &Loaded,
+    labels: &Vec<(String, String)>,
+    target: &str,
+    timeout: Duration,
+    fetch: Fetch,
+) -> Result<Vec<u8>, PluginError> {
+    let Pre::Exporter(pre) = &loaded.pre else {
+        return Err(PluginError::Failed {
+            plugin: loaded.name.clone(),
+            message: "a transform, not an exporter".into(),
+        });
+    };
+    let timeout = loaded.limits.timeout.map_or(timeout, |t| t.min(timeout));
+    let ctx = CallContext {
+        plugin: &loaded.name,
+        target,
+        limits: &loaded.limits,
+        timeout,
+        data_dir: loaded.data_dir.as_deref(),
+        fetch,
+    };
+    let began = Instant::now();
+    let (mut store, stderr) = new_store(ctx)?;
+    let result = (|| {
+        let instance = pre.instantiate(&mut store)?;
+        if let Err(message) = instance.call_init(&mut store, &loaded.config_json)? {
+            return Ok(Err(message));
+        }
+        instance.call_collect(&mut store, labels)
+    })();
+    loaded.record_call(began.elapsed(), store.data().limiter.peak);
+    let out = match result {
+        Err(e) => return Err(classify(e, &store, &stderr, &loaded.limits, timeout)),
+        Ok(Err(message)) => return Err(PluginError::Failed { plugin: loaded.name.clone(), message }),
+        Ok(Ok(out)) => out,
+    };
+    if out.len() as u64 > loaded.limits.output {
+        return Err(PluginError::Output {
+            plugin: loaded.name.clone(),
+            size: out.len() as u64,
+            limit: loaded.limits.output,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,87 @@
+//! An exporter plugin in place of the HTTP fetch of a scrape: the scrape loop asks it for a body
+//! and gets the plugin's exposition text, or a [`ScrapeError::Plugin`] that fails this scrape.
+//!
+//! Entry point: [`PluginSource::fetch`]. The call runs on a blocking thread; the plugin's own
+//! fetches go to the target's `host:port` with the scrape's deadline and body limit.
+
+use std::time::{Duration, Instant};
+
+use tracing::warn;
+
+use super::fetch::Fetch;
+use super::{Backoff, PluginError, exporter, registry};
+use crate::http_client::HttpClient;
+use crate::scrape::fetch::DEFAULT_BODY_LIMIT;
+use crate::scrape::parse::Format;
+use crate::scrape::{ScrapeError, Target};
+
+pub struct PluginSource {
+    plugin: String,
+    target: String,
+    labels: Vec<(String, String)>,
+    base: String,
+    client: HttpClient,
+    timeout: Duration,
+    limit: u64,
+    backoff: Backoff,
+}
+
+impl PluginSource {
+    /// `client` should not follow redirects (a redirect could lead a plugin to another host).
+    pub fn new(plugin: &str, target: &Target, client: HttpClient) -> Self {
+        let (scheme, rest) = target.url.split_once("://").unwrap_or(("http", &target.url));
+        let address = target.address().to_string();
+        let path = rest[address.len().min(rest.len())..].split('?').next().unwrap_or("/").to_string();
+        let mut labels: Vec<(String, String)> =
+            target.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
+        labels.push(("__address__".into(), address.clone()));
+        labels.push(("__scheme__".into(), scheme.to_string()));
+        labels.push(("__metrics_path__".into(), path));
+        let limit = match target.job.body_size_limit {
+            0 => DEFAULT_BODY_LIMIT,
+            n => n,
+        };
+        PluginSource {
+            plugin: plugin.to_string(),
+            target: target.url.clone(),
+            labels,
+            base: format!("{scheme}://{address}"),
+            client,
+            timeout: target.timeout,
+            limit,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// Runs the exporter for one scrape; its exposition lands in `body`.
+    pub async fn fetch(&mut self, body: &mut Vec<u8>) -> Result<Format, ScrapeError> {
+        body.clear();
+        let result = self.call().await;
+        if let Err(e) = &result {
+            e.count(&self.plugin);
+            self.backoff.record(e.is_crash());
+            warn!(plugin = %self.plugin, target = %self.target, kind = e.kind(), error = %e, "exporter plugin failed");
+        } else {
+            self.backoff.record(false);
+        }
+        *body = result?;
+        Ok(Format::Text)
+    }
+
+    async fn call(&mut self) -> Result<Vec<u8>, PluginError> {
+        if let Some(failures) = self.backoff.should_skip() {
+            return Err(PluginError::Backoff { plugin: self.plugin.clone(), failures });
+        }
+        let loaded = registry().get(&self.plugin)?;
+        let fetch = Fetch::Target {
+            client: self.client.clone(),
+            base: self.base.clone(),
+            deadline: Instant::now() + self.timeout,
+            limit: self.limit,
+            handle: tokio::runtime::Handle::current(),
+        };
+        let (labels, target, timeout) = (self.labels.clone(), self.target.clone(), self.timeout);
+        let job = tokio::task::spawn_blocking(move || exporter::collect(&loaded, &labels, &target, timeout, fetch));
+        job.await.unwrap_or_else(|e| Err(PluginError::Trap { plugin: self.plugin.clone(), message: e.to_string() }))
+    }
+}

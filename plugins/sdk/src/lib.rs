@@ -1,0 +1,36 @@
+//! The guest side of scrapelet plugins: a plugin is one trait impl plus one macro.
+//!
+//! Enable the feature of the world you implement (`exporter` or `transform`), implement
+//! [`Exporter`] or [`Transform`], and name your type in [`export_exporter!`] or
+//! [`export_transform!`]. Build with `cargo build --target wasm32-wasip2 --release`; the
+//! `.wasm` in `target/wasm32-wasip2/release/` is the component the agent loads.
+//!
+//! Each call runs in a fresh instance: `init` builds your value from the configuration, then
+//! one `collect` (exporter) or `rewrite` (transform) uses it. Keep no state between scrapes.
+
+extern crate self as scrapelet_plugin_sdk;
+
+mod config;
+mod exposition;
+#[cfg(any(feature = "exporter", feature = "transform"))]
+pub mod host;
+
+#[cfg(feature = "exporter")]
+pub mod exporter;
+#[cfg(feature = "transform")]
+pub mod transform;
+
+pub use config::Config;
+#[cfg(feature = "exporter")]
+pub use exporter::{Exporter, Target};
+pub use exposition::Exposition;
+#[cfg(feature = "transform")]
+pub use transform::{Transform, Verdict};
+
+/// A label set as the host passes it: `(name, value)` pairs, `__name__` included.
+pub type Labels = Vec<(String, String)>;
+
+#[doc(hidden)]
+pub mod __rt {
+    pub use wit_bindgen;
+}
