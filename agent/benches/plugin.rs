@@ -82,7 +82,7 @@ fn transform_figures(wasm: &Path, body: &[u8]) {
         wasm.display()
     );
     let with = target(&yaml);
-    let factory = Arc::new(SeriesFactory::new(1));
+    let factory = Arc::new(SeriesFactory::default());
     let mut first = Scraper::new(with.clone(), factory.clone());
     let began = Instant::now();
     let (_, stats, err) = first.process(Ok((body, Format::Text)), 1, Duration::ZERO);

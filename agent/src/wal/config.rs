@@ -4,7 +4,7 @@
 //! wal:
 //!   max_wal_bytes: 1GiB     # oldest segments are dropped (counted, reason wal_full) beyond this
 //!   max_wal_age: 0s         # 0s = no age limit; older segments are dropped (reason wal_age)
-//!   segment_bytes: 8MiB     # a new segment starts after this many bytes
+//!   segment_bytes: 128MiB   # a new segment starts after this many bytes
 //!   fsync_interval: 1s      # the head segment is fsynced this often, and on every rotation
 //! ```
 //!
@@ -20,7 +20,10 @@ pub struct WalConfig {
     pub max_wal_bytes: u64,
     /// Default none.
     pub max_wal_age: Option<Duration>,
-    /// Default 8MiB, and at most a quarter of `max_wal_bytes` so the limit drops in small steps.
+    /// Default 128MiB, and at most a quarter of `max_wal_bytes` so the limit drops in small steps.
+    /// Every segment repeats the series records of the series it holds, so a small segment with
+    /// hundreds of thousands of series would be mostly series records (500k series of ~100 bytes
+    /// of labels are 50MB of series records per segment).
     pub segment_bytes: u64,
     /// Default 1s.
     pub fsync_interval: Duration,
@@ -31,7 +34,7 @@ pub fn default_max_wal_bytes() -> u64 {
 }
 
 pub fn default_segment_bytes() -> u64 {
-    8 << 20
+    128 << 20
 }
 
 pub fn default_fsync_interval() -> Duration {
