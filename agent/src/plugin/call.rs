@@ -71,6 +71,20 @@ pub struct CallContext<'a> {
     pub fetch: Fetch,
 }
 
+impl<'a> CallContext<'a> {
+    /// The context of one call of `loaded` for `target`: its own timeout caps the scrape's.
+    pub fn of(loaded: &'a super::registry::Loaded, target: &'a str, timeout: Duration, fetch: Fetch) -> Self {
+        CallContext {
+            plugin: &loaded.name,
+            target,
+            limits: &loaded.limits,
+            timeout: loaded.limits.timeout.map_or(timeout, |t| t.min(timeout)),
+            data_dir: loaded.data_dir.as_deref(),
+            fetch,
+        }
+    }
+}
+
 /// A store for one call, and the stderr pipe to read a panic message from.
 pub fn new_store(ctx: CallContext<'_>) -> Result<(Store<HostState>, MemoryOutputPipe), PluginError> {
     let stderr = MemoryOutputPipe::new(STDERR_CAP);

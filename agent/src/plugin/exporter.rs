@@ -22,15 +22,7 @@ pub fn collect(
             message: "a transform, not an exporter".into(),
         });
     };
-    let timeout = loaded.limits.timeout.map_or(timeout, |t| t.min(timeout));
-    let ctx = CallContext {
-        plugin: &loaded.name,
-        target,
-        limits: &loaded.limits,
-        timeout,
-        data_dir: loaded.data_dir.as_deref(),
-        fetch,
-    };
+    let ctx = CallContext::of(loaded, target, timeout, fetch);
     let began = Instant::now();
     let (mut store, stderr) = new_store(ctx)?;
     let result = (|| {

@@ -53,15 +53,7 @@ fn rewrite_here(
             message: "an exporter, not a transform".into(),
         });
     };
-    let timeout = loaded.limits.timeout.map_or(timeout, |t| t.min(timeout));
-    let ctx = CallContext {
-        plugin: &loaded.name,
-        target,
-        limits: &loaded.limits,
-        timeout,
-        data_dir: loaded.data_dir.as_deref(),
-        fetch: Fetch::Denied,
-    };
+    let ctx = CallContext::of(loaded, target, timeout, Fetch::Denied);
     let n = batch.len();
     let series: Vec<types::Series> = batch.into_iter().map(|labels| types::Series { labels }).collect();
     let began = Instant::now();
