@@ -23,6 +23,7 @@ pub fn collect(
         });
     };
     let ctx = CallContext::of(loaded, target, timeout, fetch);
+    let timeout = ctx.timeout;
     let began = Instant::now();
     let (mut store, stderr) = new_store(ctx)?;
     let result = (|| {

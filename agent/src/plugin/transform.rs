@@ -54,6 +54,7 @@ fn rewrite_here(
         });
     };
     let ctx = CallContext::of(loaded, target, timeout, Fetch::Denied);
+    let timeout = ctx.timeout;
     let n = batch.len();
     let series: Vec<types::Series> = batch.into_iter().map(|labels| types::Series { labels }).collect();
     let began = Instant::now();
