@@ -1,4 +1,4 @@
-//! Pods whose `prometheus.io/*` annotations cannot be used: listed on `/targets` with the reason
+//! Pods whose `prometheus.io/*` or `scrapelet.io/*` annotations cannot be used: listed on `/targets` with the reason
 //! and counted in `scrapelet_discovery_invalid_annotations_total{reason}`, never silently lost.
 //!
 //! Purely informational: targets are still formed by `relabel_configs` exactly as Prometheus
@@ -22,7 +22,8 @@ pub struct InvalidPod {
     /// `prometheus.io/port` etc.
     pub annotation: &'static str,
     pub value: String,
-    /// Bounded: `invalid_port`, `invalid_scheme`, `invalid_path`, `invalid_scrape`.
+    /// Bounded: `invalid_port`, `invalid_scheme`, `invalid_path`, `invalid_scrape`,
+    /// `unknown_exporter`.
     pub reason: &'static str,
 }
 
@@ -40,6 +41,9 @@ pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
     bad("prometheus.io/port", "prometheus_io_port", "invalid_port", |v| v.parse::<u16>().is_ok_and(|p| p > 0));
     bad("prometheus.io/scheme", "prometheus_io_scheme", "invalid_scheme", |v| v == "http" || v == "https");
     bad("prometheus.io/path", "prometheus_io_path", "invalid_path", |v| v.starts_with('/'));
+    bad("scrapelet.io/exporter", "scrapelet_io_exporter", "unknown_exporter", |v| {
+        crate::plugin::registry().declared(v)
+    });
     out
 }
 
@@ -85,6 +89,8 @@ mod tests {
         ]);
         let reasons: Vec<_> = check(&l).into_iter().map(|(_, _, r)| r).collect();
         assert_eq!(reasons, ["invalid_port", "invalid_scheme"]);
+        let undeclared = Labels::from_pairs([("__meta_kubernetes_pod_annotation_scrapelet_io_exporter", "nope")]);
+        assert_eq!(check(&undeclared)[0].2, "unknown_exporter");
         let ok = Labels::from_pairs([("__meta_kubernetes_pod_annotation_prometheus_io_port", "8090")]);
         assert!(check(&ok).is_empty());
     }

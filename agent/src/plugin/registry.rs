@@ -146,6 +146,11 @@ impl Registry {
         slots.get(name).and_then(|s| s.current.clone()).ok_or_else(|| PluginError::Unavailable(name.to_string()))
     }
 
+    /// Whether a plugin of this name is declared in the configuration (loaded or not).
+    pub fn declared(&self, name: &str) -> bool {
+        self.slots.lock().unwrap().contains_key(name)
+    }
+
     /// The generation of the plugin named `name` (0 if none is loaded).
     pub fn generation(&self, name: &str) -> u64 {
         self.slots.lock().unwrap().get(name).and_then(|s| s.current.as_ref().map(|l| l.generation)).unwrap_or(0)
