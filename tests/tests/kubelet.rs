@@ -6,10 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use scrapelet_tests::apiserver::{ApiServer, pod};
-use scrapelet_tests::fixture::Reply;
+use scrapelet_tests::apiserver::{ApiServer, annotated_pod};
 use scrapelet_tests::kubelet::{Fault, TestKubelet, testdata};
-use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, free_port, wait_for};
+use scrapelet_tests::{Prometheus, Scrapelet, free_port, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,27 +47,6 @@ fn kubelet_config(kubelet: &TestKubelet, prom: &Prometheus) -> String {
 
 fn start(kubelet: &TestKubelet, prom: &Prometheus) -> Scrapelet {
     Scrapelet::start_with_env(&kubelet_config(kubelet, prom), &[("NODE_NAME", "node-a")])
-}
-
-/// A fixture target on `ip` and a pod announcing it with the prometheus.io annotations.
-fn annotated_pod(name: &str, node: &str, ip: &str, body: &'static str) -> (FixtureServer, Value) {
-    let fixture = FixtureServer::start_on(&format!("{ip}:0"), move |_, _| Reply::text(body));
-    let port: u16 = fixture.addr.rsplit(':').next().unwrap().parse().unwrap();
-    let annotations = [
-        ("prometheus.io/scrape", "true"),
-        ("prometheus.io/port", &port.to_string()),
-        ("prometheus.io/path", "/metrics"),
-    ];
-    let p = pod(
-        "shop",
-        name,
-        node,
-        ip,
-        &[("app", "web")],
-        &annotations,
-        &[("web", &[("http", 8080, "TCP"), ("metrics", port, "TCP")])],
-    );
-    (fixture, p)
 }
 
 fn discovered(agent: &Scrapelet) -> Vec<String> {

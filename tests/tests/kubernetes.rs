@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use scrapelet_tests::apiserver::{ApiServer, RequestKind, pod};
-use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, wait_for};
-use serde_json::{Value, json};
+use scrapelet_tests::apiserver::{ApiServer, RequestKind, annotated_pod, pod};
+use scrapelet_tests::{Prometheus, Scrapelet, wait_for};
+use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -30,27 +29,6 @@ fn config(api: &ApiServer, prom: &Prometheus) -> String {
         .replace("${REMOTE_WRITE_URL}", &prom.write_url());
     assert!(cfg.contains("kubeconfig_file"), "the default's shape changed");
     cfg + "    queue_config:\n      batch_send_deadline: 200ms\n"
-}
-
-/// A fixture target on `ip` and a pod announcing it with the prometheus.io annotations.
-fn annotated_pod(name: &str, node: &str, ip: &str, body: &'static str) -> (FixtureServer, Value) {
-    let fixture = FixtureServer::start_on(&format!("{ip}:0"), move |_, _| Reply::text(body));
-    let port: u16 = fixture.addr.rsplit(':').next().unwrap().parse().unwrap();
-    let annotations = [
-        ("prometheus.io/scrape", "true"),
-        ("prometheus.io/port", &port.to_string()),
-        ("prometheus.io/path", "/metrics"),
-    ];
-    let p = pod(
-        "shop",
-        name,
-        node,
-        ip,
-        &[("app", "web")],
-        &annotations,
-        &[("web", &[("http", 8080, "TCP"), ("metrics", port, "TCP")])],
-    );
-    (fixture, p)
 }
 
 fn start(api: &ApiServer, prom: &Prometheus) -> Scrapelet {

@@ -14,7 +14,7 @@ mod store;
 mod watch;
 mod wire;
 
-pub use pod::{Container, pod};
+pub use pod::{Container, annotated_pod, pod};
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, TcpListener};

@@ -117,3 +117,25 @@ fn uuid(seed: &str) -> String {
 fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
+
+/// A fixture target on `ip` (a loopback address) and a Running pod in namespace `shop` announcing
+/// it with the prometheus.io annotations (declared ports 8080 and the fixture's).
+pub fn annotated_pod(name: &str, node: &str, ip: &str, body: &'static str) -> (crate::FixtureServer, Value) {
+    let fixture = crate::FixtureServer::start_on(&format!("{ip}:0"), move |_, _| crate::fixture::Reply::text(body));
+    let port: u16 = fixture.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let annotations = [
+        ("prometheus.io/scrape", "true"),
+        ("prometheus.io/port", &port.to_string()),
+        ("prometheus.io/path", "/metrics"),
+    ];
+    let p = pod(
+        "shop",
+        name,
+        node,
+        ip,
+        &[("app", "web")],
+        &annotations,
+        &[("web", &[("http", 8080, "TCP"), ("metrics", port, "TCP")])],
+    );
+    (fixture, p)
+}
