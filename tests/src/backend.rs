@@ -8,12 +8,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::{free_port, http, scrapelet_bin, wait_for};
+use crate::http;
 
 /// What the proxy does with the next requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,24 +162,10 @@ impl Agent {
     pub fn start(config: &str, dir: &Path) -> Agent {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("config.yml"), config).unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("log-{n}"));
-        let child = Command::new(scrapelet_bin())
-            .args(["run", "--config"])
-            .arg(dir.join("config.yml"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg(format!("--web.listen-address={addr}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start scrapelet");
-        let a = Agent { addr, child, log };
-        wait_for("scrapelet ready", Duration::from_secs(30), || {
-            http::get(&a.addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
-        });
-        a
+        let (child, addr) = crate::procs::spawn_agent(dir, &log, &[]);
+        Agent { addr, child, log }
     }
 
     pub fn metrics(&self) -> String {

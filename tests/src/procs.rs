@@ -145,23 +145,8 @@ impl Scrapelet {
     pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Scrapelet {
         let dir = scratch("scrapelet");
         std::fs::write(dir.join("config.yml"), config).unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(scrapelet_bin())
-            .args(["run", "--config"])
-            .arg(dir.join("config.yml"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg(format!("--web.listen-address={addr}"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("log")).unwrap())
-            .spawn()
-            .expect("start scrapelet");
-        let s = Scrapelet { addr, proc: Proc { child, dir } };
-        wait_for("scrapelet ready", Duration::from_secs(30), || {
-            http::get(&s.addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
-        });
-        s
+        let (child, addr) = spawn_agent(&dir, &dir.join("log"), env);
+        Scrapelet { addr, proc: Proc { child, dir } }
     }
 
     /// The agent's self-metrics page.
@@ -183,4 +168,28 @@ impl Scrapelet {
     pub fn alive(&mut self) -> bool {
         matches!(self.proc.child.try_wait(), Ok(None))
     }
+}
+
+/// Starts `scrapelet run` on `dir/config.yml` with its data in `dir/data`, stderr to `log`, and
+/// waits until it is ready. Returns the process and its listen address.
+pub fn spawn_agent(dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(scrapelet_bin())
+        .args(["run", "--config"])
+        .arg(dir.join("config.yml"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg(format!("--web.listen-address={addr}"))
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start scrapelet");
+    wait_for("scrapelet ready", Duration::from_secs(30), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("scrapelet exited with {status}: {}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        http::get(&addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
+    });
+    (child, addr)
 }
