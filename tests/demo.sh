@@ -19,14 +19,7 @@ if [ "${1:-}" = stop ]; then stop; echo "demo stopped"; exit 0; fi
 stop
 mkdir -p "$run"
 
-need=()
-[ -x /usr/bin/prometheus ] || need+=(prometheus)
-[ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter
 cargo build --release -p scrapelet
 
 printf 'global:\n  scrape_interval: 1h\n' > "$run/prometheus.yml"

@@ -5,14 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the end-to-end tests run for real.
-need=()
-[ -x /usr/bin/prometheus ] || need+=(prometheus)
-[ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter
 
 # kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate

@@ -4,14 +4,6 @@
 # tests/bench/peers.py (pass its options through, e.g. --targets 10 --series 1000 --window 30).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-need=()
-[ -x /usr/bin/vmagent ] || need+=(victoria-metrics)
-[ -x /usr/bin/prometheus ] || need+=(prometheus)
-[ -x /usr/sbin/nginx ] || need+=(nginx-light)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+tests/debs.sh /usr/bin/vmagent=victoria-metrics /usr/bin/prometheus=prometheus /usr/sbin/nginx=nginx-light
 cargo build --release -p scrapelet
 exec python3 tests/bench/peers.py "$@"
