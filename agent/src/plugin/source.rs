@@ -29,14 +29,9 @@ pub struct PluginSource {
 impl PluginSource {
     /// `client` should not follow redirects (a redirect could lead a plugin to another host).
     pub fn new(plugin: &str, target: &Target, client: HttpClient) -> Self {
-        let (scheme, rest) = target.url.split_once("://").unwrap_or(("http", &target.url));
+        let scheme = target.url.split_once("://").map_or("http", |(s, _)| s);
         let address = target.address().to_string();
-        let path = rest[address.len().min(rest.len())..].split('?').next().unwrap_or("/").to_string();
-        let mut labels: Vec<(String, String)> =
-            target.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
-        labels.push(("__address__".into(), address.clone()));
-        labels.push(("__scheme__".into(), scheme.to_string()));
-        labels.push(("__metrics_path__".into(), path));
+        let labels = plugin_labels(target);
         let limit = match target.job.body_size_limit {
             0 => DEFAULT_BODY_LIMIT,
             n => n,
@@ -83,5 +78,48 @@ impl PluginSource {
         let (labels, target, timeout) = (self.labels.clone(), self.target.clone(), self.timeout);
         let job = tokio::task::spawn_blocking(move || exporter::collect(&loaded, &labels, &target, timeout, fetch));
         job.await.unwrap_or_else(|e| Err(PluginError::Trap { plugin: self.plugin.clone(), message: e.to_string() }))
+    }
+}
+
+/// What the plugin sees of the target: its labels, `__address__`, `__scheme__`,
+/// `__metrics_path__` and a `__param_<name>` per URL parameter (the first value of each name).
+fn plugin_labels(target: &Target) -> Vec<(String, String)> {
+    let (scheme, rest) = target.url.split_once("://").unwrap_or(("http", &target.url));
+    let address = target.address();
+    let path = rest[address.len().min(rest.len())..].split('?').next().unwrap_or("/");
+    let mut labels: Vec<(String, String)> = target.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
+    labels.push(("__address__".into(), address.to_string()));
+    labels.push(("__scheme__".into(), scheme.to_string()));
+    labels.push(("__metrics_path__".into(), path.to_string()));
+    for (name, value) in &target.params {
+        let label = format!("__param_{name}");
+        if !labels.iter().any(|(n, _)| *n == label) {
+            labels.push((label, value.clone()));
+        }
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::plugin_labels;
+    use crate::config::Config;
+    use crate::scrape::target::targets_for_job;
+
+    #[test]
+    fn plugin_sees_address_path_and_first_value_of_each_param() {
+        let yaml = "scrape_configs:\n  - job_name: j\n    metrics_path: /jolokia\n    params: {rules: [tomcat, other], x: [\"a b\"]}\n    \
+                    static_configs: [{targets: [\"127.0.0.1:8778\"]}]\n";
+        let job = Arc::new(Config::from_yaml(yaml).unwrap().scrape_configs.remove(0));
+        let target = targets_for_job(&job).remove(0).unwrap();
+        let labels = plugin_labels(&target);
+        let get = |n: &str| labels.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("__address__"), Some("127.0.0.1:8778"));
+        assert_eq!(get("__metrics_path__"), Some("/jolokia"));
+        assert_eq!(get("__param_rules"), Some("tomcat"));
+        assert_eq!(get("__param_x"), Some("a b"));
+        assert_eq!(labels.iter().filter(|(k, _)| k == "__param_rules").count(), 1);
     }
 }

@@ -30,6 +30,9 @@ pub struct Target {
     /// The exporter plugin that scrapes it: the `__exporter__` label after relabelling (e.g.
     /// from the pod annotation `scrapelet.io/exporter`), else the job's `exporter:`.
     pub exporter: Option<String>,
+    /// The URL's query parameters (the job's `params:` with `__param_<name>` labels applied),
+    /// sorted by name; an exporter plugin sees them as `__param_<name>` labels.
+    pub params: Vec<(String, String)>,
 }
 
 impl Target {
@@ -142,11 +145,12 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
     if lset.get("instance").is_none() {
         lset.set("instance".into(), addr.clone());
     }
-    let url = build_url(&scheme, &addr, lset.get("__metrics_path__").unwrap_or(""), &job.params, &lset);
+    let params = query_params(&job.params, &lset);
+    let url = build_url(&scheme, &addr, lset.get("__metrics_path__").unwrap_or(""), &params);
     let exporter =
         lset.get(EXPORTER_LABEL).filter(|e| !e.is_empty()).map(str::to_string).or_else(|| job.exporter.clone());
     lset.retain(|l| !l.name.starts_with("__") && !l.value.is_empty());
-    Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout, exporter })
+    Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout, exporter, params })
 }
 
 fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
@@ -176,7 +180,8 @@ fn label_duration(lset: &Labels, name: &str, default: Duration) -> Result<Durati
     }
 }
 
-fn build_url(scheme: &str, addr: &str, path: &str, params: &[(String, String)], lset: &Labels) -> String {
+/// The job's `params:` with the target's `__param_<name>` labels applied, sorted by name.
+fn query_params(params: &[(String, String)], lset: &Labels) -> Vec<(String, String)> {
     let mut query: Vec<(String, String)> = params.to_vec();
     for l in lset.iter() {
         if let Some(name) = l.name.strip_prefix("__param_") {
@@ -192,6 +197,10 @@ fn build_url(scheme: &str, addr: &str, path: &str, params: &[(String, String)], 
         }
     }
     query.sort_by(|a, b| a.0.cmp(&b.0));
+    query
+}
+
+fn build_url(scheme: &str, addr: &str, path: &str, query: &[(String, String)]) -> String {
     let mut url = format!("{scheme}://{addr}{path}");
     for (i, (n, v)) in query.iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
@@ -237,6 +246,7 @@ mod tests {
     fn param_labels_override_config_params() {
         let l = Labels::from_pairs([("__param_module", "http_2xx")]);
         let params = vec![("module".to_string(), "a".to_string()), ("module".to_string(), "b".to_string())];
-        assert_eq!(build_url("http", "h:1", "/probe", &params, &l), "http://h:1/probe?module=http_2xx");
+        let query = query_params(&params, &l);
+        assert_eq!(build_url("http", "h:1", "/probe", &query), "http://h:1/probe?module=http_2xx");
     }
 }

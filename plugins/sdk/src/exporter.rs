@@ -18,8 +18,8 @@ pub mod bindings {
     });
 }
 
-/// The target being scraped: its labels after relabelling, plus `__address__`, `__scheme__`
-/// and `__metrics_path__`.
+/// The target being scraped: its labels after relabelling, plus `__address__`, `__scheme__`,
+/// `__metrics_path__` and `__param_<name>` per URL parameter.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub labels: Labels,
@@ -28,6 +28,15 @@ pub struct Target {
 impl Target {
     pub fn label(&self, name: &str) -> Option<&str> {
         self.labels.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A URL parameter of the target (the job's `params:`, or a `__param_<name>` label set by
+    /// relabelling, e.g. from a pod annotation).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(n, v)| n.strip_prefix("__param_") == Some(name) && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// `host:port` of the target (what [`crate::host::fetch`] talks to).
