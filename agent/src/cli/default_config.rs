@@ -36,4 +36,36 @@ mod tests {
         assert_eq!(kubernetes_default().scrape_configs[0].kubernetes_sd_configs.len(), 1);
         assert_eq!(embedded(LOCAL, 9271).scrape_configs.len(), 2);
     }
+
+    /// The pod targets the cluster default makes of one pod (ports 8080 and 8778) with these
+    /// annotations.
+    fn targets(annotations: serde_json::Value) -> Vec<crate::scrape::Target> {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "demo-1", "namespace": "shop", "annotations": annotations},
+            "spec": {"nodeName": "n", "containers": [{"name": "app", "ports": [{"containerPort": 8080}, {"containerPort": 8778}]}]},
+            "status": {"phase": "Running", "podIP": "10.0.0.7"}
+        }))
+        .unwrap();
+        let job = std::sync::Arc::new(kubernetes_default().scrape_configs.remove(0));
+        let discovered = crate::discovery::kubernetes::pod_targets(&pod);
+        discovered.into_iter().filter_map(|l| crate::scrape::Target::from_labels(&job, l).unwrap()).collect()
+    }
+
+    #[test]
+    fn jolokia_annotations_select_the_jmx_plugin_port_and_rules() {
+        let t = targets(serde_json::json!({
+            "prometheus.io/scrape": "true", "scrapelet.io/jolokia-port": "8778", "scrapelet.io/jmx-rules": "tomcat"
+        }));
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].address(), "10.0.0.7:8778");
+        assert_eq!(t[0].exporter.as_deref(), Some("jmx"));
+        assert_eq!(t[0].params, [("rules".to_string(), "tomcat".to_string())]);
+
+        let other = targets(serde_json::json!({
+            "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "scrapelet.io/exporter": "json"
+        }));
+        assert_eq!((other[0].address(), other[0].exporter.as_deref()), ("10.0.0.7:8080", Some("json")));
+        let plain = targets(serde_json::json!({"prometheus.io/scrape": "true"}));
+        assert_eq!((plain[0].exporter.as_deref(), plain[0].params.len()), (None, 0));
+    }
 }

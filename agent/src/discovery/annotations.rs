@@ -23,7 +23,7 @@ pub struct InvalidPod {
     pub annotation: &'static str,
     pub value: String,
     /// Bounded: `invalid_port`, `invalid_scheme`, `invalid_path`, `invalid_scrape`,
-    /// `unknown_exporter`.
+    /// `unknown_exporter`, `unknown_rules`.
     pub reason: &'static str,
 }
 
@@ -38,13 +38,27 @@ pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
         }
     };
     bad("prometheus.io/scrape", "prometheus_io_scrape", "invalid_scrape", |v| v == "true" || v == "false");
-    bad("prometheus.io/port", "prometheus_io_port", "invalid_port", |v| v.parse::<u16>().is_ok_and(|p| p > 0));
+    let port = |v: &str| v.parse::<u16>().is_ok_and(|p| p > 0);
+    bad("prometheus.io/port", "prometheus_io_port", "invalid_port", port);
     bad("prometheus.io/scheme", "prometheus_io_scheme", "invalid_scheme", |v| v == "http" || v == "https");
     bad("prometheus.io/path", "prometheus_io_path", "invalid_path", |v| v.starts_with('/'));
     bad("scrapelet.io/exporter", "scrapelet_io_exporter", "unknown_exporter", |v| {
         crate::plugin::registry().declared(v)
     });
+    bad("scrapelet.io/jolokia-port", "scrapelet_io_jolokia_port", "invalid_port", port);
+    if let Some(set) = labels.get(&format!("{ANNOTATION}scrapelet_io_jmx_rules")) {
+        let plugin = labels.get(&format!("{ANNOTATION}scrapelet_io_exporter")).unwrap_or("jmx");
+        if !has_rules_set(plugin, set) {
+            out.push(("scrapelet.io/jmx-rules", set.to_string(), "unknown_rules"));
+        }
+    }
     out
+}
+
+/// Whether the `plugin`'s configuration names the rules set `set` under `rules_sets:`.
+fn has_rules_set(plugin: &str, set: &str) -> bool {
+    let config = crate::plugin::registry().config(plugin);
+    config.as_ref().and_then(|c| c.get("rules_sets")).and_then(|r| r.as_object()).is_some_and(|m| m.contains_key(set))
 }
 
 /// The pods with unusable annotations right now, every job.
@@ -91,6 +105,15 @@ mod tests {
         assert_eq!(reasons, ["invalid_port", "invalid_scheme"]);
         let undeclared = Labels::from_pairs([("__meta_kubernetes_pod_annotation_scrapelet_io_exporter", "nope")]);
         assert_eq!(check(&undeclared)[0].2, "unknown_exporter");
+        let jmx = Labels::from_pairs([
+            ("__meta_kubernetes_pod_annotation_scrapelet_io_jolokia_port", "jolokia"),
+            ("__meta_kubernetes_pod_annotation_scrapelet_io_jmx_rules", "tomcat"),
+        ]);
+        let reasons: Vec<_> = check(&jmx).into_iter().map(|(a, _, r)| (a, r)).collect();
+        assert_eq!(
+            reasons,
+            [("scrapelet.io/jolokia-port", "invalid_port"), ("scrapelet.io/jmx-rules", "unknown_rules")]
+        );
         let ok = Labels::from_pairs([("__meta_kubernetes_pod_annotation_prometheus_io_port", "8090")]);
         assert!(check(&ok).is_empty());
     }

@@ -151,6 +151,11 @@ impl Registry {
         self.slots.lock().unwrap().contains_key(name)
     }
 
+    /// The configured `config:` of the plugin named `name`, if it is declared.
+    pub fn config(&self, name: &str) -> Option<serde_json::Value> {
+        self.slots.lock().unwrap().get(name).map(|s| s.decl.config.clone())
+    }
+
     /// The generation of the plugin named `name` (0 if none is loaded).
     pub fn generation(&self, name: &str) -> u64 {
         self.slots.lock().unwrap().get(name).and_then(|s| s.current.as_ref().map(|l| l.generation)).unwrap_or(0)
