@@ -1,0 +1,193 @@
+//! A rule's `pattern`, compiled the way the JMX exporter compiles it (`^.*(?:pattern).*$`,
+//! `JmxCollector.loadConfig`) and matched against the whole input as `Matcher.matches()` does.
+//! Java regex syntax is translated where the `regex` crate differs (ASCII `\d \w \s`, `\Q..\E`,
+//! escaped punctuation such as `\"`); patterns `regex` rejects (lookaround, backreferences,
+//! possessive quantifiers) fall back to `fancy-regex`. Never panics on user input.
+
+/// The spans of one successful match: group 0 is the whole input.
+pub struct Captures<'p> {
+    spans: Vec<Option<(usize, usize)>>,
+    pattern: &'p Pattern,
+}
+
+impl Captures<'_> {
+    /// `Matcher.groupCount()`.
+    pub fn group_count(&self) -> usize {
+        self.spans.len() - 1
+    }
+
+    pub fn get<'h>(&self, hay: &'h str, i: usize) -> Option<&'h str> {
+        self.spans.get(i).copied().flatten().map(|(s, e)| &hay[s..e])
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.pattern.names.iter().position(|n| n.as_deref() == Some(name))
+    }
+}
+
+enum Engine {
+    Plain(regex::Regex),
+    Fancy(fancy_regex::Regex),
+}
+
+/// A compiled rule pattern.
+pub struct Pattern {
+    engine: Engine,
+    names: Vec<Option<String>>,
+}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.engine {
+            Engine::Plain(r) => write!(f, "Pattern({})", r.as_str()),
+            Engine::Fancy(r) => write!(f, "Pattern({})", r.as_str()),
+        }
+    }
+}
+
+impl Pattern {
+    /// Compiles a user's pattern wrapped as the JMX exporter wraps it.
+    pub fn compile(user: &str) -> Result<Pattern, String> {
+        let wrapped = format!("^.*(?:{}).*$", translate(user));
+        match regex::Regex::new(&wrapped) {
+            Ok(r) => {
+                let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
+                Ok(Pattern { engine: Engine::Plain(r), names })
+            }
+            Err(plain) => match fancy_regex::Regex::new(&wrapped) {
+                Ok(r) => {
+                    let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
+                    Ok(Pattern { engine: Engine::Fancy(r), names })
+                }
+                Err(_) => Err(plain.to_string()),
+            },
+        }
+    }
+
+    /// `Matcher.matches()`: the captures if the whole input matches.
+    pub fn captures(&self, hay: &str) -> Option<Captures<'_>> {
+        let spans = match &self.engine {
+            Engine::Plain(r) => {
+                let c = r.captures(hay)?;
+                (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect()
+            }
+            Engine::Fancy(r) => {
+                let c = r.captures(hay).ok()??;
+                (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect()
+            }
+        };
+        Some(Captures { spans, pattern: self })
+    }
+}
+
+/// Rewrites Java-only syntax into syntax both Rust engines read the same way Java does.
+fn translate(java: &str) -> String {
+    let mut out = String::with_capacity(java.len() + 8);
+    let mut chars = java.chars().peekable();
+    let mut in_class = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('Q') => quote_literal(&mut chars, &mut out, in_class > 0),
+                Some(e) => out.push_str(&escape(e, in_class > 0)),
+                None => out.push('\\'),
+            },
+            '[' => {
+                in_class += 1;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().unwrap_or('^'));
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    out.push_str("\\]");
+                }
+            }
+            ']' if in_class > 0 => {
+                in_class -= 1;
+                out.push(']');
+            }
+            // `--`, `~~` and `&&` are set operators in the Rust engines; Java knows only `&&`.
+            '-' | '~' if in_class > 0 && chars.peek() == Some(&c) => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Java's escapes: ASCII shorthand classes, punctuation as itself, the rest passed through.
+fn escape(e: char, in_class: bool) -> String {
+    let posix = match e {
+        'd' => Some("digit"),
+        'D' => Some("^digit"),
+        'w' => Some("word"),
+        'W' => Some("^word"),
+        's' => Some("space"),
+        'S' => Some("^space"),
+        _ => None,
+    };
+    if let Some(p) = posix {
+        return if in_class { format!("[:{p}:]") } else { format!("[[:{p}:]]") };
+    }
+    if e.is_ascii_alphanumeric() || !e.is_ascii() {
+        return format!("\\{e}");
+    }
+    literal(e, in_class)
+}
+
+fn literal(c: char, in_class: bool) -> String {
+    let meta = if in_class { "\\[]^-&~" } else { "\\.+*?()|[]{}^$#&-~" };
+    if meta.contains(c) { format!("\\{c}") } else { c.to_string() }
+}
+
+/// `\Q...\E`: everything up to `\E` (or the end) is literal.
+fn quote_literal(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String, in_class: bool) {
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'E') {
+            chars.next();
+            return;
+        }
+        out.push_str(&literal(c, in_class));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_quote_and_java_ranges_compile() {
+        let p = Pattern::compile(r#"name=\"(\w+-\w+)-(\d+)\"><>([-a-z+/$%~_-|!.]*):"#).unwrap();
+        let c = p.captures(r#"Catalina<type=G, name="http-nio-8080"><>bytes_sent: 5"#);
+        assert!(c.is_some());
+    }
+
+    #[test]
+    fn shorthand_classes_are_ascii_like_java() {
+        let p = Pattern::compile(r"^a<x=(\d+)>").unwrap();
+        assert!(p.captures("a<x=١٢>").is_none());
+        assert!(p.captures("a<x=12>").is_some());
+    }
+
+    #[test]
+    fn lookahead_falls_back_to_fancy_regex() {
+        let p = Pattern::compile(r"^foo(?!bar)").unwrap();
+        assert!(p.captures("foobaz: 1").is_some());
+        assert!(p.captures("foobar: 1").is_none());
+    }
+
+    #[test]
+    fn quoted_literal_section() {
+        let p = Pattern::compile(r"\Q<a.b>\E").unwrap();
+        assert!(p.captures("d<a.b>: 1").is_some());
+        assert!(p.captures("d<axb>: 1").is_none());
+    }
+
+    #[test]
+    fn invalid_pattern_is_an_error() {
+        assert!(Pattern::compile("(").is_err());
+    }
+}
