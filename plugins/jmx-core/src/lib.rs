@@ -12,7 +12,10 @@
 pub enum AttrValue {
     /// A number, with its text as Java's `toString` prints it (`5`, `0.25`, `1.0E-4`): that
     /// text is what a rule's `pattern` sees after `attrName: `.
-    Number { text: String, value: f64 },
+    Number {
+        text: String,
+        value: f64,
+    },
     Bool(bool),
     /// Any other value (a string, a date, an `ObjectName`): rules may match it, and a rule's
     /// `value:` may turn it into a number; without one it is not exported.
@@ -44,3 +47,10 @@ pub struct BeanAttr<'a> {
 pub trait Receiver {
     fn record_bean(&mut self, attr: &BeanAttr<'_>);
 }
+
+pub mod config;
+pub mod object_name;
+pub mod rules;
+
+pub use config::{ConfigError, JmxConfig};
+pub use rules::Collector;

@@ -1,0 +1,108 @@
+//! Samples to Prometheus text (0.0.4) exactly as jmx_exporter 1.x prints them:
+//! `MatchedRuleToMetricSnapshotsConverter.convert` (group by name; one type for the family or
+//! `UNKNOWN` when rules disagree; the first sample's help; an `_objectname` label on every
+//! point when two share a label set) and client_java's `MetricSnapshot` (points sorted by
+//! label names, then values), `MetricSnapshots` (families sorted by name) and
+//! `PrometheusTextFormatWriter` (counters print `_total` on HELP, TYPE and samples; `untyped`
+//! for unknown; HELP escapes `\` and newline; label values `\`, `"` and newline;
+//! values as `Double.toString`).
+
+use super::matcher::Sample;
+use super::names::exposition_double;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Renders one scrape's samples (in the order they were recorded).
+pub fn render(samples: Vec<Sample>) -> String {
+    let mut families: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    for s in samples {
+        families.entry(s.name.clone()).or_default().push(s);
+    }
+    let mut out = String::new();
+    for (name, points) in families {
+        write_family(&mut out, &name, points);
+    }
+    out
+}
+
+fn write_family(out: &mut String, name: &str, mut points: Vec<Sample>) {
+    let kind = family_type(&points);
+    let help = points[0].help.clone();
+    if !labels_unique(&points) {
+        for p in &mut points {
+            let object = p.match_name.rfind(':').map_or(&p.match_name[..], |i| &p.match_name[..i]);
+            p.labels.push(("_objectname".into(), object.to_owned()));
+            p.labels.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+    }
+    points.sort_by(|a, b| label_key(a).cmp(&label_key(b)));
+    // client_java throws on these (the whole scrape fails); we drop the offending points.
+    points.dedup_by(|b, a| a.labels == b.labels);
+    if kind == "counter" {
+        points.retain(|p| p.value >= 0.0 || p.value.is_nan());
+    }
+    let suffix = if kind == "counter" { "_total" } else { "" };
+    if !help.is_empty() {
+        let _ = writeln!(out, "# HELP {name}{suffix} {}", escape_help(&help));
+    }
+    let _ = writeln!(out, "# TYPE {name}{suffix} {kind}");
+    for p in &points {
+        out.push_str(name);
+        out.push_str(suffix);
+        write_labels(out, &p.labels);
+        out.push(' ');
+        out.push_str(&exposition_double(p.value));
+        out.push('\n');
+    }
+}
+
+fn family_type(points: &[Sample]) -> &'static str {
+    let first = &points[0].metric_type;
+    let same = points.iter().all(|p| &p.metric_type == first);
+    match (same, first.as_str()) {
+        (true, "COUNTER") => "counter",
+        (true, "GAUGE") => "gauge",
+        _ => "untyped",
+    }
+}
+
+fn labels_unique(points: &[Sample]) -> bool {
+    let mut seen: Vec<&Vec<(String, String)>> = points.iter().map(|p| &p.labels).collect();
+    seen.sort();
+    seen.windows(2).all(|w| w[0] != w[1])
+}
+
+/// `Labels.compareTo`: the names as a list, then the values as a list.
+fn label_key(s: &Sample) -> (Vec<&str>, Vec<&str>) {
+    let names = s.labels.iter().map(|(n, _)| n.as_str()).collect();
+    let values = s.labels.iter().map(|(_, v)| v.as_str()).collect();
+    (names, values)
+}
+
+fn write_labels(out: &mut String, labels: &[(String, String)]) {
+    if labels.is_empty() {
+        return;
+    }
+    out.push('{');
+    for (i, (n, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(n);
+        out.push_str("=\"");
+        for c in v.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out.push('}');
+}
+
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
+}
