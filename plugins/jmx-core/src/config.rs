@@ -32,7 +32,8 @@ const JVM_DOMAINS: [&str; 11] = [
 /// A parsed, validated JMX exporter config.
 #[derive(Debug)]
 pub struct JmxConfig {
-    /// `includeObjectNames` (or the older `whitelistObjectNames`); empty means every MBean.
+    /// `includeObjectNames` (or the older `whitelistObjectNames`). Without either key every
+    /// MBean is read; a key with an empty list reads none (Java queries each include).
     pub include_object_names: Vec<String>,
     /// `excludeObjectNames` (or `blacklistObjectNames`), plus the JVM domains if
     /// `excludeJvmMetrics: true`.
@@ -46,6 +47,7 @@ pub struct JmxConfig {
     /// `inferCounterTypeFromName`: names ending in `_total` become counters (1.4+).
     pub infer_counter_type_from_name: bool,
     pub rules: Vec<Rule>,
+    include_all: bool,
     includes: Vec<ObjectName>,
     excludes: Vec<ObjectName>,
     attr_includes: Vec<(ObjectName, Vec<String>)>,
@@ -90,7 +92,7 @@ impl JmxConfig {
         let Ok(name) = ObjectName::parse(object_name) else {
             return false;
         };
-        (self.includes.is_empty() || self.includes.iter().any(|p| p.apply(&name)))
+        (self.include_all || self.includes.iter().any(|p| p.apply(&name)))
             && !self.excludes.iter().any(|p| p.apply(&name))
     }
 
@@ -123,6 +125,7 @@ fn build(m: &serde_json::Map<String, Value>, errors: &mut Vec<String>) -> JmxCon
         lowercase_output_label_names: flag("lowercaseOutputLabelNames", errors),
         infer_counter_type_from_name: flag("inferCounterTypeFromName", errors),
         rules: rules(m.get("rules"), errors),
+        include_all: !m.contains_key("includeObjectNames") && !m.contains_key("whitelistObjectNames"),
         includes: Vec::new(),
         excludes: Vec::new(),
         attr_includes: Vec::new(),
