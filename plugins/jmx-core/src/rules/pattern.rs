@@ -48,7 +48,7 @@ impl std::fmt::Debug for Pattern {
 impl Pattern {
     /// Compiles a user's pattern wrapped as the JMX exporter wraps it.
     pub fn compile(user: &str) -> Result<Pattern, String> {
-        let wrapped = format!("^.*(?:{}).*$", translate(user));
+        let wrapped = format!("^{JAVA_DOT}*(?:{}){JAVA_DOT}*$", translate(user));
         match regex::Regex::new(&wrapped) {
             Ok(r) => {
                 let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
@@ -80,8 +80,22 @@ impl Pattern {
     }
 }
 
+/// Java's `.` without DOTALL: anything but its line terminators (Rust's `.` only skips `\n`).
+const JAVA_DOT: &str = r"[^\n\r\x{85}\x{2028}\x{2029}]";
+
+/// Whether an inline flag group turns DOTALL on (`(?s)`, `(?is:...)`): `.` is then left alone.
+fn dotall(java: &str) -> bool {
+    java.match_indices("(?").any(|(i, _)| {
+        let rest = &java[i + 2..];
+        let len = rest.find(|c: char| !c.is_ascii_alphabetic() && c != '-').unwrap_or(rest.len());
+        let on = rest[..len].split('-').next().unwrap_or("");
+        matches!(rest[len..].chars().next(), Some(')' | ':')) && on.contains('s')
+    })
+}
+
 /// Rewrites Java-only syntax into syntax both Rust engines read the same way Java does.
 fn translate(java: &str) -> String {
+    let dot = if dotall(java) { "." } else { JAVA_DOT };
     let mut out = String::with_capacity(java.len() + 8);
     let mut chars = java.chars().peekable();
     let mut in_class = 0usize;
@@ -108,6 +122,7 @@ fn translate(java: &str) -> String {
                 out.push(']');
             }
             // `--`, `~~` and `&&` are set operators in the Rust engines; Java knows only `&&`.
+            '.' if in_class == 0 => out.push_str(dot),
             '-' | '~' if in_class > 0 && chars.peek() == Some(&c) => {
                 out.push('\\');
                 out.push(c);
@@ -184,6 +199,24 @@ mod tests {
         let p = Pattern::compile(r"\Q<a.b>\E").unwrap();
         assert!(p.captures("d<a.b>: 1").is_some());
         assert!(p.captures("d<axb>: 1").is_none());
+    }
+
+    #[test]
+    fn dot_skips_java_line_terminators_unless_dotall() {
+        let p = Pattern::compile("a.b").unwrap();
+        assert!(p.captures("a\rb: 1").is_none());
+        assert!(p.captures("a b: 1").is_some());
+        assert!(p.captures("x: a\rb").is_none(), "the wrapper's dots are Java's too");
+        assert!(Pattern::compile("(?s)a.b").unwrap().captures("a\rb: 1").is_some());
+        assert!(Pattern::compile("(?<sessions>a.b)").unwrap().captures("a\rb: 1").is_none());
+    }
+
+    #[test]
+    fn translated_classes_work_in_fancy_regex() {
+        let p = Pattern::compile(r"=(\d+)(?=>)").unwrap();
+        let hay = "d<port=8080><>x: 1";
+        let c = p.captures(hay).unwrap();
+        assert_eq!(c.get(hay, 1), Some("8080"));
     }
 
     #[test]
