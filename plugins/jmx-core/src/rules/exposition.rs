@@ -41,6 +41,9 @@ fn write_family(out: &mut String, name: &str, mut points: Vec<Sample>) {
     if kind == "counter" {
         points.retain(|p| p.value >= 0.0 || p.value.is_nan());
     }
+    if points.is_empty() {
+        return; // the writer skips families without points
+    }
     let suffix = if kind == "counter" { "_total" } else { "" };
     if !help.is_empty() {
         let _ = writeln!(out, "# HELP {name}{suffix} {}", escape_help(&help));
