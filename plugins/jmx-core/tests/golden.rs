@@ -24,12 +24,17 @@ fn check(dir: &Path) -> Result<(), String> {
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
     let beans: Value = serde_json::from_str(&read("beans.json")).unwrap();
     let attrs = beans.as_array().unwrap().iter().flat_map(bean_attrs).collect::<Vec<_>>();
-    let actual = common::scrape(&read("config.yml"), &attrs);
     let expected = read("expected.txt");
-    if actual == expected {
-        return Ok(());
+    let actual = common::scrape(&read("config.yml"), &attrs);
+    // The same scrape twice through a MatchCache: the second is decided from the cache.
+    let (cached, _) = common::scrape_cached(&read("config.yml"), &attrs, 2);
+    for (how, actual) in [("", &actual), (" (cached, 1st)", &cached[0]), (" (cached, 2nd)", &cached[1])] {
+        if *actual != expected {
+            let d = diff(&expected, actual);
+            return Err(format!("--- {}{how} (- expected, + actual)\n{d}", dir.display()));
+        }
     }
-    Err(format!("--- {} (- expected, + actual)\n{}", dir.display(), diff(&expected, &actual)))
+    Ok(())
 }
 
 /// `{"bean": "d:k=v", "keys": [..], "index": [[k, v]..], "attrs": [{name, type, desc, value}]}`

@@ -25,7 +25,7 @@ pub struct Sample {
 }
 
 /// Why an attribute gave no sample.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Skip {
     NoRuleMatched,
     /// Not a number or boolean, or the `value:` replacement did not parse.
@@ -43,21 +43,40 @@ impl From<ReplaceError> for Skip {
 }
 
 /// What all rules see of one attribute.
-struct Input<'a> {
-    attr: &'a BeanAttr<'a>,
+pub(crate) struct Input<'a> {
+    pub attr: &'a BeanAttr<'a>,
     props: Vec<(&'a str, &'a str)>,
-    bean_name: String,
+    /// `domain<k=v, ...><key, ...>`, the start of every match string.
+    pub bean_name: String,
     help: String,
-    value_text: String,
+    pub value_text: String,
 }
 
 /// Matches one attribute as `recordBean` does.
 pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
     let input = Input::new(attr);
-    for rule in &config.rules {
+    let decision = decide(config, &input);
+    finish(config, decision.outcome, attr.value)
+}
+
+/// The rule that decided, its sample before the value step and the `value:` result.
+pub(crate) type Outcome = Result<(Sample, Option<f64>, usize), Skip>;
+
+/// What the rules decided for one attribute, before its value is applied.
+pub(crate) struct Decision {
+    pub outcome: Outcome,
+    /// Only `cache: true` rules were tried: the outcome cannot depend on the value.
+    pub value_independent: bool,
+}
+
+/// The rule loop of `recordBean`: the first rule whose pattern matches decides.
+pub(crate) fn decide(config: &JmxConfig, input: &Input<'_>) -> Decision {
+    let mut value_independent = true;
+    for (index, rule) in config.rules.iter().enumerate() {
+        value_independent &= rule.cache;
         let attr_name = match rule.attr_name_snake_case {
-            true => to_snake_and_lower_case(attr.attr_name),
-            false => attr.attr_name.to_owned(),
+            true => to_snake_and_lower_case(input.attr.attr_name),
+            false => input.attr.attr_name.to_owned(),
         };
         let value = if rule.cache { "<cache>" } else { &input.value_text };
         let match_name = format!("{}{attr_name}: {value}", input.bean_name);
@@ -68,14 +87,21 @@ pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
             },
             None => None,
         };
-        let sample = apply(config, rule, &input, &attr_name, &match_name, caps.as_ref())?;
-        return finish_value(sample, rule, attr.value);
+        let outcome = apply(config, rule, input, &attr_name, &match_name, caps.as_ref())
+            .map(|(sample, value)| (sample, value, index));
+        return Decision { outcome, value_independent };
     }
-    Err(Skip::NoRuleMatched)
+    Decision { outcome: Err(Skip::NoRuleMatched), value_independent }
+}
+
+/// The value step of a decision, against this scrape's value.
+pub(crate) fn finish(config: &JmxConfig, outcome: Outcome, bean: &AttrValue) -> Result<Sample, Skip> {
+    let (sample, value, index) = outcome?;
+    finish_value((sample, value), &config.rules[index], bean)
 }
 
 impl<'a> Input<'a> {
-    fn new(attr: &'a BeanAttr<'a>) -> Input<'a> {
+    pub fn new(attr: &'a BeanAttr<'a>) -> Input<'a> {
         let props = linked_hash_map(attr.bean_properties);
         let joined: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let bean_name = format!("{}<{}><{}>", attr.domain, joined.join(", "), attr.attr_keys.join(", "));

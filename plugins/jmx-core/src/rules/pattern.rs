@@ -68,6 +68,10 @@ impl Pattern {
     pub fn captures(&self, hay: &str) -> Option<Captures<'_>> {
         let spans = match &self.engine {
             Engine::Plain(r) => {
+                // The lazy DFA answers "no" fast; the capture engines are much slower.
+                if !r.is_match(hay) {
+                    return None;
+                }
                 let c = r.captures(hay)?;
                 (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect()
             }

@@ -8,7 +8,7 @@
 use super::pattern::Captures;
 
 /// Why a replacement could not be expanded (Java throws; the caller skips the attribute).
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ReplaceError {
     MissingEscapedChar,
     IllegalGroupReference,

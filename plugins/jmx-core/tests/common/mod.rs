@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use jmx_core::object_name::ObjectName;
+use jmx_core::rules::MatchCache;
 use jmx_core::rules::names::java_double;
 use jmx_core::{AttrValue, BeanAttr, Collector, JmxConfig, Receiver};
 
@@ -92,4 +93,19 @@ pub fn value_of(exposition: &str, series: &str) -> Option<String> {
         .lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| l.rsplit_once(' ').filter(|(s, _)| *s == series).map(|(_, v)| v.to_owned()))
+}
+
+/// Runs `rounds` scrapes of `attrs` through one `MatchCache`; the outputs and the cache hits.
+pub fn scrape_cached(config: &str, attrs: &[Attr], rounds: usize) -> (Vec<String>, u64) {
+    let config = JmxConfig::from_yaml(config).expect("valid config");
+    let mut cache = MatchCache::new();
+    let mut outs = Vec::new();
+    for _ in 0..rounds {
+        let mut collector = Collector::with_cache(&config, &mut cache);
+        for a in attrs {
+            collector.record_bean(&a.as_bean_attr());
+        }
+        outs.push(collector.finish());
+    }
+    (outs, cache.hits())
 }
