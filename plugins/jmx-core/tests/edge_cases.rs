@@ -154,3 +154,10 @@ fn exclude_jvm_metrics_excludes_jvm_domains() {
     let none = JmxConfig::from_yaml("includeObjectNames: []").unwrap();
     assert!(!none.includes_object_name("Catalina:type=Server"));
 }
+
+#[test]
+fn null_values_never_reach_the_rules() {
+    // JmxScraper.processBeanValue drops nulls, so even a `value:` rule sees nothing.
+    let cfg = "rules:\n- pattern: 'd<type=T><>V: null'\n  name: m\n  value: 1";
+    assert_eq!(scrape(cfg, &[attr("d:type=T", "V", AttrValue::Null)]), "");
+}

@@ -71,6 +71,10 @@ pub(crate) struct Decision {
 
 /// The rule loop of `recordBean`: the first rule whose pattern matches decides.
 pub(crate) fn decide(config: &JmxConfig, input: &Input<'_>) -> Decision {
+    // JmxScraper.processBeanValue never passes a null on to recordBean.
+    if *input.attr.value == AttrValue::Null {
+        return Decision { outcome: Err(Skip::NotANumber), value_independent: false };
+    }
     let mut value_independent = true;
     for (index, rule) in config.rules.iter().enumerate() {
         value_independent &= rule.cache;
