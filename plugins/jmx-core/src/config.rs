@@ -5,10 +5,12 @@
 //! accepted and ignored, as Java ignores any key it does not read. Every error is collected,
 //! each with its place (`rules[2].pattern: ...`). No I/O.
 
+mod customizer;
 mod fields;
 mod rule;
 mod yaml;
 
+pub use customizer::{ExtraMetric, MetricCustomizer};
 pub use rule::Rule;
 
 use crate::object_name::ObjectName;
@@ -47,6 +49,8 @@ pub struct JmxConfig {
     /// `inferCounterTypeFromName`: names ending in `_total` become counters (1.4+).
     pub infer_counter_type_from_name: bool,
     pub rules: Vec<Rule>,
+    /// `metricCustomizers` (beta): see [`JmxConfig::metric_customizer`].
+    pub metric_customizers: Vec<MetricCustomizer>,
     include_all: bool,
     includes: Vec<ObjectName>,
     excludes: Vec<ObjectName>,
@@ -96,6 +100,11 @@ impl JmxConfig {
             && !self.excludes.iter().any(|p| p.apply(&name))
     }
 
+    /// The customizer for a bean (the first whose filter matches), as `JmxScraper` picks it.
+    pub fn metric_customizer(&self, domain: &str, props: &[(String, String)]) -> Option<&MetricCustomizer> {
+        self.metric_customizers.iter().find(|c| c.applies_to(domain, props))
+    }
+
     /// Whether the walker should read this attribute (`ObjectNameAttributeFilter`): names are
     /// compared as `ObjectName.equals` does (canonical, key order ignored), not as patterns.
     pub fn includes_attribute(&self, object_name: &str, attribute: &str) -> bool {
@@ -125,6 +134,9 @@ fn build(m: &serde_json::Map<String, Value>, errors: &mut Vec<String>) -> JmxCon
         lowercase_output_label_names: flag("lowercaseOutputLabelNames", errors),
         infer_counter_type_from_name: flag("inferCounterTypeFromName", errors),
         rules: rules(m.get("rules"), errors),
+        metric_customizers: m
+            .get("metricCustomizers")
+            .map_or_else(Vec::new, |v| MetricCustomizer::parse_all(v, errors)),
         include_all: !m.contains_key("includeObjectNames") && !m.contains_key("whitelistObjectNames"),
         includes: Vec::new(),
         excludes: Vec::new(),

@@ -161,3 +161,41 @@ fn null_values_never_reach_the_rules() {
     let cfg = "rules:\n- pattern: 'd<type=T><>V: null'\n  name: m\n  value: 1";
     assert_eq!(scrape(cfg, &[attr("d:type=T", "V", AttrValue::Null)]), "");
 }
+
+#[test]
+fn metric_customizer_extra_metrics_are_attributes_of_the_bean() {
+    // JmxCollectorTest.testMetricCustomizersExtraMetrics: the walker records each extra metric
+    // of the bean's customizer like an attribute (JmxScraper.scrapeBean).
+    let cfg = "includeObjectNames: [\"io.prometheus.jmx:type=stringValue\"]\nmetricCustomizers:\n   - mbeanFilter:\n        domain: io.prometheus.jmx\n        properties:\n           type: stringValue\n     extraMetrics:\n        - name: isActive\n          value: true\n          description: Still active.";
+    let config = JmxConfig::from_yaml(cfg).unwrap();
+    let props = vec![("type".to_owned(), "stringValue".to_owned())];
+    let custom = config.metric_customizer("io.prometheus.jmx", &props).expect("filter matches");
+    assert!(config.metric_customizer("io.prometheus.jmx", &[]).is_none());
+    let extra = &custom.extra_metrics[0];
+    let a =
+        attr("io.prometheus.jmx:type=stringValue", &extra.name, extra.value.clone()).description(&extra.description);
+    let out = scrape(cfg, &[a]);
+    assert_eq!(value_of(&out, "io_prometheus_jmx_stringValue_isActive").as_deref(), Some("1.0"));
+}
+
+#[test]
+fn metric_customizers_are_validated_like_java() {
+    let bad = [
+        ("metricCustomizers:", "must provide mbeanFilter"),
+        ("metricCustomizers:\n- attributesAsLabels: [Text]", "metricCustomizers[0]: must provide mbeanFilter"),
+        ("metricCustomizers:\n- mbeanFilter: {properties: {}}\n  attributesAsLabels: [Text]", "must provide domain"),
+        ("metricCustomizers:\n- mbeanFilter: {domain: d}", "must provide attributesAsLabels or extraMetrics"),
+        (
+            "metricCustomizers:\n- mbeanFilter: {domain: d}\n  extraMetrics:\n  - value: 1",
+            "extraMetrics[0]: must provide name",
+        ),
+        (
+            "metricCustomizers:\n- mbeanFilter: {domain: d}\n  extraMetrics:\n  - name: x",
+            "extraMetrics[0]: must provide value",
+        ),
+    ];
+    for (yaml, message) in bad {
+        let err = JmxConfig::from_yaml(yaml).unwrap_err().to_string();
+        assert!(err.contains(message), "{yaml}: {err}");
+    }
+}
