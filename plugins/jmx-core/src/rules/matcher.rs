@@ -76,26 +76,35 @@ pub(crate) fn decide(config: &JmxConfig, input: &Input<'_>) -> Decision {
         return Decision { outcome: Err(Skip::NotANumber), value_independent: false };
     }
     let mut value_independent = true;
+    // The (attribute name, match string) variants rules ask for, built once each.
+    let mut variants: [Option<(String, String)>; 4] = Default::default();
     for (index, rule) in config.rules.iter().enumerate() {
         value_independent &= rule.cache;
-        let attr_name = match rule.attr_name_snake_case {
-            true => to_snake_and_lower_case(input.attr.attr_name),
-            false => input.attr.attr_name.to_owned(),
-        };
-        let value = if rule.cache { "<cache>" } else { &input.value_text };
-        let match_name = format!("{}{attr_name}: {value}", input.bean_name);
+        let slot = usize::from(rule.attr_name_snake_case) * 2 + usize::from(rule.cache);
+        let (attr_name, match_name) = variants[slot].get_or_insert_with(|| match_string(input, rule));
         let caps = match &rule.pattern {
-            Some(p) => match p.captures(&match_name) {
+            Some(p) => match p.captures(match_name) {
                 Some(c) => Some(c),
                 None => continue,
             },
             None => None,
         };
-        let outcome = apply(config, rule, input, &attr_name, &match_name, caps.as_ref())
+        let outcome = apply(config, rule, input, attr_name, match_name, caps.as_ref())
             .map(|(sample, value)| (sample, value, index));
         return Decision { outcome, value_independent };
     }
     Decision { outcome: Err(Skip::NoRuleMatched), value_independent }
+}
+
+/// `beanName + attrName + ": " + value` as the rule sees it (snake case, `<cache>`).
+fn match_string(input: &Input<'_>, rule: &Rule) -> (String, String) {
+    let attr_name = match rule.attr_name_snake_case {
+        true => to_snake_and_lower_case(input.attr.attr_name),
+        false => input.attr.attr_name.to_owned(),
+    };
+    let value = if rule.cache { "<cache>" } else { &input.value_text };
+    let match_name = format!("{}{attr_name}: {value}", input.bean_name);
+    (attr_name, match_name)
 }
 
 /// The value step of a decision, against this scrape's value.

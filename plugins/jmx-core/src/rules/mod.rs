@@ -1,7 +1,24 @@
 //! The JMX exporter's rule engine: a [`Collector`] receives one scrape's flattened attributes
 //! ([`crate::Receiver`]), matches each against the config's rules ([`matcher`]) and prints the
 //! exposition the JMX exporter 1.x would print for them ([`exposition`]). Pure: no I/O, no
-//! clock; one `Collector` per scrape.
+//! clock; one `Collector` per scrape, with a [`MatchCache`] kept between scrapes of a config.
+//!
+//! Where each semantic comes from (code index of public repositories; commit where it gives one):
+//! - prometheus/jmx_exporter `collector/src/main/java/io/prometheus/jmx/JmxCollector.java`,
+//!   newest stored version (the 1.4+ line: `inferCounterTypeFromName`, `metricCustomizers`,
+//!   `excludeJvmMetrics`, `toSafeName`, help `domain:name=..,type=..,attribute=..`): config
+//!   keys and validation, `recordBean`, `defaultExport`.
+//! - `MatchedRule.java` (the version that calls `PrometheusNaming.sanitizeMetricName` and
+//!   `Labels.of`), `MatchedRuleToMetricSnapshotsConverter.java` @1a93f59250ac (same logic
+//!   @99c3d24ae0de), `ObjectNameAttributeFilter.java` @1a93f59250ac, `JmxScraper.java`
+//!   (newest stored: nulls dropped, `Date` as seconds, tabular index `key_`/`key_id` naming).
+//! - `collector/src/test/java/io/prometheus/jmx/JmxCollectorTest.java` @0f48ae1089d2 (1.6 line:
+//!   `valueFactor`/`startDelaySeconds`/`scrapeTimeoutSeconds` validation).
+//! - prometheus/client_java: `PrometheusTextFormatWriter.java` @001ab867dda8,
+//!   `TextFormatUtil.java` @05061655c0bb, `PrometheusNaming.java` @06ddff1f7e1b
+//!   (`sanitizeMetricName` as restored in 1.6.x), `MetricSnapshot.java` @0738a6846fdd,
+//!   `CounterSnapshot.java` @014f248c03de, `Labels.java` (`compareTo`, `sortAndValidate`).
+//! - OpenJDK `Matcher.appendExpandedReplacement`, `Double.toString` (JDK 19+ shortest digits).
 
 pub mod cache;
 pub mod exposition;
