@@ -199,3 +199,21 @@ fn metric_customizers_are_validated_like_java() {
         assert!(err.contains(message), "{yaml}: {err}");
     }
 }
+
+#[test]
+fn yaml_anchors_and_aliases_resolve() {
+    let cfg = "common: &gauge GAUGE\nrules:\n- pattern: 'd<type=T><>V'\n  name: m\n  type: *gauge";
+    let out = scrape(cfg, &[attr("d:type=T", "V", int(1))]);
+    assert!(out.contains("# TYPE m gauge\n"), "{out}");
+}
+
+#[test]
+fn points_sort_by_utf16_like_java_strings() {
+    // U+FF5E sorts after U+1F600 in UTF-8 byte order but before it in Java's UTF-16 order.
+    let cfg = "rules:\n- pattern: 'd<type=T, k=(.*)><>V'\n  name: m\n  labels: {k: $1}";
+    let out = scrape(cfg, &[attr("d:type=T,k=\u{1F600}", "V", int(1)), attr("d:type=T,k=\u{FF5E}", "V", int(2))]);
+    assert_eq!(
+        out,
+        "# HELP m d:name=null,type=T,attribute=V\n# TYPE m untyped\nm{k=\"\u{1F600}\"} 1.0\nm{k=\"\u{FF5E}\"} 2.0\n"
+    );
+}

@@ -35,7 +35,7 @@ fn write_family(out: &mut String, name: &str, mut points: Vec<Sample>) {
             p.labels.sort_by(|a, b| a.0.cmp(&b.0));
         }
     }
-    points.sort_by(|a, b| label_key(a).cmp(&label_key(b)));
+    points.sort_by_cached_key(|p| label_key(&p.labels));
     // client_java throws on these (the whole scrape fails); we drop the offending points.
     points.dedup_by(|b, a| a.labels == b.labels);
     if kind == "counter" {
@@ -75,11 +75,16 @@ fn labels_unique(points: &[Sample]) -> bool {
     seen.windows(2).all(|w| w[0] != w[1])
 }
 
-/// `Labels.compareTo`: the names as a list, then the values as a list.
-fn label_key(s: &Sample) -> (Vec<&str>, Vec<&str>) {
-    let names = s.labels.iter().map(|(n, _)| n.as_str()).collect();
-    let values = s.labels.iter().map(|(_, v)| v.as_str()).collect();
+/// `Labels.compareTo`: the names as a list, then the values as a list, each string compared
+/// as Java's `String.compareTo` does (UTF-16 code units).
+fn label_key(labels: &[(String, String)]) -> (Vec<Vec<u16>>, Vec<Vec<u16>>) {
+    let names = labels.iter().map(|(n, _)| java_str(n)).collect();
+    let values = labels.iter().map(|(_, v)| java_str(v)).collect();
     (names, values)
+}
+
+fn java_str(s: &str) -> Vec<u16> {
+    s.encode_utf16().collect()
 }
 
 fn write_labels(out: &mut String, labels: &[(String, String)]) {
