@@ -48,13 +48,13 @@ impl std::fmt::Debug for Pattern {
 impl Pattern {
     /// Compiles a user's pattern wrapped as the JMX exporter wraps it.
     pub fn compile(user: &str) -> Result<Pattern, String> {
-        let wrapped = format!("^{JAVA_DOT}*(?:{}){JAVA_DOT}*$", translate(user));
-        match regex::Regex::new(&wrapped) {
+        let wrap = |fancy| format!("^{JAVA_DOT}*(?:{}){JAVA_DOT}*$", translate(user, fancy));
+        match regex::Regex::new(&wrap(false)) {
             Ok(r) => {
                 let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
                 Ok(Pattern { engine: Engine::Plain(r), names })
             }
-            Err(plain) => match fancy_regex::Regex::new(&wrapped) {
+            Err(plain) => match fancy_regex::Regex::new(&wrap(true)) {
                 Ok(r) => {
                     let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
                     Ok(Pattern { engine: Engine::Fancy(r), names })
@@ -98,7 +98,7 @@ fn dotall(java: &str) -> bool {
 }
 
 /// Rewrites Java-only syntax into syntax both Rust engines read the same way Java does.
-fn translate(java: &str) -> String {
+fn translate(java: &str, fancy: bool) -> String {
     let dot = if dotall(java) { "." } else { JAVA_DOT };
     let mut out = String::with_capacity(java.len() + 8);
     let mut chars = java.chars().peekable();
@@ -107,7 +107,7 @@ fn translate(java: &str) -> String {
         match c {
             '\\' => match chars.next() {
                 Some('Q') => quote_literal(&mut chars, &mut out, in_class > 0),
-                Some(e) => out.push_str(&escape(e, in_class > 0)),
+                Some(e) => out.push_str(&escape(e, in_class > 0, fancy)),
                 None => out.push('\\'),
             },
             '[' => {
@@ -137,8 +137,11 @@ fn translate(java: &str) -> String {
     out
 }
 
+const W_END: &str = "(?<=[[:word:]])(?![[:word:]])";
+const W_START: &str = "(?<![[:word:]])(?=[[:word:]])";
+
 /// Java's escapes: ASCII shorthand classes, punctuation as itself, the rest passed through.
-fn escape(e: char, in_class: bool) -> String {
+fn escape(e: char, in_class: bool, fancy: bool) -> String {
     let posix = match e {
         'd' => Some("digit"),
         'D' => Some("^digit"),
@@ -150,6 +153,14 @@ fn escape(e: char, in_class: bool) -> String {
     };
     if let Some(p) = posix {
         return if in_class { format!("[:{p}:]") } else { format!("[[:{p}:]]") };
+    }
+    // Java's `\b` follows its ASCII `\w` (JDK 19+); Rust's is Unicode.
+    // (fancy-regex has no `(?-u:...)`: the boundary is spelled with lookaround there.)
+    match e {
+        'b' | 'B' if !in_class && !fancy => return format!("(?-u:\\{e})"),
+        'b' if !in_class => return format!("(?:{W_END}|{W_START})"),
+        'B' if !in_class => return format!("(?!{W_END}|{W_START})"),
+        _ => {}
     }
     if e.is_ascii_alphanumeric() || !e.is_ascii() {
         return format!("\\{e}");
@@ -189,6 +200,17 @@ mod tests {
         let p = Pattern::compile(r"^a<x=(\d+)>").unwrap();
         assert!(p.captures("a<x=١٢>").is_none());
         assert!(p.captures("a<x=12>").is_some());
+    }
+
+    #[test]
+    fn word_boundaries_are_ascii_in_both_engines() {
+        let plain = Pattern::compile(r"x\bé").unwrap();
+        assert!(plain.captures("xé: 1").is_some(), "é is not a word character to Java");
+        let fancy = Pattern::compile(r"(?=x)x\bé").unwrap();
+        assert!(fancy.captures("xé: 1").is_some());
+        assert!(Pattern::compile(r"^a\bb").unwrap().captures("ab: 1").is_none());
+        assert!(Pattern::compile(r"^(?=a)a\bb").unwrap().captures("ab: 1").is_none());
+        assert!(Pattern::compile(r"^(?=a)a\Bb").unwrap().captures("ab: 1").is_some());
     }
 
     #[test]
