@@ -217,3 +217,25 @@ fn points_sort_by_utf16_like_java_strings() {
         "# HELP m d:name=null,type=T,attribute=V\n# TYPE m untyped\nm{k=\"\u{1F600}\"} 1.0\nm{k=\"\u{FF5E}\"} 2.0\n"
     );
 }
+
+#[test]
+fn metric_customizer_attributes_as_labels_join_every_sample() {
+    // JmxCollectorTest.testMetricCustomizers: bean io.prometheus.jmx:type=customValue with
+    // Value=345 and Text="value"; the walker passes Text's value for each attribute.
+    let cfg = "includeObjectNames: [\"io.prometheus.jmx:type=customValue\"]\nmetricCustomizers:\n   - mbeanFilter:\n        domain: io.prometheus.jmx\n        properties:\n           type: customValue\n     attributesAsLabels:\n        - Text";
+    let config = JmxConfig::from_yaml(cfg).unwrap();
+    let labels = vec![("Text".to_owned(), "value".to_owned())];
+    let bean = "io.prometheus.jmx:type=customValue";
+    let mut c = Collector::new(&config);
+    for a in [attr(bean, "Value", int(345)), attr(bean, "Text", text("value"))] {
+        c.record_bean_with_labels(&a.as_bean_attr(), &labels);
+    }
+    let out = c.finish();
+    assert_eq!(value_of(&out, "io_prometheus_jmx_customValue_Value{Text=\"value\"}").as_deref(), Some("345.0"));
+    let lower =
+        JmxConfig::from_yaml("lowercaseOutputLabelNames: true\nrules:\n- pattern: '.*'\n  name: m\n  labels: {z: y}")
+            .unwrap();
+    let mut c = Collector::new(&lower);
+    c.record_bean_with_labels(&attr(bean, "Value", int(1)).as_bean_attr(), &labels);
+    assert_eq!(value_of(&c.finish(), "m{text=\"value\",z=\"y\"}").as_deref(), Some("1.0"));
+}

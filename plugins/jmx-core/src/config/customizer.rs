@@ -16,7 +16,8 @@ pub struct MetricCustomizer {
     /// `mbeanFilter.properties`: all must be key properties of the bean (values as written).
     /// A non-string value never matches, as in Java (an `Integer` never equals a `String`).
     pub properties: Vec<(String, Option<String>)>,
-    /// Attribute names whose values become labels (needs walker support, see the report).
+    /// Attribute names whose values become labels: the walker passes them to
+    /// `Collector::record_bean_with_labels` for every attribute of the bean.
     pub attributes_as_labels: Vec<String>,
     pub extra_metrics: Vec<ExtraMetric>,
 }

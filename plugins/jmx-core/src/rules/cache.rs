@@ -37,9 +37,17 @@ impl MatchCache {
     }
 
     /// Matches one attribute, reusing an earlier decision where that is exact.
-    pub(crate) fn record(&mut self, config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
-        let input = Input::new(attr);
-        let base = format!("{}\0{}\0", input.bean_name, attr.attr_name);
+    pub(crate) fn record(
+        &mut self,
+        config: &JmxConfig,
+        attr: &BeanAttr<'_>,
+        attribute_labels: &[(String, String)],
+    ) -> Result<Sample, Skip> {
+        let input = Input::new(attr, attribute_labels);
+        let mut base = format!("{}\0{}\0", input.bean_name, attr.attr_name);
+        for (n, v) in attribute_labels {
+            base.push_str(&format!("{n}={v}\0"));
+        }
         let independent = format!("{base}\u{1}");
         let dependent = format!("{base}\u{2}{}", input.value_text);
         for key in [independent.as_str(), dependent.as_str()] {

@@ -45,6 +45,8 @@ impl From<ReplaceError> for Skip {
 /// What all rules see of one attribute.
 pub(crate) struct Input<'a> {
     pub attr: &'a BeanAttr<'a>,
+    /// `attributesAsLabelsWithValues`: added to every sample of the bean.
+    pub attribute_labels: &'a [(String, String)],
     props: Vec<(&'a str, &'a str)>,
     /// `domain<k=v, ...><key, ...>`, the start of every match string.
     pub bean_name: String,
@@ -52,9 +54,10 @@ pub(crate) struct Input<'a> {
     pub value_text: String,
 }
 
-/// Matches one attribute as `recordBean` does.
-pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
-    let input = Input::new(attr);
+/// Matches one attribute as `recordBean` does; `attribute_labels` are the bean's
+/// `attributesAsLabels` values (`metricCustomizers`), usually none.
+pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>, attribute_labels: &[(String, String)]) -> Result<Sample, Skip> {
+    let input = Input::new(attr, attribute_labels);
     let decision = decide(config, &input);
     finish(config, decision.outcome, attr.value)
 }
@@ -114,7 +117,7 @@ pub(crate) fn finish(config: &JmxConfig, outcome: Outcome, bean: &AttrValue) -> 
 }
 
 impl<'a> Input<'a> {
-    pub fn new(attr: &'a BeanAttr<'a>) -> Input<'a> {
+    pub fn new(attr: &'a BeanAttr<'a>, attribute_labels: &'a [(String, String)]) -> Input<'a> {
         let props = linked_hash_map(attr.bean_properties);
         let joined: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let bean_name = format!("{}<{}><{}>", attr.domain, joined.join(", "), attr.attr_keys.join(", "));
@@ -131,7 +134,7 @@ impl<'a> Input<'a> {
             AttrValue::Text(s) => s.clone(),
             AttrValue::Null => "null".into(),
         };
-        Input { attr, props, bean_name, help, value_text }
+        Input { attr, attribute_labels, props, bean_name, help, value_text }
     }
 }
 
@@ -175,7 +178,7 @@ fn apply(
         Some(h) => replace(h)?,
         None => input.help.clone(),
     };
-    let mut labels = Vec::with_capacity(rule.labels.len());
+    let mut labels = attribute_labels(config, input);
     for (n, v) in &rule.labels {
         let mut label = to_safe_name(&replace(n)?);
         let value = replace(v)?;
@@ -218,8 +221,17 @@ fn default_export(
         let label = if config.lowercase_output_label_names { label.to_lowercase() } else { label };
         (label, v.to_string())
     });
-    let labels = labels.collect();
+    let labels = labels.chain(attribute_labels(config, input)).collect();
     new_sample(config, rule, name, match_name, input.help.clone(), labels)
+}
+
+/// `addAttributesAsLabelsWithValuesToLabels`: safe, optionally lowercased names, raw values.
+fn attribute_labels(config: &JmxConfig, input: &Input<'_>) -> Vec<(String, String)> {
+    let label = |n: &str| match config.lowercase_output_label_names {
+        true => to_safe_name(n).to_lowercase(),
+        false => to_safe_name(n),
+    };
+    input.attribute_labels.iter().map(|(n, v)| (label(n), v.clone())).collect()
 }
 
 /// `new MatchedRule(...)`: counter inference, `sanitizeMetricName`, `Labels.of`.

@@ -79,11 +79,13 @@ impl<'c> Collector<'c> {
     }
 }
 
-impl Receiver for Collector<'_> {
-    fn record_bean(&mut self, attr: &BeanAttr<'_>) {
+impl Collector<'_> {
+    /// `recordBean` with the bean's `attributesAsLabels` values (`metricCustomizers`): names
+    /// are the attribute names, values their `toString`; they join every sample's labels.
+    pub fn record_bean_with_labels(&mut self, attr: &BeanAttr<'_>, attribute_labels: &[(String, String)]) {
         let result = match self.cache.as_deref_mut() {
-            Some(cache) => cache.record(self.config, attr),
-            None => matcher::record(self.config, attr),
+            Some(cache) => cache.record(self.config, attr, attribute_labels),
+            None => matcher::record(self.config, attr, attribute_labels),
         };
         match result {
             Ok(s) => self.samples.push(s),
@@ -92,5 +94,11 @@ impl Receiver for Collector<'_> {
             Err(Skip::EmptyName) => self.skipped.empty_name += 1,
             Err(Skip::BadReplacement(_) | Skip::DuplicateLabelName(_)) => self.skipped.errors += 1,
         }
+    }
+}
+
+impl Receiver for Collector<'_> {
+    fn record_bean(&mut self, attr: &BeanAttr<'_>) {
+        self.record_bean_with_labels(attr, &[]);
     }
 }
