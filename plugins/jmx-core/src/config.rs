@@ -149,8 +149,8 @@ fn build(m: &serde_json::Map<String, Value>, errors: &mut Vec<String>) -> JmxCon
     javaagent_checks(m, errors);
     c.includes = parse_names(&c.include_object_names, "includeObjectNames", errors);
     c.excludes = parse_names(&c.exclude_object_names, "excludeObjectNames", errors);
-    c.attr_includes = parse_attr_names(&c.include_object_name_attributes, errors);
-    c.attr_excludes = parse_attr_names(&c.exclude_object_name_attributes, errors);
+    c.attr_includes = parse_attr_names(&c.include_object_name_attributes, "includeObjectNameAttributes", errors);
+    c.attr_excludes = parse_attr_names(&c.exclude_object_name_attributes, "excludeObjectNameAttributes", errors);
     c
 }
 
@@ -209,10 +209,14 @@ fn parse_names(names: &[String], key: &str, errors: &mut Vec<String>) -> Vec<Obj
     names.iter().enumerate().filter_map(parse).collect()
 }
 
-fn parse_attr_names(list: &[(String, Vec<String>)], errors: &mut Vec<String>) -> Vec<(ObjectName, Vec<String>)> {
+fn parse_attr_names(
+    list: &[(String, Vec<String>)],
+    key: &str,
+    errors: &mut Vec<String>,
+) -> Vec<(ObjectName, Vec<String>)> {
     let parse = |(n, attrs): &(String, Vec<String>)| match ObjectName::parse(n) {
         Ok(o) => Some((o, attrs.clone())),
-        Err(e) => push::<Option<_>>(errors, format!("{n}: {e}")),
+        Err(e) => push::<Option<_>>(errors, format!("{key}.{n}: {e}")),
     };
     list.iter().filter_map(parse).collect()
 }
