@@ -3,6 +3,18 @@
 //! exposition the JMX exporter 1.x would print for them ([`exposition`]). Pure: no I/O, no
 //! clock; one `Collector` per scrape, with a [`MatchCache`] kept between scrapes of a config.
 //!
+//! What the walker must hand over for the output to match (JmxScraper, newest stored):
+//! key properties in written order (Jolokia `canonicalNaming=false`), values with quotes;
+//! composite keys appended to `attr_keys`; tabular index columns appended to the properties
+//! (a repeated name gets `_` appended until unique, a composite index `idx_part`), and a
+//! row column named `value` (any case) keeps the attribute name and keys; `Date` as seconds
+//! (`java.lang.Double`, text as `Double.toString`); enums and `Optional` unwrapped; nulls,
+//! arrays and other types not recorded; `java.lang:type=Runtime` `SystemProperties`,
+//! `ClassPath`, `BootClassPath`, `LibraryPath` and `jdk.management.jfr:type=FlightRecorder`
+//! skipped; [`JmxConfig::includes_object_name`], [`JmxConfig::includes_attribute`] and
+//! [`JmxConfig::metric_customizer`] applied (extra metrics recorded as attributes,
+//! `attributesAsLabels` through [`Collector::record_bean_with_labels`]).
+//!
 //! Where each semantic comes from (code index of public repositories; commit where it gives one):
 //! - prometheus/jmx_exporter `collector/src/main/java/io/prometheus/jmx/JmxCollector.java`,
 //!   newest stored version (the 1.4+ line: `inferCounterTypeFromName`, `metricCustomizers`,
