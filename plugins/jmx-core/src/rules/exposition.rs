@@ -114,3 +114,89 @@ fn write_labels(out: &mut String, labels: &[(String, String)]) {
 fn escape_help(help: &str) -> String {
     help.replace('\\', "\\\\").replace('\n', "\\n")
 }
+
+/// Ports of jmx_exporter's `MatchedRuleToMetricSnapshotsConverterTest`, checked on the text.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, match_name: &str, kind: &str, labels: &[(&str, &str)], value: f64) -> Sample {
+        Sample {
+            name: name.into(),
+            match_name: match_name.into(),
+            metric_type: kind.into(),
+            help: "help".into(),
+            labels: labels.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            value,
+        }
+    }
+
+    #[test]
+    fn same_name_aggregates_into_one_family() {
+        let out = render(vec![
+            rule(
+                "jvm_memory_committed_bytes",
+                "java.lang<type=Memory><HeapMemoryUsage>committed: 1",
+                "UNKNOWN",
+                &[("area", "heap")],
+                1.6252928E7,
+            ),
+            rule(
+                "jvm_memory_committed_bytes",
+                "java.lang<type=Memory><NonHeapMemoryUsage>committed: 2",
+                "UNKNOWN",
+                &[("area", "nonheap")],
+                2.1757952E7,
+            ),
+        ]);
+        let expected = "# HELP jvm_memory_committed_bytes help\n# TYPE jvm_memory_committed_bytes untyped\n\
+            jvm_memory_committed_bytes{area=\"heap\"} 1.6252928E7\njvm_memory_committed_bytes{area=\"nonheap\"} 2.1757952E7\n";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn types_counter_gauge_and_mixed() {
+        let counter = render(vec![rule(
+            "http_requests",
+            "http<name=server>requests: 100",
+            "COUNTER",
+            &[("method", "get")],
+            100.0,
+        )]);
+        assert_eq!(
+            counter,
+            "# HELP http_requests_total help\n# TYPE http_requests_total counter\nhttp_requests_total{method=\"get\"} 100.0\n"
+        );
+        let mixed = render(vec![
+            rule("m", "domain<type=Type1>attr: 1", "GAUGE", &[("label1", "value1")], 1.0),
+            rule("m", "domain<type=Type2>attr: 2", "COUNTER", &[("label1", "value2")], 2.0),
+        ]);
+        assert!(mixed.contains("# TYPE m untyped\n"));
+        let gauges = render(vec![
+            rule("g", "domain<type=Type1>attr: 1", "GAUGE", &[("label1", "value1")], 1.0),
+            rule("g", "domain<type=Type2>attr: 2", "GAUGE", &[("label1", "value2")], 2.0),
+        ]);
+        assert!(gauges.contains("# TYPE g gauge\n") && !gauges.contains("_objectname"));
+    }
+
+    #[test]
+    fn duplicate_label_sets_get_objectname_on_every_point() {
+        let out = render(vec![
+            rule("c", "domain1<type=Type>attr: 10", "COUNTER", &[("l", "v")], 10.0),
+            rule("c", "domain2<type=Type>attr: 20", "COUNTER", &[("l", "v")], 20.0),
+        ]);
+        assert!(out.contains("c_total{_objectname=\"domain1<type=Type>attr\",l=\"v\"} 10.0\n"), "{out}");
+        assert!(out.contains("c_total{_objectname=\"domain2<type=Type>attr\",l=\"v\"} 20.0\n"), "{out}");
+    }
+
+    #[test]
+    fn objectname_without_a_colon_is_the_whole_match_name() {
+        let out = render(vec![rule("t", "noColon", "GAUGE", &[], 1.0), rule("t", ":x", "GAUGE", &[], 2.0)]);
+        assert!(out.contains("t{_objectname=\"\"} 2.0\n") && out.contains("t{_objectname=\"noColon\"} 1.0\n"), "{out}");
+    }
+
+    #[test]
+    fn no_samples_no_output() {
+        assert_eq!(render(Vec::new()), "");
+    }
+}
