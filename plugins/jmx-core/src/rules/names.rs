@@ -138,6 +138,55 @@ mod tests {
         assert_eq!(to_snake_and_lower_case("a1B"), "a1_b");
     }
 
+    /// jmx_exporter `ToSafeNameTest` (@58cbe93fd4d4).
+    #[test]
+    fn to_safe_name_test_cases() {
+        let cases = [
+            ("test-test", "test_test"),
+            ("test-_test", "test_test"),
+            ("test-_-test", "test_test"),
+            ("-_-", "_"),
+            ("", ""),
+            ("---", "_"),
+            ("__test", "_test"),
+            ("____test", "_test"),
+            ("test", "test"),
+            ("001", "_001"),
+            ("$a_$b___", "_a_b_"),
+            ("test_swedish_chars_åäö", "test_swedish_chars_"),
+            ("test@test", "test_test"),
+            ("test;test", "test_test"),
+            ("test:test", "test:test"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(to_safe_name(input), expected, "{input}");
+        }
+    }
+
+    /// jmx_exporter `ToSnakeAndLowerCaseTest` (@58cbe93fd4d4).
+    #[test]
+    fn to_snake_and_lower_case_test_cases() {
+        let cases = [
+            ("testTest", "test_test"),
+            ("testTestTest", "test_test_test"),
+            ("test_test", "test_test"),
+            ("test1", "test1"),
+            ("StartTime_$1_$2", "start_time_$1_$2"),
+            ("A", "a"),
+            ("AA", "aa"),
+            ("TCP", "tcp"),
+            ("testTCPTest", "test_tcptest"),
+            ("", ""),
+            (" ", " "),
+            ("testTest\nTest", "test_test\n_test"),
+            ("test_Test", "test_test"),
+            ("_Test_Test", "_test_test"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(to_snake_and_lower_case(input), expected, "{input}");
+        }
+    }
+
     #[test]
     fn reserved_suffixes_are_stripped_repeatedly() {
         assert_eq!(sanitize_metric_name("tomcat_requestcount_total"), "tomcat_requestcount");

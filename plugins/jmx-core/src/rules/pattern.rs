@@ -245,6 +245,27 @@ mod tests {
         assert_eq!(c.get(hay, 1), Some("8080"));
     }
 
+    /// jmx_exporter `TomcatPatternCheckTest` (@08951f59a95f): the fixture's sub-patterns.
+    #[test]
+    fn tomcat_pattern_check_cases() {
+        let path = Pattern::compile(r"^//([-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|])$").unwrap();
+        let servlet = Pattern::compile(r"^([-a-zA-Z0-9+/$%~_-|!.]*)$").unwrap();
+        for ok in ["C", "Cc", "C$c", "C9", "host-manager", "a.C", ".C", "prom_app_metrics"] {
+            assert!(servlet.captures(ok).is_some(), "{ok}");
+        }
+        for ok in [
+            "//localhost/",
+            "//localhost/docs/",
+            "//www.example.com/prom-metric/",
+            "//www.example.com/prom_metric+tomcat/",
+            "//www.example.com:443;jsessionid=sajakjda/prom-metric/",
+        ] {
+            assert!(path.captures(ok).is_some(), "{ok}");
+        }
+        assert!(path.captures("//localhost/$docs/").is_none());
+        assert!(path.captures("//localhost/docs()/").is_none());
+    }
+
     #[test]
     fn invalid_pattern_is_an_error() {
         assert!(Pattern::compile("(").is_err());
