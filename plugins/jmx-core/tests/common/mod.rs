@@ -2,6 +2,8 @@
 //! fed to a [`Collector`] as the Jolokia walker would feed them.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use jmx_core::object_name::ObjectName;
 use jmx_core::rules::MatchCache;
 use jmx_core::rules::names::java_double;
