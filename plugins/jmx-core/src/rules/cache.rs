@@ -44,7 +44,8 @@ impl MatchCache {
         attribute_labels: &[(String, String)],
     ) -> Result<Sample, Skip> {
         let input = Input::new(attr, attribute_labels);
-        let mut base = format!("{}\0{}\0", input.bean_name, attr.attr_name);
+        // Everything the decision reads besides the value: the help text uses the description.
+        let mut base = format!("{}\0{}\0{}\0", input.bean_name, attr.attr_name, attr.attr_description);
         for (n, v) in attribute_labels {
             base.push_str(&format!("{n}={v}\0"));
         }
