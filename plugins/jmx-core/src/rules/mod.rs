@@ -34,6 +34,7 @@
 
 pub mod cache;
 pub mod exposition;
+mod java_regex;
 pub mod matcher;
 pub mod names;
 pub mod pattern;

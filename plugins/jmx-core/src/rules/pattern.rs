@@ -1,8 +1,10 @@
 //! A rule's `pattern`, compiled the way the JMX exporter compiles it (`^.*(?:pattern).*$`,
 //! `JmxCollector.loadConfig`) and matched against the whole input as `Matcher.matches()` does.
-//! Java regex syntax is translated where the `regex` crate differs (ASCII `\d \w \s`, `\Q..\E`,
-//! escaped punctuation such as `\"`); patterns `regex` rejects (lookaround, backreferences,
-//! possessive quantifiers) fall back to `fancy-regex`. Never panics on user input.
+//! Java regex syntax is first translated ([`super::java_regex`]); patterns `regex` rejects
+//! (lookaround, backreferences) or misreads (possessive quantifiers) go to `fancy-regex`.
+//! Never panics on user input.
+
+use super::java_regex::{JAVA_DOT, possessive, translate};
 
 /// The spans of one successful match: group 0 is the whole input.
 pub struct Captures<'p> {
@@ -49,18 +51,22 @@ impl Pattern {
     /// Compiles a user's pattern wrapped as the JMX exporter wraps it.
     pub fn compile(user: &str) -> Result<Pattern, String> {
         let wrap = |fancy| format!("^{JAVA_DOT}*(?:{}){JAVA_DOT}*$", translate(user, fancy));
-        match regex::Regex::new(&wrap(false)) {
+        // The `regex` crate reads `a*+` as `(a*)+`, not as Java's possessive quantifier.
+        let plain = match possessive(user) {
+            true => Err("possessive quantifier".to_owned()),
+            false => regex::Regex::new(&wrap(false)).map_err(|e| e.to_string()),
+        };
+        if let Ok(r) = plain {
+            let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
+            return Ok(Pattern { engine: Engine::Plain(r), names });
+        }
+        match fancy_regex::Regex::new(&wrap(true)) {
             Ok(r) => {
                 let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-                Ok(Pattern { engine: Engine::Plain(r), names })
+                Ok(Pattern { engine: Engine::Fancy(r), names })
             }
-            Err(plain) => match fancy_regex::Regex::new(&wrap(true)) {
-                Ok(r) => {
-                    let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-                    Ok(Pattern { engine: Engine::Fancy(r), names })
-                }
-                Err(_) => Err(plain.to_string()),
-            },
+            // The plain engine's message is the more helpful one, unless it never tried.
+            Err(fancy) => Err(plain.err().filter(|_| !possessive(user)).unwrap_or(fancy.to_string())),
         }
     }
 
@@ -84,108 +90,9 @@ impl Pattern {
     }
 }
 
-/// Java's `.` without DOTALL: anything but its line terminators (Rust's `.` only skips `\n`).
-const JAVA_DOT: &str = r"[^\n\r\x{85}\x{2028}\x{2029}]";
-
-/// Whether an inline flag group turns DOTALL on (`(?s)`, `(?is:...)`): `.` is then left alone.
-fn dotall(java: &str) -> bool {
-    java.match_indices("(?").any(|(i, _)| {
-        let rest = &java[i + 2..];
-        let len = rest.find(|c: char| !c.is_ascii_alphabetic() && c != '-').unwrap_or(rest.len());
-        let on = rest[..len].split('-').next().unwrap_or("");
-        matches!(rest[len..].chars().next(), Some(')' | ':')) && on.contains('s')
-    })
-}
-
-/// Rewrites Java-only syntax into syntax both Rust engines read the same way Java does.
-fn translate(java: &str, fancy: bool) -> String {
-    let dot = if dotall(java) { "." } else { JAVA_DOT };
-    let mut out = String::with_capacity(java.len() + 8);
-    let mut chars = java.chars().peekable();
-    let mut in_class = 0usize;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('Q') => quote_literal(&mut chars, &mut out, in_class > 0),
-                Some(e) => out.push_str(&escape(e, in_class > 0, fancy)),
-                None => out.push('\\'),
-            },
-            '[' => {
-                in_class += 1;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
-                    out.push(chars.next().unwrap_or('^'));
-                }
-                if chars.peek() == Some(&']') {
-                    chars.next();
-                    out.push_str("\\]");
-                }
-            }
-            ']' if in_class > 0 => {
-                in_class -= 1;
-                out.push(']');
-            }
-            // `--`, `~~` and `&&` are set operators in the Rust engines; Java knows only `&&`.
-            '.' if in_class == 0 => out.push_str(dot),
-            '-' | '~' if in_class > 0 && chars.peek() == Some(&c) => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-const W_END: &str = "(?<=[[:word:]])(?![[:word:]])";
-const W_START: &str = "(?<![[:word:]])(?=[[:word:]])";
-
-/// Java's escapes: ASCII shorthand classes, punctuation as itself, the rest passed through.
-fn escape(e: char, in_class: bool, fancy: bool) -> String {
-    let posix = match e {
-        'd' => Some("digit"),
-        'D' => Some("^digit"),
-        'w' => Some("word"),
-        'W' => Some("^word"),
-        's' => Some("space"),
-        'S' => Some("^space"),
-        _ => None,
-    };
-    if let Some(p) = posix {
-        return if in_class { format!("[:{p}:]") } else { format!("[[:{p}:]]") };
-    }
-    // Java's `\b` follows its ASCII `\w` (JDK 19+); Rust's is Unicode.
-    // (fancy-regex has no `(?-u:...)`: the boundary is spelled with lookaround there.)
-    match e {
-        'b' | 'B' if !in_class && !fancy => return format!("(?-u:\\{e})"),
-        'b' if !in_class => return format!("(?:{W_END}|{W_START})"),
-        'B' if !in_class => return format!("(?!{W_END}|{W_START})"),
-        _ => {}
-    }
-    if e.is_ascii_alphanumeric() || !e.is_ascii() {
-        return format!("\\{e}");
-    }
-    literal(e, in_class)
-}
-
-fn literal(c: char, in_class: bool) -> String {
-    let meta = if in_class { "\\[]^-&~" } else { "\\.+*?()|[]{}^$#&-~" };
-    if meta.contains(c) { format!("\\{c}") } else { c.to_string() }
-}
-
-/// `\Q...\E`: everything up to `\E` (or the end) is literal.
-fn quote_literal(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String, in_class: bool) {
-    while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&'E') {
-            chars.next();
-            return;
-        }
-        out.push_str(&literal(c, in_class));
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::java_regex::possessive;
     use super::*;
 
     #[test]
@@ -218,6 +125,16 @@ mod tests {
         let p = Pattern::compile(r"^foo(?!bar)").unwrap();
         assert!(p.captures("foobaz: 1").is_some());
         assert!(p.captures("foobar: 1").is_none());
+    }
+
+    #[test]
+    fn possessive_and_atomic_groups_like_java() {
+        // `a*+a` can never match in Java: the possessive star gives nothing back.
+        assert!(Pattern::compile("^x<a*+a>").unwrap().captures("x<aaa>: 1").is_none());
+        assert!(Pattern::compile("^x<a++b>").unwrap().captures("x<aab>: 1").is_some());
+        assert!(Pattern::compile("^x<(?>a*)b>").unwrap().captures("x<aab>: 1").is_some());
+        assert!(Pattern::compile(r"^x<\++>").unwrap().captures("x<++>: 1").is_some(), "escaped +, then +");
+        assert!(!possessive(r"[a*+]b") && !possessive(r"\*+") && possessive("a?+"));
     }
 
     #[test]
