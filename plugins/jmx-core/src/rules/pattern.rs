@@ -1,6 +1,6 @@
 //! A rule's `pattern`, compiled the way the JMX exporter compiles it (`^.*(?:pattern).*$`,
 //! `JmxCollector.loadConfig`) and matched against the whole input as `Matcher.matches()` does.
-//! Java regex syntax is first translated ([`super::java_regex`]); patterns `regex` rejects
+//! Java regex syntax is first translated (`rules::java_regex`); patterns `regex` rejects
 //! (lookaround, backreferences) or misreads (possessive quantifiers) go to `fancy-regex`.
 //! Never panics on user input.
 
