@@ -47,3 +47,10 @@ pub struct BeanAttr<'a> {
 pub trait Receiver {
     fn record_bean(&mut self, attr: &BeanAttr<'_>);
 }
+
+pub mod config;
+pub mod object_name;
+pub mod rules;
+
+pub use config::{ConfigError, JmxConfig};
+pub use rules::Collector;
