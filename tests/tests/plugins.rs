@@ -172,3 +172,46 @@ fn transform_verdicts_are_cached_and_plugins_hot_reload() {
     prom.wait_for_series(r#"app_requests_total{tag="v2"}"#, TIMEOUT);
     assert!(agent.alive());
 }
+
+/// `scrapelet plugin run`: the same exporter against a captured payload and against a live
+/// target, with a file from `--data-dir` visible at `/data`.
+#[test]
+fn plugin_run_answers_from_a_payload_or_a_live_target() {
+    let dir = std::env::temp_dir().join(format!("scrapelet-plugin-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("plugin.yml");
+    std::fs::write(
+        &config,
+        "path: /stats.json\nmetrics:\n  - {name: app_requests_total, type: counter, path: $.requests}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("captured.json"), STATS).unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(scrapelet_tests::scrapelet_bin())
+            .args(["plugin", "run"])
+            .arg(plugin("json-exporter"))
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let payload = dir.join("captured.json");
+    let (ok, out, err) = run(&["--payload", payload.to_str().unwrap()]);
+    assert!(ok && out.contains("app_requests_total 42"), "{out}{err}");
+
+    let pod = FixtureServer::start(|path, _| match path {
+        "/stats.json" => Reply::Body { content_type: "application/json", body: r#"{"requests": 7}"#.into() },
+        _ => Reply::Status(404),
+    });
+    let (ok, out, err) = run(&["--target", &pod.addr, "--data-dir", dir.to_str().unwrap()]);
+    assert!(ok && out.contains("app_requests_total 7"), "{out}{err}");
+
+    let (ok, _, err) = run(&["--target", "127.0.0.1:1"]);
+    assert!(!ok && err.contains("scrapelet plugin run"), "{err}");
+}

@@ -22,6 +22,12 @@ pub struct RunPluginArgs {
     /// Exporters: every fetch the plugin makes is answered with this file's content (HTTP 200).
     #[arg(long)]
     pub payload: Option<PathBuf>,
+    /// Exporters: fetch from this live target instead (`host:port`, or `http(s)://host:port`).
+    #[arg(long, conflicts_with = "payload")]
+    pub target: Option<String>,
+    /// A directory the plugin reads at `/data` (read-only), as `data_dir:` in the agent.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Content type of the payload.
     #[arg(long, default_value = "application/json")]
     pub content_type: String,
@@ -49,7 +55,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 /// `plugin check`: exit 0 and a description if the file is a loadable plugin.
 pub fn check(file: &Path) -> i32 {
-    match load(file, serde_json::Value::Null, Limits::default()) {
+    match load(file, serde_json::Value::Null, Limits::default(), None) {
         Ok(l) => {
             let i = &l.inspection;
             println!("{}: scrapelet:plugin@{} {} world", file.display(), i.version, i.world.name());
@@ -65,8 +71,8 @@ pub fn check(file: &Path) -> i32 {
     }
 }
 
-fn load(file: &Path, config: serde_json::Value, limits: Limits) -> Result<Loaded, String> {
-    let decl = PluginConfig { name: "cli".into(), path: file.into(), sha256: None, data_dir: None, limits, config };
+fn load(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> Result<Loaded, String> {
+    let decl = PluginConfig { name: "cli".into(), path: file.into(), sha256: None, data_dir, limits, config };
     load_file(&decl)
 }
 
@@ -93,7 +99,7 @@ fn run_inner(args: &RunPluginArgs) -> Result<String, String> {
         }
     };
     let limits = Limits { memory: args.memory, output: 64 << 20, timeout: None };
-    let loaded = load(&args.file, config, limits)?;
+    let loaded = load(&args.file, config, limits, args.data_dir.clone())?;
     match loaded.world() {
         World::Exporter => run_exporter(&loaded, args),
         World::Transform => run_transform(&loaded, args),
@@ -101,20 +107,38 @@ fn run_inner(args: &RunPluginArgs) -> Result<String, String> {
 }
 
 fn run_exporter(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String> {
-    let fetch = match &args.payload {
-        None => Fetch::Denied,
-        Some(p) => Fetch::Replay {
+    // Live fetches drive the agent's HTTP client from this (blocking) thread; a worker thread
+    // runs the runtime's I/O and timers (a current-thread runtime's handle cannot).
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+    let runtime = runtime.map_err(|e| e.to_string())?;
+    let fetch = match (&args.payload, &args.target) {
+        (Some(p), _) => Fetch::Replay {
             body: Arc::new(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
             content_type: args.content_type.clone(),
         },
+        (None, Some(target)) => live(target, args.timeout, runtime.handle().clone())?,
+        (None, None) => Fetch::Denied,
     };
     let mut labels = Vec::new();
+    if let Some(t) = &args.target {
+        let address = t.split_once("://").map_or(t.as_str(), |(_, rest)| rest).trim_end_matches('/');
+        labels.push(("__address__".to_string(), address.to_string()));
+    }
     for l in &args.labels {
         let (n, v) = l.split_once('=').ok_or_else(|| format!("--label {l:?}: expected name=value"))?;
         labels.push((n.to_string(), v.to_string()));
     }
     let out = exporter::collect(loaded, &labels, "cli", args.timeout, fetch).map_err(|e| e.to_string())?;
     String::from_utf8(out).map_err(|e| format!("the exposition is not UTF-8: {e}"))
+}
+
+/// Fetches to a live target, with the agent's client (no redirects) and the call's timeout.
+fn live(target: &str, timeout: Duration, handle: tokio::runtime::Handle) -> Result<Fetch, String> {
+    let base = if target.contains("://") { target.to_string() } else { format!("http://{target}") };
+    let cfg = crate::http_client::HttpClientConfig { follow_redirects: false, ..Default::default() };
+    let client = crate::http_client::HttpClient::new(&cfg).map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + timeout;
+    Ok(Fetch::Target { client, base: base.trim_end_matches('/').to_string(), deadline, limit: 256 << 20, handle })
 }
 
 fn run_transform(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String> {
