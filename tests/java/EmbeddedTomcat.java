@@ -8,8 +8,9 @@
 //   /demo/ok?ms=N   200 after sleeping N ms (so processing time is measurable)
 //   /demo/fail      500 from an exception (the servlet's and the connector's errorCount)
 //   /demo/session   200 with a new HttpSession (the Manager's sessionCounter)
-//   /jolokia/*      Jolokia's AgentServlet, in its own context as the jolokia WAR deploys, so
-//                   Jolokia's requests never touch the /demo servlets' counters
+//   /jolokia/*      Jolokia's AgentServlet, in the ROOT context (so /jolokia answers as well as
+//                   /jolokia/, no context-root redirect) and so outside /demo: Jolokia's requests
+//                   never touch the /demo servlets' counters
 // Prints "READY port=PORT engine=ENGINE" on stdout once the connector accepts requests.
 
 import java.io.File;
@@ -43,8 +44,8 @@ public class EmbeddedTomcat {
         servlet(demo, "fail", "/fail", new Fail());
         servlet(demo, "session", "/session", new Session());
 
-        Context jolokia = tomcat.addContext("/jolokia", new File(args[2]).getAbsolutePath());
-        servlet(jolokia, "jolokia-agent", "/*", new AgentServlet());
+        Context root = tomcat.addContext("", new File(args[2]).getAbsolutePath());
+        servlet(root, "jolokia-agent", "/jolokia/*", new AgentServlet());
 
         tomcat.start();
         if (tomcat.getConnector().getState() != LifecycleState.STARTED) {

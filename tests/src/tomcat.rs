@@ -38,8 +38,8 @@ pub struct Tomcat {
 }
 
 impl Tomcat {
-    /// Where Jolokia's agent servlet answers (its own web application, as the jolokia WAR deploys).
-    pub const JOLOKIA: &str = "/jolokia/";
+    /// Where Jolokia's agent servlet answers (mapped at `/jolokia/*` in the ROOT context).
+    pub const JOLOKIA: &str = "/jolokia";
 
     /// Starts Tomcat with engine `engine` on a free port: `"Catalina"` registers its MBeans under
     /// the `Catalina` domain as a standalone Tomcat does, `"Tomcat"` under `Tomcat` as embedded
@@ -67,7 +67,7 @@ impl Tomcat {
             if let Ok(Some(status)) = tomcat.proc.child.try_wait() {
                 panic!("tomcat exited with {status}: {}", tomcat.log());
             }
-            http::get(&tomcat.addr, &format!("{}version", Tomcat::JOLOKIA)).ok().filter(|(s, _)| *s == 200)
+            http::get(&tomcat.addr, &format!("{}/version", Tomcat::JOLOKIA)).ok().filter(|(s, _)| *s == 200)
         });
         tomcat
     }
