@@ -23,7 +23,8 @@ impl Drop for Proc {
     }
 }
 
-pub(crate) fn scratch(name: &str) -> PathBuf {
+/// A new directory of its own under the system's temporary directory.
+pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scrapelet-e2e-{name}-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use scrapelet_tests::plugins::plugin;
+use scrapelet_tests::procs::scratch;
 use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, wait_for};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -49,8 +50,7 @@ struct DataDir(PathBuf);
 
 impl DataDir {
     fn with_rules(engine: &str) -> DataDir {
-        let dir = std::env::temp_dir().join(format!("scrapelet-e2e-jmx-{engine}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("jmx-rules");
         std::fs::write(dir.join("tomcat.yml"), rules_for(engine)).unwrap();
         DataDir(dir)
     }
