@@ -143,6 +143,45 @@ fn wrong_jolokia_path_is_down_with_the_error_on_targets() {
     assert_eq!(stack.target("tomcat")["lastError"], "", "{}", stack.agent.log());
 }
 
+/// The harness on its own, without the plugin: the MBeans the rules read are registered under the
+/// names they expect, in that key order, and count the traffic.
+#[test]
+fn tomcat_harness_registers_the_mbeans_the_rules_read() {
+    for engine in ["Catalina", "Tomcat"] {
+        let tomcat = Tomcat::start(engine);
+        send_traffic(&tomcat);
+        let port = tomcat.port();
+        let search =
+            tomcat.jolokia(&json!({"type": "search", "mbean": format!("{engine}:*"), "config": config(json!({}))}));
+        let names: Vec<&str> =
+            search["value"].as_array().expect("search result").iter().filter_map(Value::as_str).collect();
+        let servlet = |name: &str| {
+            format!(
+                "{engine}:j2eeType=Servlet,WebModule=//localhost/demo,name={name},J2EEApplication=none,J2EEServer=none"
+            )
+        };
+        let manager = format!("{engine}:type=Manager,host=localhost,context=/demo");
+        for expected in [
+            format!("{engine}:type=GlobalRequestProcessor,name=\"http-nio-{port}\""),
+            format!("{engine}:type=ThreadPool,name=\"http-nio-{port}\""),
+            servlet("ok"),
+            servlet("fail"),
+            servlet("session"),
+            manager.clone(),
+        ] {
+            assert!(names.contains(&expected.as_str()), "{expected} in {names:?}");
+        }
+        let value = |mbean: &str, attribute: &str| {
+            let reply = tomcat.jolokia(&read(mbean, Some(attribute), json!({})));
+            reply["value"].as_f64().unwrap_or_else(|| panic!("{mbean} {attribute}: {reply}"))
+        };
+        assert_eq!(value(&servlet("ok"), "requestCount"), sent("/demo/ok?ms=20"));
+        assert!(value(&servlet("ok"), "processingTime") >= sent("/demo/ok?ms=20") * SLEEP_MS);
+        assert_eq!(value(&servlet("fail"), "errorCount"), sent("/demo/fail"));
+        assert_eq!(value(&manager, "sessionCounter"), sent("/demo/session"));
+    }
+}
+
 /// Every rule of the fixture and the JVM metrics, against what [`TRAFFIC`] did.
 fn assert_tomcat_series(stack: &Stack, job: &str) {
     assert_eq!(stack.value(&format!(r#"up{{job="{job}"}}"#)), 1.0, "{}", stack.agent.log());
