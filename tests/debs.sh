@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages whose binaries are missing. Arguments: BINARY=PACKAGE pairs, e.g.
-#   tests/debs.sh /usr/bin/prometheus=prometheus /usr/sbin/nginx=nginx-light
+# Installs the Debian packages whose files are missing. Arguments: FILE=PACKAGE pairs, the file a
+# binary or any other file the package ships (a jar), e.g.
+#   tests/debs.sh /usr/bin/prometheus=prometheus /usr/share/java/jolokia-core.jar=libjolokia-core-java
 set -euo pipefail
 need=()
 for pair in "$@"; do
-  [ -x "${pair%%=*}" ] || need+=("${pair#*=}")
+  [ -e "${pair%%=*}" ] || need+=("${pair#*=}")
 done
 [ ${#need[@]} -gt 0 ] || exit 0
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

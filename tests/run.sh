@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the end-to-end tests run for real.
-tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter
+tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter \
+  /usr/bin/javac=openjdk-17-jdk-headless /usr/share/java/tomcat9-catalina.jar=libtomcat9-java \
+  /usr/share/java/jolokia-core.jar=libjolokia-core-java /usr/share/java/json-simple.jar=libjson-simple-java
 
 # kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate

@@ -1,4 +1,4 @@
-//! End-to-end test support: starts real binaries (scrapelet, Prometheus, the node exporter) and
+//! End-to-end test support: starts real binaries (scrapelet, Prometheus, the node exporter, Tomcat) and
 //! fixture targets on loopback, and queries Prometheus' HTTP API.
 //!
 //! Everything is synchronous (std threads and processes) so a test reads top to bottom.
@@ -11,9 +11,11 @@ pub mod http;
 pub mod kubelet;
 pub mod plugins;
 pub mod procs;
+pub mod tomcat;
 
 pub use fixture::FixtureServer;
 pub use procs::{NodeExporter, Prometheus, Scrapelet, scrapelet_bin};
+pub use tomcat::Tomcat;
 
 use std::time::{Duration, Instant};
 

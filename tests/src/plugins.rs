@@ -1,36 +1,38 @@
 //! Plugin fixtures, built from `plugins/` by the test run (never checked in): each plugin crate
 //! is built on its own for `wasm32-wasip2` (one at a time, so the SDK's world features do not
-//! unify), once per test process.
+//! unify), on its first use in a test process, so a test builds only the plugins it runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// The plugin crates the tests use.
-const PLUGINS: &[&str] = &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile"];
+const PLUGINS: &[&str] = &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile", "jmx"];
 
 fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
 }
 
-/// The `.wasm` of plugin crate `name` (e.g. `json-exporter`), built on first use.
+/// The `.wasm` of plugin crate `name` (e.g. `json-exporter`), built on its first use in this
+/// test process.
 pub fn plugin(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(build_all);
-    dir.join(format!("{}.wasm", name.replace('-', "_")))
+    assert!(PLUGINS.contains(&name), "{name} is not in tests/src/plugins.rs' PLUGINS");
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        build(name);
+        built.push(name.to_string());
+    }
+    plugins_dir().join("target/wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")))
 }
 
-fn build_all() -> PathBuf {
-    let dir = plugins_dir();
-    for p in PLUGINS {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(&dir)
-            .args(["build", "--quiet", "--target", "wasm32-wasip2", "--release", "-p", p])
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .status()
-            .expect("running cargo for the plugins");
-        assert!(status.success(), "building plugin {p} failed (is the wasm32-wasip2 target installed?)");
-    }
-    dir.join("target/wasm32-wasip2/release")
+fn build(name: &str) {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(plugins_dir())
+        .args(["build", "--quiet", "--target", "wasm32-wasip2", "--release", "-p", name])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("running cargo for the plugins");
+    assert!(status.success(), "building plugin {name} failed (is the wasm32-wasip2 target installed?)");
 }

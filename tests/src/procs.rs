@@ -23,13 +23,14 @@ impl Drop for Proc {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A new directory of its own under the system's temporary directory.
+pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scrapelet-e2e-{name}-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn require(bin: &str) -> PathBuf {
+pub(crate) fn require(bin: &str) -> PathBuf {
     let path = PathBuf::from(bin);
     assert!(path.exists(), "{bin} is missing: run the README's test command, which installs it (apt-get)");
     path
@@ -40,12 +41,16 @@ pub fn scrapelet_bin() -> PathBuf {
     if let Ok(p) = std::env::var("SCRAPELET_BIN") {
         return PathBuf::from(p);
     }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let bin = target.join("debug/scrapelet");
+    let bin = target_dir().join("debug/scrapelet");
     assert!(bin.exists(), "{} is missing: build it first (`cargo build -p scrapelet`)", bin.display());
     bin
+}
+
+/// The workspace's target directory (`$CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
 /// A real Prometheus accepting remote write.

@@ -1,0 +1,101 @@
+// A real embedded Tomcat 9 for the jmx plugin's end-to-end tests, built by tests/src/tomcat.rs
+// with plain javac (no build tool) against Debian's libtomcat9-java and libjolokia-core-java.
+//
+//   java -cp ... EmbeddedTomcat PORT ENGINE BASEDIR
+//
+// ENGINE names the MBean domain: "Tomcat" (the embedded default, as in Spring Boot) or
+// "Catalina" (as a standalone Tomcat registers them). Web applications:
+//   /demo/ok?ms=N   200 after sleeping N ms (so processing time is measurable)
+//   /demo/fail      500 from an exception (the servlet's and the connector's errorCount)
+//   /demo/session   200 with a new HttpSession (the Manager's sessionCounter)
+//   /jolokia/*      Jolokia's AgentServlet, in the ROOT context (so /jolokia answers as well as
+//                   /jolokia/, no context-root redirect) and so outside /demo: Jolokia's requests
+//                   never touch the /demo servlets' counters
+// Prints "READY port=PORT engine=ENGINE" on stdout once the connector accepts requests.
+
+import java.io.File;
+import java.io.IOException;
+
+import javax.servlet.ServletException;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.startup.Tomcat;
+import org.jolokia.http.AgentServlet;
+
+public class EmbeddedTomcat {
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: EmbeddedTomcat PORT ENGINE BASEDIR");
+            System.exit(2);
+        }
+        int port = Integer.parseInt(args[0]);
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(args[2]);
+        tomcat.setPort(port);
+        tomcat.getConnector();
+        tomcat.getEngine().setName(args[1]);
+
+        Context demo = tomcat.addContext("/demo", new File(args[2]).getAbsolutePath());
+        servlet(demo, "ok", "/ok", new Ok());
+        servlet(demo, "fail", "/fail", new Fail());
+        servlet(demo, "session", "/session", new Session());
+
+        Context root = tomcat.addContext("", new File(args[2]).getAbsolutePath());
+        servlet(root, "jolokia-agent", "/jolokia/*", new AgentServlet());
+
+        tomcat.start();
+        if (tomcat.getConnector().getState() != LifecycleState.STARTED) {
+            System.err.println("the connector on port " + port + " did not start (port in use?)");
+            System.exit(1);
+        }
+        System.out.println("READY port=" + port + " engine=" + args[1]);
+        System.out.flush();
+        tomcat.getServer().await();
+    }
+
+    static void servlet(Context ctx, String name, String pattern, HttpServlet servlet) {
+        Tomcat.addServlet(ctx, name, servlet).setLoadOnStartup(1);
+        ctx.addServletMappingDecoded(pattern, name);
+    }
+
+    static void text(HttpServletResponse resp, int status, String body) throws IOException {
+        resp.setStatus(status);
+        resp.setContentType("text/plain");
+        resp.getWriter().write(body + "\n");
+    }
+
+    static class Ok extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            String ms = req.getParameter("ms");
+            if (ms != null) {
+                try {
+                    Thread.sleep(Long.parseLong(ms));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            text(resp, 200, "ok");
+        }
+    }
+
+    // Throws rather than setting 500: the servlet's errorCount counts exceptions only, the
+    // connector's (GlobalRequestProcessor) counts every status >= 400.
+    static class Fail extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws ServletException {
+            throw new ServletException("failing on purpose");
+        }
+    }
+
+    static class Session extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            text(resp, 200, "session " + req.getSession(true).getId());
+        }
+    }
+}
