@@ -6,7 +6,7 @@ use crate::config::Config;
 /// In a cluster: scrape this node's pods annotated `prometheus.io/scrape: "true"`.
 pub const KUBERNETES: &str = include_str!("default-kubernetes.yml");
 
-/// Outside a cluster: the agent itself and a node exporter on this host.
+/// Outside a cluster: the agent itself, a node exporter and a Tomcat (jmx plugin) on this host.
 const LOCAL: &str = include_str!("default-local.yml");
 
 /// The default for where the agent runs (`KUBERNETES_SERVICE_HOST` set = in a cluster), writing
@@ -23,7 +23,11 @@ pub fn kubernetes_default() -> Config {
 
 fn embedded(text: &str, listen_port: u16) -> Config {
     let url = std::env::var("REMOTE_WRITE_URL").unwrap_or_else(|_| "http://127.0.0.1:9090/api/v1/write".into());
-    let text = text.replace("${REMOTE_WRITE_URL}", &url).replace("${LISTEN_PORT}", &listen_port.to_string());
+    let plugins = std::env::var("SCRAPELET_PLUGIN_DIR").unwrap_or_else(|_| "/usr/lib/scrapelet/plugins".into());
+    let text = text
+        .replace("${REMOTE_WRITE_URL}", &url)
+        .replace("${LISTEN_PORT}", &listen_port.to_string())
+        .replace("${SCRAPELET_PLUGIN_DIR}", &plugins);
     Config::from_yaml(&text).unwrap_or_else(|e| panic!("embedded default config is invalid: {e:?}"))
 }
 
@@ -34,7 +38,12 @@ mod tests {
     #[test]
     fn embedded_defaults_are_valid() {
         assert_eq!(kubernetes_default().scrape_configs[0].kubernetes_sd_configs.len(), 1);
-        assert_eq!(embedded(LOCAL, 9271).scrape_configs.len(), 2);
+        let local = embedded(LOCAL, 9271);
+        assert_eq!(local.scrape_configs.len(), 3);
+        assert_eq!(local.scrape_configs[2].exporter.as_deref(), Some("jmx"));
+        let rules = &local.plugins[0].config["rules_sets"]["tomcat"];
+        assert_eq!(rules["rules"][0]["name"], "tomcat_$3_total");
+        assert_eq!(rules["lowercaseOutputName"], true);
     }
 
     /// The pod targets the cluster default makes of one pod (ports 8080 and 8778) with these
