@@ -6,6 +6,7 @@
 
 pub mod apiserver;
 pub mod backend;
+pub mod defaults;
 pub mod fixture;
 pub mod http;
 pub mod kubelet;
