@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the end-to-end tests run for real.
-tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter
+# promtool (the alert rules test) comes with the prometheus package.
+tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/promtool=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter
 
 # kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate

@@ -286,7 +286,7 @@ fn the_sidecar_component_renders_one_labelled_configmap_per_dashboard() {
     };
     assert!(out.status.success(), "kubectl kustomize: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let docs: Vec<Value> = text.split("\n---\n").map(|d| yaml_to_json(d)).collect();
+    let docs: Vec<Value> = text.split("\n---\n").map(yaml_to_json).collect();
     for d in dashboards() {
         let cm = docs
             .iter()
