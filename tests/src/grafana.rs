@@ -111,3 +111,28 @@ pub fn all_of(values: &[String]) -> String {
     };
     format!("({})", values.iter().map(escape).collect::<Vec<_>>().join("|"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_splits_selector_and_label() {
+        let q = r#"label_values(up{job="kubelet", node=~"$node"}, namespace)"#;
+        assert_eq!(label_values(q), Some((Some(r#"up{job="kubelet", node=~"$node"}"#.into()), "namespace".into())));
+        assert_eq!(label_values("label_values(node)"), Some((None, "node".into())));
+        assert_eq!(label_values("query_result(up)"), None);
+    }
+
+    #[test]
+    fn substitute_replaces_builtins_and_variables_longest_first() {
+        let vars = [("pod".to_string(), "(a)".to_string()), ("pod_name".to_string(), "x".to_string())];
+        let got = substitute("rate(m{pod=~\"$pod\", p=\"${pod_name}\", q=\"$pod_name\"}[$__rate_interval])", &vars);
+        assert_eq!(got, "rate(m{pod=~\"(a)\", p=\"x\", q=\"x\"}[1m])");
+    }
+
+    #[test]
+    fn all_joins_escaped_values() {
+        assert_eq!(all_of(&["kube-system".into(), "a.b".into()]), r"(kube-system|a\.b)");
+    }
+}
