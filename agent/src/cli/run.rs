@@ -134,7 +134,7 @@ fn node_scope(args: &RunArgs, cfg: &Config) -> anyhow::Result<Option<NodeScope>>
 }
 
 /// A static target still holding `${NAME}` names an unset variable (e.g. `NODE_IP` without the
-/// downward API): it is kept, and fails on `/targets`, but say why once at start.
+/// downward API): it cannot be scraped (the URL is invalid), so say why once at start.
 fn warn_unexpanded_targets(cfg: &crate::config::Config) {
     for job in &cfg.scrape_configs {
         let targets = job.static_configs.iter().flat_map(|g| &g.targets);

@@ -4,8 +4,9 @@
 //!
 //! Entry point: [`expand_braced`]. Only the braced form is touched, so a `$` elsewhere in a
 //! Prometheus config (a lone `$`, `$1`) keeps its meaning. It never fails: an unset or empty
-//! variable is left as written, so the target shows on `/targets` as `${NODE_IP}:10250` with
-//! its error instead of silently becoming `:10250`.
+//! variable is left as written, so a target never silently becomes `:10250`; `scrapelet run` warns
+//! at start about each target still naming one, and such a target is not scraped (its URL is
+//! invalid, which is logged too).
 
 /// Replaces each `${NAME}` (`NAME` = `[A-Za-z_][A-Za-z0-9_]*`) with `env(NAME)` when that is set
 /// and not empty.
