@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the end-to-end tests run for real.
-tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/prometheus-node-exporter=prometheus-node-exporter \
+# promtool (the alert rules test) comes with the prometheus package; Java, Tomcat 9 and Jolokia
+# run the real Tomcat of the jmx plugin's tests.
+tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/promtool=prometheus \
+  /usr/bin/prometheus-node-exporter=prometheus-node-exporter \
   /usr/bin/javac=openjdk-17-jdk-headless /usr/share/java/tomcat9-catalina.jar=libtomcat9-java \
   /usr/share/java/jolokia-core.jar=libjolokia-core-java /usr/share/java/json-simple.jar=libjson-simple-java
 

@@ -174,6 +174,7 @@ self_metrics! {
     rw_highest_sent_lag: Gauge("scrapelet_remote_write_highest_sent_lag_seconds", "Newest appended sample timestamp minus the newest one the backend accepted.", ["remote"]),
     rw_protocol: Gauge("scrapelet_remote_write_protocol_version", "Remote-write protocol in use (1 or 2; 2 falls back to 1 on 415).", ["remote"]),
     wal_bytes: Gauge("scrapelet_wal_bytes", "Bytes of WAL segments on disk.", []),
+    wal_max_bytes: Gauge("scrapelet_wal_max_bytes", "The WAL's size limit, max_wal_bytes (0: unlimited); beyond it the oldest data is dropped.", []),
     wal_segments: Gauge("scrapelet_wal_segments", "WAL segment files on disk.", []),
     wal_samples_written: Counter("scrapelet_wal_samples_written_total", "Samples appended to the WAL.", []),
     wal_bytes_written: Counter("scrapelet_wal_bytes_written_total", "Bytes appended to the WAL (records and their headers).", []),

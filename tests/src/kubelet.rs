@@ -1,5 +1,7 @@
 //! A test kubelet: `GET /pods` over HTTPS (the agent's test CA and localhost certificate), a bearer
-//! token check, a `PodList` the test edits between polls, and the faults a real kubelet shows.
+//! token check, a `PodList` the test edits between polls, and the faults a real kubelet shows; and
+//! its metrics endpoints `/metrics/cadvisor`, `/metrics/resource` and `/metrics`, serving bodies
+//! captured from real kubelets (`tests/fixtures/kubelet/`, see the header of each file).
 //!
 //! Entry: [`TestKubelet::start`]. Threads and std I/O like the other fixtures; rustls for TLS.
 
@@ -20,7 +22,8 @@ pub enum Fault {
     None,
     /// Not listening: connections are refused.
     Down,
-    /// 403, as a kubelet answers a token without `nodes/pods` (or `nodes/proxy`).
+    /// 403, as a kubelet answers a token without `nodes/pods` (or `nodes/proxy`) for `/pods`,
+    /// without `nodes/metrics` for `/metrics*`.
     Forbidden,
     /// 200 with a body that is not JSON.
     Garbage,
@@ -46,6 +49,26 @@ pub struct TestKubelet {
 /// The agent's test TLS material: `ca.pem`, `server.pem` (localhost, 127.0.0.1), `server-key.pem`.
 pub fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../agent/src/http_client/testdata").join(name)
+}
+
+/// A file of `tests/fixtures/kubelet/`: the captured bodies, and `other-ca.pem` (a CA that did
+/// not sign the test kubelet's certificate).
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kubelet").join(name)
+}
+
+/// The exposition a metrics path serves: its captured fixture without the header comment that
+/// names the source.
+pub fn metrics_body(path: &str) -> Option<String> {
+    let file = match path {
+        "/metrics/cadvisor" => "cadvisor.txt",
+        "/metrics/resource" => "resource.txt",
+        "/metrics" => "metrics.txt",
+        _ => return None,
+    };
+    let text = std::fs::read_to_string(fixture(file)).expect("kubelet fixture");
+    let is_header = |l: &&str| l.starts_with('#') && !l.starts_with("# HELP ") && !l.starts_with("# TYPE ");
+    Some(text.lines().skip_while(is_header).flat_map(|l| [l, "\n"]).collect())
 }
 
 impl TestKubelet {
@@ -158,26 +181,41 @@ fn serve(tcp: TcpStream, state: &Mutex<State>, requests: &AtomicUsize, tls: Arc<
     if let Fault::Slow(d) = fault {
         std::thread::sleep(d);
     }
-    let (code, body) = if auth != format!("Bearer {token}") {
-        (401, "Unauthorized".to_string())
-    } else if path != "/pods" {
-        (404, "404 page not found".to_string())
-    } else if fault == Fault::Forbidden {
-        (403, forbidden())
-    } else if fault == Fault::Garbage {
-        (200, "<html><body>502 Bad Gateway</body></html>".to_string())
+    let (code, content_type, body) = if auth != format!("Bearer {token}") {
+        (401, "text/plain", "Unauthorized".to_string())
     } else {
-        (200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": pods}).to_string())
+        answer(&path, &fault, pods)
     };
     let sent = if fault == Fault::Truncated { &body[..body.len() / 2] } else { &body[..] };
     write!(
         stream,
-        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sent}",
+        "HTTP/1.1 {code} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sent}",
         body.len()
     )?;
     stream.flush()?;
     stream.conn.send_close_notify();
     stream.flush()
+}
+
+/// Status, content type and body for an authenticated request.
+fn answer(path: &str, fault: &Fault, pods: Vec<Value>) -> (u16, &'static str, String) {
+    let metrics = metrics_body(path);
+    let subresource = if metrics.is_some() { "metrics" } else { "pods" };
+    if path != "/pods" && metrics.is_none() {
+        (404, "text/plain", "404 page not found".to_string())
+    } else if *fault == Fault::Forbidden {
+        (403, "text/plain", forbidden(subresource))
+    } else if *fault == Fault::Garbage {
+        (200, "text/html", "<html><body>502 Bad Gateway</body></html>".to_string())
+    } else if let Some(body) = metrics {
+        (200, "text/plain; version=0.0.4; charset=utf-8", body)
+    } else {
+        (
+            200,
+            "application/json",
+            json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": pods}).to_string(),
+        )
+    }
 }
 
 /// The path and `Authorization` header of one request.
@@ -201,8 +239,9 @@ fn read_head(stream: &mut impl std::io::Read) -> std::io::Result<(String, String
     Ok((path, auth))
 }
 
-/// The kubelet's own 403 text for a caller without the `nodes/pods` (or `nodes/proxy`) grant.
-fn forbidden() -> String {
-    "Forbidden (user=system:serviceaccount:scrapelet:scrapelet, verb=get, resource=nodes, subresource(s)=[pods])"
-        .to_string()
+/// The kubelet's own 403 text for a caller without the `nodes/<subresource>` grant.
+fn forbidden(subresource: &str) -> String {
+    format!(
+        "Forbidden (user=system:serviceaccount:scrapelet:scrapelet, verb=get, resource=nodes, subresource(s)=[{subresource}])"
+    )
 }

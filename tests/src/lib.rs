@@ -6,7 +6,9 @@
 
 pub mod apiserver;
 pub mod backend;
+pub mod defaults;
 pub mod fixture;
+pub mod grafana;
 pub mod http;
 pub mod kubelet;
 pub mod plugins;

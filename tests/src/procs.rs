@@ -148,10 +148,15 @@ impl Scrapelet {
 
     /// The agent with extra environment variables (e.g. `NODE_NAME`).
     pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Scrapelet {
+        Scrapelet::start_at(&format!("127.0.0.1:{}", free_port()), config, env)
+    }
+
+    /// The agent listening on `addr`, for a config that scrapes the agent itself.
+    pub fn start_at(addr: &str, config: &str, env: &[(&str, &str)]) -> Scrapelet {
         let dir = scratch("scrapelet");
         std::fs::write(dir.join("config.yml"), config).unwrap();
-        let (child, addr) = spawn_agent(&dir, &dir.join("log"), env);
-        Scrapelet { addr, proc: Proc { child, dir } }
+        let child = spawn_agent_at(addr, &dir, &dir.join("log"), env);
+        Scrapelet { addr: addr.to_string(), proc: Proc { child, dir } }
     }
 
     /// The agent's self-metrics page.
@@ -179,6 +184,11 @@ impl Scrapelet {
 /// waits until it is ready. Returns the process and its listen address.
 pub fn spawn_agent(dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
+    (spawn_agent_at(&addr, dir, log, env), addr)
+}
+
+/// [`spawn_agent`] on a given listen address.
+pub fn spawn_agent_at(addr: &str, dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Child {
     let mut child = Command::new(scrapelet_bin())
         .args(["run", "--config"])
         .arg(dir.join("config.yml"))
@@ -194,7 +204,7 @@ pub fn spawn_agent(dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &
         if let Ok(Some(status)) = child.try_wait() {
             panic!("scrapelet exited with {status}: {}", std::fs::read_to_string(log).unwrap_or_default());
         }
-        http::get(&addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
+        http::get(addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
     });
-    (child, addr)
+    child
 }

@@ -16,7 +16,7 @@ const TOKEN: &str = "kubelet-test-token";
 
 /// The embedded default with its one `- role: pod` entry replaced by `entry` (indented 8).
 fn default_with(entry: &str, prom: &Prometheus) -> String {
-    let default = include_str!("../../agent/src/cli/default-kubernetes.yml");
+    let default = scrapelet_tests::defaults::without_kubelet_job();
     let cfg = default
         .replace("scrape_interval: 30s", "scrape_interval: 1s")
         .replace("scrape_timeout: 10s", "scrape_timeout: 900ms")

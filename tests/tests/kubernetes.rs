@@ -1,6 +1,7 @@
 //! Pod discovery end to end: the test API server (real wire format, driven by kube-rs unchanged)
 //! announces pods whose IPs are loopback addresses where fixture targets listen; the agent, on
-//! node `node-a` with the embedded cluster default's job, scrapes them into a real Prometheus.
+//! node `node-a` with the embedded cluster default's pod job (its `kubelet` job is left out:
+//! `kubelet_metrics.rs` tests that one), scrapes them into a real Prometheus.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ fn config(api: &ApiServer, prom: &Prometheus) -> String {
         api.url().rsplit(':').next().unwrap()
     ));
     api.write_kubeconfig(&kubeconfig).unwrap();
-    let default = include_str!("../../agent/src/cli/default-kubernetes.yml");
+    let default = scrapelet_tests::defaults::without_kubelet_job();
     let cfg = default
         .replace("scrape_interval: 30s", "scrape_interval: 1s")
         .replace("scrape_timeout: 10s", "scrape_timeout: 900ms")

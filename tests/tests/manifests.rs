@@ -127,18 +127,25 @@ fn kustomization_lists_every_manifest_and_nothing_else() {
 }
 
 #[test]
-fn rbac_grants_only_get_list_watch_on_pods() {
+fn rbac_grants_pod_discovery_and_kubelet_metrics_only() {
     let role = load("clusterrole.yaml");
     assert_eq!(str_of(&role["kind"], "kind"), "ClusterRole");
     let rules = role["rules"].as_vec().expect("rules");
-    assert_eq!(rules.len(), 1, "exactly one rule: {rules:?}");
-    let rule = &rules[0];
-    assert_eq!(strings(&rule["apiGroups"]), [""], "core group only");
-    assert_eq!(strings(&rule["resources"]), ["pods"], "pods only (no nodes/proxy, no secrets)");
-    let mut verbs = strings(&rule["verbs"]);
+    assert_eq!(rules.len(), 2, "exactly two rules: {rules:?}");
+    assert!(!rules.iter().any(grants_nodes_proxy), "nodes/proxy allows exec into every container: {rules:?}");
+    let pods = &rules[0];
+    assert_eq!(strings(&pods["apiGroups"]), [""], "core group only");
+    assert_eq!(strings(&pods["resources"]), ["pods"], "pods only (no secrets)");
+    let mut verbs = strings(&pods["verbs"]);
     verbs.sort_unstable();
     assert_eq!(verbs, ["get", "list", "watch"]);
-    assert!(rule["resourceNames"].is_badvalue() && rule["nonResourceURLs"].is_badvalue());
+    let metrics = &rules[1];
+    assert_eq!(strings(&metrics["apiGroups"]), [""]);
+    assert_eq!(strings(&metrics["resources"]), ["nodes/metrics"], "the kubelet job's /metrics* paths");
+    assert_eq!(strings(&metrics["verbs"]), ["get"]);
+    for rule in rules {
+        assert!(rule["resourceNames"].is_badvalue() && rule["nonResourceURLs"].is_badvalue());
+    }
 
     let binding = load("clusterrolebinding.yaml");
     assert_eq!(binding["roleRef"]["kind"].as_str(), Some("ClusterRole"));
@@ -422,6 +429,42 @@ fn configmap_config_is_the_embedded_default() {
     assert_eq!(jobs(shipped), jobs(embedded), "deploy/configmap.yaml and agent/src/cli/default-kubernetes.yml differ");
 }
 
+/// The ConfigMap's `kubelet` job, read as an admin would: this node's kubelet over HTTPS with the
+/// service-account token, verified against the cluster CA (the opt-out only in a comment), the
+/// three metrics paths, `node` on every target, and the cardinality guard.
+#[test]
+fn kubelet_job_scrapes_this_nodes_kubelet_verified_with_the_token() {
+    let config = load("configmap.yaml");
+    let text = str_of(&config["data"]["config.yml"], "config.yml");
+    let doc = YamlLoader::load_from_str(text).unwrap().remove(0);
+    let jobs = doc["scrape_configs"].as_vec().expect("scrape_configs");
+    let job = jobs.iter().find(|j| j["job_name"].as_str() == Some("kubelet")).expect("a kubelet job");
+    assert_eq!(job["scheme"].as_str(), Some("https"));
+    assert_eq!(job["honor_labels"].as_bool(), Some(true), "cAdvisor's namespace/pod/container are kept");
+    assert_eq!(job["honor_timestamps"].as_bool(), Some(false));
+    let token = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+    assert_eq!(job["authorization"]["credentials_file"].as_str(), Some(token));
+    let tls = &job["tls_config"];
+    assert_eq!(tls["ca_file"].as_str(), Some("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"));
+    assert!(tls["insecure_skip_verify"].is_badvalue(), "verification is on by default");
+    assert!(text.contains("#   insecure_skip_verify: true"), "the opt-out is documented next to it");
+    let groups = job["static_configs"].as_vec().expect("static_configs");
+    let paths: Vec<&str> = groups.iter().map(|g| str_of(&g["labels"]["__metrics_path__"], "path")).collect();
+    assert_eq!(paths, ["/metrics/cadvisor", "/metrics/resource", "/metrics"]);
+    for g in groups {
+        assert_eq!(strings(&g["targets"]), ["${NODE_IP}:10250"]);
+        assert_eq!(g["labels"]["node"].as_str(), Some("${NODE_NAME}"));
+        assert!(g["labels"]["namespace"].is_badvalue() && g["labels"]["pod"].is_badvalue(), "the kubelet is no pod");
+    }
+    let guard: Vec<&str> = job["metric_relabel_configs"]
+        .as_vec()
+        .expect("the guard")
+        .iter()
+        .map(|r| str_of(&r["action"], "action"))
+        .collect();
+    assert_eq!(guard, ["drop", "drop", "drop"]);
+}
+
 // --- deploy/components/kubelet-source: the kubelet pod source with least-privilege RBAC.
 
 fn component_dir() -> PathBuf {
@@ -466,8 +509,12 @@ fn assert_kubelet_rbac(role: &Yaml) {
     assert!(!rules.iter().any(grants_nodes_proxy), "nodes/proxy allows exec into every container: {rules:?}");
     assert_eq!(rules.len(), 1, "exactly one rule: {rules:?}");
     assert_eq!(strings(&rules[0]["apiGroups"]), [""]);
-    assert_eq!(strings(&rules[0]["resources"]), ["nodes/pods"], "the kubelet's /pods, nothing else");
-    assert_eq!(strings(&rules[0]["verbs"]), ["get"], "GET /pods is verb get; no list/watch of pods");
+    assert_eq!(
+        strings(&rules[0]["resources"]),
+        ["nodes/pods", "nodes/metrics"],
+        "the kubelet's /pods and /metrics*, nothing else"
+    );
+    assert_eq!(strings(&rules[0]["verbs"]), ["get"], "GET is verb get; no list/watch of pods");
 }
 
 #[test]

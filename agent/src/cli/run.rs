@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cap_std::fs::Dir;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::RunArgs;
 use crate::config::Config;
@@ -133,6 +133,17 @@ fn node_scope(args: &RunArgs, cfg: &Config) -> anyhow::Result<Option<NodeScope>>
     Ok(Some(NodeScope::from_env(args.node.clone(), !api)?))
 }
 
+/// A static target still holding `${NAME}` names an unset variable (e.g. `NODE_IP` without the
+/// downward API): it cannot be scraped (the URL is invalid), so say why once at start.
+fn warn_unexpanded_targets(cfg: &crate::config::Config) {
+    for job in &cfg.scrape_configs {
+        let targets = job.static_configs.iter().flat_map(|g| &g.targets);
+        for target in targets.filter(|t| t.contains("${")) {
+            warn!(job = %job.job_name, %target, "static target names an unset environment variable");
+        }
+    }
+}
+
 async fn agent(args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
@@ -142,6 +153,7 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     for key in &cfg.ignored {
         info!(key = %key, "ignored configuration key (a Prometheus server setting an agent does not use)");
     }
+    warn_unexpanded_targets(&cfg);
     let state = Arc::new(ServerState::default());
     let (addr, _server) =
         server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;

@@ -4,6 +4,7 @@
 //! Entry point: [`Config::load`] / [`Config::from_yaml`]. The structs here are plain data with
 //! Prometheus' defaults filled in; nothing here does I/O beyond reading the file.
 
+mod env;
 mod global;
 mod plugins;
 mod scrape;

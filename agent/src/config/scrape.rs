@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::env::expand_braced;
 use super::global::valid_label_name;
 use super::yaml::{Errors, Kind, MapReader, Node};
 use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, ignore_keys};
@@ -94,7 +95,7 @@ fn parse_one(
         enable_compression: r.bool("enable_compression").unwrap_or(true),
         http: HttpClientConfig::parse(&mut r),
         metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs"),
-        static_configs: static_configs(&mut r, check_targets),
+        static_configs: static_configs(&mut r, check_targets, &|name| std::env::var(name).ok()),
         kubernetes_sd_configs,
         relabel_configs,
         exporter,
@@ -195,8 +196,13 @@ fn relabel_list(r: &mut MapReader<'_>, key: &'static str) -> Vec<RelabelConfig> 
 }
 
 /// `static_configs:`. Without relabel rules to rewrite `__address__`, a target with a `/` (a URL
-/// or a path) is rejected as Prometheus' `checkStaticTargets` does.
-fn static_configs(r: &mut MapReader<'_>, check_targets: bool) -> Vec<StaticConfig> {
+/// or a path) is rejected as Prometheus' `checkStaticTargets` does. `${NAME}` in targets and label
+/// values is replaced from `env` (see [`super::env`]).
+fn static_configs(
+    r: &mut MapReader<'_>,
+    check_targets: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<StaticConfig> {
     let base = r.path_of("static_configs");
     let items = r.list("static_configs");
     let mut out = Vec::new();
@@ -204,22 +210,22 @@ fn static_configs(r: &mut MapReader<'_>, check_targets: bool) -> Vec<StaticConfi
         let mut sr = MapReader::new(item, &format!("{base}[{i}]"), r.errors);
         let mut targets = Vec::new();
         for (j, t) in sr.list("targets") {
-            match t.as_str() {
+            match t.as_str().map(|s| expand_braced(s, env)) {
                 Some(s) if check_targets && s.contains('/') => {
                     sr.error(t, &format!("targets[{j}]"), format!("{s:?} is not a valid hostname"));
                 }
-                Some(s) => targets.push(s.to_string()),
+                Some(s) => targets.push(s),
                 None => sr.error(t, &format!("targets[{j}]"), format!("expected a string, found {}", t.describe())),
             }
         }
-        let labels = static_labels(&mut sr);
+        let labels = static_labels(&mut sr, env);
         sr.finish();
         out.push(StaticConfig { targets, labels });
     }
     out
 }
 
-fn static_labels(sr: &mut MapReader<'_>) -> Labels {
+fn static_labels(sr: &mut MapReader<'_>, env: &dyn Fn(&str) -> Option<String>) -> Labels {
     let pairs = sr.string_map("labels");
     let mut labels = Labels::new();
     for (name, value) in pairs {
@@ -227,7 +233,7 @@ fn static_labels(sr: &mut MapReader<'_>) -> Labels {
             let (line, path) = (sr.key_line("labels").unwrap_or(sr.line()), sr.path_of("labels"));
             sr.errors.push(line, &path, format!("{name:?} is not a valid label name"));
         }
-        labels.set(name, value);
+        labels.set(name, expand_braced(&value, env));
     }
     labels
 }
@@ -241,7 +247,8 @@ mod tests {
         let node = parse(yaml).unwrap();
         let mut errors = Errors::default();
         let mut r = MapReader::new(&node, "job", &mut errors);
-        let out = static_configs(&mut r, check_targets);
+        let env = |name: &str| (name == "NODE_IP").then(|| "10.0.0.7".to_string());
+        let out = static_configs(&mut r, check_targets, &env);
         drop(r);
         (out, errors)
     }
@@ -253,5 +260,15 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(out[0].targets, vec!["https://example.com/health"]);
         assert_eq!(read_static(yaml, true).1.0.len(), 1);
+    }
+
+    #[test]
+    fn braced_environment_variables_expand_in_targets_and_label_values() {
+        let yaml = "static_configs:\n  - targets: ['${NODE_IP}:10250', '${UNSET}:1']\n    labels: {node: '${NODE_IP}', __metrics_path__: /m}\n";
+        let (out, errors) = read_static(yaml, true);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(out[0].targets, vec!["10.0.0.7:10250", "${UNSET}:1"]);
+        assert_eq!(out[0].labels.get("node"), Some("10.0.0.7"));
+        assert_eq!(out[0].labels.get("__metrics_path__"), Some("/m"));
     }
 }

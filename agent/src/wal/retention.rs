@@ -104,6 +104,7 @@ fn update_gauges(wal: &Wal, segs: &[SegmentInfo], head: Pos) {
     let m = metrics::get();
     let total: u64 = segs.iter().map(|s| s.bytes).sum();
     m.wal_bytes.with(&[]).set(total as f64);
+    m.wal_max_bytes.with(&[]).set(wal.cfg.max_wal_bytes as f64);
     m.wal_segments.with(&[]).set(segs.len() as f64);
     for r in lock(&wal.remotes).iter() {
         let read = *lock(&r.read);
