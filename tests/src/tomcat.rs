@@ -148,3 +148,13 @@ fn compile(classpath: &str) -> PathBuf {
     }
     out
 }
+
+/// The JMX exporter's example Tomcat rules (`tests/fixtures/jmx/tomcat.yml`), for a Tomcat whose
+/// engine (MBean domain) is `engine`: verbatim for `Catalina`; for `Tomcat`, what users of
+/// embedded Tomcat do: the domain changed in each pattern.
+pub fn rules_for(engine: &str) -> String {
+    const RULES: &str = include_str!("../fixtures/jmx/tomcat.yml");
+    let from = "- pattern: 'Catalina<";
+    assert_eq!(RULES.matches(from).count(), 4, "the fixture's four patterns");
+    RULES.replace(from, &format!("- pattern: '{engine}<"))
+}

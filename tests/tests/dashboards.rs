@@ -3,8 +3,8 @@
 //! returns data from a real Prometheus that scrapelet filled, end to end: the whole embedded
 //! default config, pod discovery from the test API server (the agent's own pod, so its
 //! self-metrics arrive as in a cluster, and a pod whose exporter plugin fails), the kubelet job on
-//! the test kubelet (real cAdvisor capture), and, once merged, a real Tomcat + Jolokia through the
-//! jmx plugin ([`tomcat_source`]). Until then the JVM/Tomcat dashboard is checked for syntax only.
+//! the test kubelet (real cAdvisor capture), and a real Tomcat + Jolokia through the jmx plugin
+//! ([`tomcat_source`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,7 +13,10 @@ use scrapelet_tests::apiserver::{ApiServer, pod};
 use scrapelet_tests::defaults::whole_default;
 use scrapelet_tests::grafana::{Dashboard, Variable, all_of, dashboards, dashboards_dir, substitute};
 use scrapelet_tests::kubelet::{TestKubelet, testdata};
-use scrapelet_tests::{Prometheus, Scrapelet, free_port, http};
+use scrapelet_tests::plugins::plugin;
+use scrapelet_tests::procs::scratch;
+use scrapelet_tests::tomcat::rules_for;
+use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, free_port, http};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -37,20 +40,31 @@ struct JmxSource {
     _keep: Box<dyn std::any::Any>,
 }
 
-/// The JVM/Tomcat source for `jvm-tomcat.json`. NOT ENABLED on this branch: the real Tomcat +
-/// Jolokia harness is `tests/src/tomcat.rs` (branch `tomcat`) and the jmx plugin `plugins/jmx`
-/// (branch `jolokia`). After both are merged, make it return `Some`:
-///   1. `let tomcat = Tomcat::start("Tomcat");` and send it some traffic (as `tests/tests/jmx.rs` does);
-///   2. announce it as a pod: `api.add_pod(pod("shop", "tomcat-7d9f-aaaaa", "node-a", "127.0.0.1", &[],
-///      &[("prometheus.io/scrape", "true"), ("scrapelet.io/jolokia-port", <its port>),
-///      ("scrapelet.io/jmx-rules", "tomcat-embedded")], &[("tomcat", &[("jolokia", <its port>, "TCP")])]))`;
-///   3. return `JmxSource { plugin: "  - name: jmx\n    path: <plugins::plugin(\"jmx\")>\n    data_dir:
-///      <a directory holding the rules>\n    config:\n      rules_sets: {tomcat-embedded: <rules file>}\n",
-///      _keep: Box::new((tomcat, data_dir)) }` (add "jmx" to `tests/src/plugins.rs`' list).
-///
-/// The JVM/Tomcat dashboard is then checked for data like the others, with no other change.
-fn tomcat_source(_api: &ApiServer) -> Option<JmxSource> {
-    None
+/// The JVM/Tomcat source for `jvm-tomcat.json`: a real embedded Tomcat (engine `Tomcat`, as in
+/// Spring Boot) with Jolokia, after some traffic, announced as a pod with the Jolokia annotations
+/// the embedded default reads, mapped by the jmx plugin with the embedded-Tomcat rules.
+fn tomcat_source(api: &ApiServer) -> Option<JmxSource> {
+    let tomcat = Tomcat::start("Tomcat");
+    for path in ["/demo/ok?ms=5", "/demo/ok?ms=5", "/demo/fail", "/demo/session"] {
+        tomcat.get(path);
+    }
+    let port = tomcat.port();
+    let jolokia = port.to_string();
+    let annotations = [
+        ("prometheus.io/scrape", "true"),
+        ("scrapelet.io/jolokia-port", jolokia.as_str()),
+        ("scrapelet.io/jmx-rules", "tomcat-embedded"),
+    ];
+    let ports = [("jolokia", port, "TCP")];
+    api.add_pod(pod("shop", "tomcat-7d9f-aaaaa", "node-a", "127.0.0.1", &[], &annotations, &[("tomcat", &ports)]));
+    let rules = scratch("dashboards-jmx-rules");
+    std::fs::write(rules.join("tomcat-embedded.yml"), rules_for("Tomcat")).unwrap();
+    let plugin = format!(
+        "  - name: jmx\n    path: {}\n    data_dir: {}\n    config:\n      rules_sets: {{tomcat-embedded: tomcat-embedded.yml}}\n",
+        plugin("jmx").display(),
+        rules.display()
+    );
+    Some(JmxSource { plugin, _keep: Box::new(tomcat) })
 }
 
 /// A declared exporter plugin whose file does not exist, and a pod that asks for it: real plugin

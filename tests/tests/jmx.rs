@@ -12,12 +12,10 @@ use serde_json::{Value, json};
 
 use scrapelet_tests::plugins::plugin;
 use scrapelet_tests::procs::scratch;
+use scrapelet_tests::tomcat::rules_for;
 use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, wait_for};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// The JMX exporter's example Tomcat rules, verbatim (`Catalina` domain).
-const RULES: &str = include_str!("../fixtures/jmx/tomcat.yml");
 
 /// Known traffic: (path, how many times, expected status).
 const TRAFFIC: &[(&str, usize, u16)] = &[("/demo/ok?ms=20", 7, 200), ("/demo/fail", 3, 500), ("/demo/session", 2, 200)];
@@ -35,14 +33,6 @@ fn send_traffic(tomcat: &Tomcat) {
 /// The requests of [`TRAFFIC`] to `path`.
 fn sent(path: &str) -> f64 {
     TRAFFIC.iter().filter(|t| t.0 == path).map(|t| t.1 as f64).sum()
-}
-
-/// The user's rules for a Tomcat whose engine (MBean domain) is `engine`: verbatim for
-/// `Catalina`; for `Tomcat`, what users of embedded Tomcat do: the domain changed in each pattern.
-fn rules_for(engine: &str) -> String {
-    let from = "- pattern: 'Catalina<";
-    assert_eq!(RULES.matches(from).count(), 4, "the fixture's four patterns");
-    RULES.replace(from, &format!("- pattern: '{engine}<"))
 }
 
 /// The plugin's read-only data directory (the rules files), removed on drop.
