@@ -14,21 +14,9 @@ use serde_json::Value;
 use crate::procs::{Proc, require, scratch};
 use crate::{free_port, http, wait_for};
 
-/// The jars of Debian's Tomcat 9 (`/usr/share/java/tomcat9-*.jar`) an embedded Tomcat needs.
-const TOMCAT_JARS: &[&str] = &[
-    "catalina",
-    "coyote",
-    "api",
-    "util",
-    "util-scan",
-    "juli",
-    "jni",
-    "servlet-api",
-    "annotations-api",
-    "jaspic-api",
-    "el-api",
-    "jsp-api",
-];
+/// The jars an embedded Tomcat 9 with Jolokia needs (Debian's `libtomcat9-java`,
+/// `libjolokia-core-java`, `libjson-simple-java`), one per line; `tests/demo.sh` reads it too.
+const CLASSPATH: &str = include_str!("../java/classpath.txt");
 
 /// A running Tomcat.
 pub struct Tomcat {
@@ -111,8 +99,7 @@ impl Tomcat {
 fn compiled() -> &'static (PathBuf, String) {
     static COMPILED: OnceLock<(PathBuf, String)> = OnceLock::new();
     COMPILED.get_or_init(|| {
-        let mut jars: Vec<String> = TOMCAT_JARS.iter().map(|j| format!("/usr/share/java/tomcat9-{j}.jar")).collect();
-        jars.extend(["/usr/share/java/jolokia-core.jar".into(), "/usr/share/java/json-simple.jar".into()]);
+        let jars: Vec<&str> = CLASSPATH.lines().filter(|l| !l.trim().is_empty()).collect();
         for jar in &jars {
             require(jar);
         }
