@@ -6,13 +6,18 @@
 //! [`Receiver`] once per flattened attribute; [`rules`] is that receiver and prints the
 //! exposition. Nothing here does I/O: the plugin glue (`plugins/jmx`) posts the request.
 
+pub mod jolokia;
+
 /// One attribute value, reduced to the shapes the JMX exporter's rules see once composite and
 /// tabular data are flattened.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AttrValue {
     /// A number, with its text as Java's `toString` prints it (`5`, `0.25`, `1.0E-4`): that
     /// text is what a rule's `pattern` sees after `attrName: `.
-    Number { text: String, value: f64 },
+    Number {
+        text: String,
+        value: f64,
+    },
     Bool(bool),
     /// Any other value (a string, a date, an `ObjectName`): rules may match it, and a rule's
     /// `value:` may turn it into a number; without one it is not exported.

@@ -1,0 +1,157 @@
+//! The bulk reply of a [`Plan`] → [`Receiver::record_bean`] calls (plus the JVM metrics text).
+//! Entry point: [`walk`].
+//!
+//! A read entry with a `status` other than 200 is skipped and counted, never failing the scrape;
+//! only a reply that is not the bulk answer to the plan (not JSON, a top-level Jolokia error, the
+//! wrong number of entries) is an error.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::flatten::{Flattener, Place, Stats};
+use super::list::Meta;
+use super::object_name::ObjectName;
+use super::request::{Plan, Read};
+use super::{jvm, request};
+use crate::Receiver;
+
+/// How many per-entry error messages an [`Outcome`] keeps (the rest are only counted).
+const MAX_ERRORS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("Jolokia reply is not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("Jolokia refused the request (status {status}): {error}")]
+    Refused { status: i64, error: String },
+    #[error("Jolokia reply has {got} entries, the request had {expected}")]
+    Layout { expected: usize, got: usize },
+}
+
+/// What one walk produced besides the `record_bean` calls.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stats: Stats,
+    /// The first few per-entry errors (`"<mbean>: <error>"`), for the log.
+    pub errors: Vec<String>,
+    /// The JVM metrics as text exposition (empty when switched off).
+    pub jvm: String,
+}
+
+/// Walks `reply` (the body Jolokia answered `plan.body()` with).
+pub fn walk(plan: &Plan, reply: &[u8], receiver: &mut dyn Receiver) -> Result<Outcome, WalkError> {
+    let entries = entries(plan, serde_json::from_slice(reply)?)?;
+    let (reads, rest) = entries.split_at(plan.reads.len());
+    let (lists, jvm_entries) = rest.split_at(plan.lists.len());
+    let mut outcome = Outcome::default();
+    let mut meta = Meta::default();
+    for (domain, entry) in plan.lists.iter().zip(lists) {
+        if let Some(value) = ok_value(entry, &mut outcome) {
+            meta.add(domain.as_deref(), value);
+        }
+    }
+    let mut walker = Walker { flat: Flattener { receiver, stats: Stats::default() }, meta, seen: HashSet::new() };
+    for (read, entry) in plan.reads.iter().zip(reads) {
+        if let Some(value) = ok_value(entry, &mut outcome) {
+            walker.read(plan, read, entry, value);
+        }
+    }
+    let failed = outcome.stats.failed_reads;
+    outcome.stats = Stats { failed_reads: failed, ..walker.flat.stats };
+    if plan.jvm_metrics {
+        outcome.jvm = jvm::exposition(jvm_entries);
+    }
+    Ok(outcome)
+}
+
+fn entries(plan: &Plan, reply: Value) -> Result<Vec<Value>, WalkError> {
+    match reply {
+        Value::Array(entries) if entries.len() == plan.len() => Ok(entries),
+        Value::Array(entries) => Err(WalkError::Layout { expected: plan.len(), got: entries.len() }),
+        other => Err(WalkError::Refused {
+            status: other.get("status").and_then(Value::as_i64).unwrap_or(0),
+            error: other.get("error").and_then(Value::as_str).unwrap_or("not a bulk reply").to_string(),
+        }),
+    }
+}
+
+/// The entry's `value` when its `status` is 200; otherwise counts (and maybe keeps) the error.
+pub(crate) fn ok_value<'v>(entry: &'v Value, outcome: &mut Outcome) -> Option<&'v Value> {
+    if entry.get("status").and_then(Value::as_i64) == Some(200) {
+        return entry.get("value");
+    }
+    outcome.stats.failed_reads += 1;
+    if outcome.errors.len() < MAX_ERRORS {
+        let mbean = entry.pointer("/request/mbean").or(entry.pointer("/request/path")).and_then(Value::as_str);
+        let error = entry.get("error").and_then(Value::as_str).unwrap_or("no status");
+        outcome.errors.push(format!("{}: {error}", mbean.unwrap_or("list")));
+    }
+    None
+}
+
+struct Walker<'r> {
+    flat: Flattener<'r>,
+    meta: Meta,
+    /// Names already walked: overlapping includes read an MBean more than once.
+    seen: HashSet<String>,
+}
+
+impl Walker<'_> {
+    fn read(&mut self, plan: &Plan, read: &Read, entry: &Value, value: &Value) {
+        let Some(value) = value.as_object() else { return };
+        // A pattern read answers `{name: {attr: v}}`; a concrete one (only in replies to other
+        // clients' requests, e.g. captured fixtures) answers `{attr: v}`.
+        let echoed = entry.pointer("/request/mbean").and_then(Value::as_str).and_then(|m| ObjectName::parse(m).ok());
+        match echoed {
+            Some(name) if !name.is_pattern() => self.bean(plan, read, &request::to_text(&name), value),
+            _ => {
+                for (name, attrs) in value {
+                    if let Some(attrs) = attrs.as_object() {
+                        self.bean(plan, read, name, attrs);
+                    }
+                }
+            }
+        }
+    }
+
+    fn bean(&mut self, plan: &Plan, read: &Read, name_text: &str, attrs: &Map<String, Value>) {
+        let Ok(name) = ObjectName::parse(name_text) else { return };
+        let wanted = read.exact.as_ref().is_none_or(|exact| exact.matches(&name));
+        if !wanted {
+            return;
+        }
+        if plan.excludes.iter().any(|e| e.matches(&name)) || !self.seen.insert(name.canonical()) {
+            self.flat.stats.excluded_beans += 1;
+            return;
+        }
+        if skipped_bean(&name) {
+            return;
+        }
+        self.flat.stats.beans += 1;
+        let infos = self.meta.bean(&name);
+        for (attr, v) in attrs {
+            if skipped_attr(&name, attr) {
+                continue;
+            }
+            let info = infos.and_then(|i| i.get(attr));
+            let description = info.map_or(attr.as_str(), |i| i.description.as_str());
+            let java_type = info.map_or("", |i| i.java_type.as_str());
+            let place = Place { domain: &name.domain, properties: &name.properties, attr_keys: &[], description };
+            self.flat.value(place, attr, java_type, v);
+        }
+    }
+}
+
+/// `JmxScraper` skips the flight recorder MBean.
+fn skipped_bean(name: &ObjectName) -> bool {
+    name.domain == "jdk.management.jfr" && name.properties == [("type".to_string(), "FlightRecorder".to_string())]
+}
+
+/// `JmxScraper` skips these `java.lang:type=Runtime` attributes: costly and never exported.
+fn skipped_attr(name: &ObjectName, attr: &str) -> bool {
+    const COSTLY: [&str; 4] = ["SystemProperties", "ClassPath", "BootClassPath", "LibraryPath"];
+    name.domain == "java.lang"
+        && name.properties == [("type".to_string(), "Runtime".to_string())]
+        && COSTLY.iter().any(|c| c.eq_ignore_ascii_case(attr))
+}
