@@ -46,6 +46,12 @@ pub struct Flattener<'r> {
 impl Flattener<'_> {
     /// `attr_type` is the Java type from `list` (`""` when unknown, e.g. inside composite data).
     pub fn value(&mut self, place: Place<'_>, name: &str, attr_type: &str, value: &Value) {
+        self.value_in(place, name, attr_type, value, true)
+    }
+
+    /// `by_name`: whether `name` may mark an object of unknown type as a known MXBean map (not for
+    /// a map's own `value` column, which is walked under the map's name again).
+    fn value_in(&mut self, place: Place<'_>, name: &str, attr_type: &str, value: &Value, by_name: bool) {
         match value {
             Value::Null | Value::Array(_) => {}
             Value::Bool(b) => {
@@ -56,7 +62,7 @@ impl Flattener<'_> {
                 self.record(place, name, scalar_type(attr_type, fallback), &number::from_json(n))
             }
             Value::String(s) => self.string(place, name, attr_type, s),
-            Value::Object(map) => self.object(place, name, attr_type, map),
+            Value::Object(map) => self.object(place, name, attr_type, map, by_name),
         }
     }
 
@@ -73,7 +79,7 @@ impl Flattener<'_> {
         }
     }
 
-    fn object(&mut self, place: Place<'_>, name: &str, attr_type: &str, map: &Map<String, Value>) {
+    fn object(&mut self, place: Place<'_>, name: &str, attr_type: &str, map: &Map<String, Value>, by_name: bool) {
         let tabular = match attr_type {
             t if t.contains(TABULAR) => true,
             t if t.contains(COMPOSITE) => false,
@@ -81,7 +87,7 @@ impl Flattener<'_> {
                 if is_opaque(map) {
                     return;
                 }
-                tabular::looks_tabular(name, map)
+                tabular::looks_tabular(by_name.then_some(name), map)
             }
             // A Java bean, map, `ObjectName` or `Optional`: JmxScraper does not export those.
             _ => return,
@@ -107,12 +113,9 @@ impl Flattener<'_> {
         for row in tabular::rows(map) {
             let properties = tabular::with_index(place.properties, &row.index);
             for (column, v) in &row.columns {
-                let (keys, attr) = if column.eq_ignore_ascii_case("value") {
-                    (place.attr_keys, name)
-                } else {
-                    (&extended[..], *column)
-                };
-                self.value(Place { properties: &properties, attr_keys: keys, ..place }, attr, "", v);
+                let is_value = column.eq_ignore_ascii_case("value");
+                let (keys, attr) = if is_value { (place.attr_keys, name) } else { (&extended[..], *column) };
+                self.value_in(Place { properties: &properties, attr_keys: keys, ..place }, attr, "", v, !is_value);
             }
         }
     }

@@ -61,12 +61,12 @@ impl ObjectName {
 
     /// A pattern in the JMX sense: wildcards in the domain or a value, or a `*` property list.
     pub fn is_pattern(&self) -> bool {
-        self.property_list_pattern
-            || has_wildcard(&self.domain)
-            || self.properties.iter().any(|(_, v)| !v.starts_with('"') && has_wildcard(v))
+        self.property_list_pattern || has_wildcard(&self.domain) || self.properties.iter().any(|(_, v)| has_wildcard(v))
     }
 
-    /// Whether `name` (not a pattern) is matched by `self`, as `ObjectName.apply` decides.
+    /// Whether `name` (not a pattern) is matched by `self`, as `ObjectName.apply` decides. Values
+    /// compare as written, quotes included; `*`/`?` are wildcards in quoted values too (an
+    /// escaped `\*` is not told apart).
     pub fn matches(&self, name: &ObjectName) -> bool {
         if !glob(&self.domain, &name.domain) {
             return false;
@@ -74,9 +74,9 @@ impl ObjectName {
         if !self.property_list_pattern && self.properties.len() != name.properties.len() {
             return false;
         }
-        self.properties.iter().all(|(k, pv)| {
-            name.properties.iter().any(|(nk, nv)| nk == k && (pv == nv || (!pv.starts_with('"') && glob(pv, nv))))
-        })
+        self.properties
+            .iter()
+            .all(|(k, pv)| name.properties.iter().any(|(nk, nv)| nk == k && (pv == nv || glob(pv, nv))))
     }
 
     /// The key properties sorted by key, for lookups that must not depend on written order.
@@ -164,6 +164,10 @@ mod tests {
         for p in yes {
             assert!(ObjectName::parse(p).unwrap().matches(&name), "{p}");
         }
+        let quoted = ObjectName::parse(r#"Catalina:type=ThreadPool,name="ajp*""#).unwrap();
+        assert!(quoted.is_pattern());
+        assert!(quoted.matches(&ObjectName::parse(r#"Catalina:type=ThreadPool,name="ajp-nio-8009""#).unwrap()));
+        assert!(!quoted.matches(&ObjectName::parse(r#"Catalina:type=ThreadPool,name="http-nio-8080""#).unwrap()));
         let no = ["java.lang:type=MemoryPool", "java.lang:type=Memory,*", "other:*", "*:name=x,*"];
         for p in no {
             assert!(!ObjectName::parse(p).unwrap().matches(&name), "{p}");

@@ -25,8 +25,8 @@ pub struct Row<'v> {
 
 /// For an object of unknown type: tabular if Jolokia's full shape, a known MXBean map, or rows
 /// keyed by their own index values; otherwise the caller treats it as composite data.
-pub fn looks_tabular(name: &str, map: &Map<String, Value>) -> bool {
-    full_shape(map).is_some() || KNOWN_MAPS.contains(&name) || keyed_rows(map).is_some()
+pub fn looks_tabular(name: Option<&str>, map: &Map<String, Value>) -> bool {
+    full_shape(map).is_some() || name.is_some_and(|n| KNOWN_MAPS.contains(&n)) || keyed_rows(map).is_some()
 }
 
 /// The rows of a tabular value in any of the three shapes.

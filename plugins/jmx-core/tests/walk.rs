@@ -1,0 +1,71 @@
+//! Behaviour of the reply walk beyond the golden files: whole-reply failures, overlapping
+//! includes, and values whose shape alone decides how they flatten.
+
+mod common;
+
+use jmx_core::jolokia::{Options, Plan, WalkError, walk};
+use serde_json::json;
+
+const NO_EXTRAS: Options = Options { list: false, jvm_metrics: false };
+
+fn lines(plan: &Plan, reply: serde_json::Value) -> Vec<String> {
+    let mut rx = common::Lines::default();
+    walk(plan, reply.to_string().as_bytes(), &mut rx).unwrap();
+    rx.0
+}
+
+fn read(mbean: &str, value: serde_json::Value) -> serde_json::Value {
+    json!({"request": {"type": "read", "mbean": mbean}, "value": value, "status": 200})
+}
+
+#[test]
+fn a_top_level_jolokia_error_fails_the_walk() {
+    let plan = Plan::new(&[], &[], NO_EXTRAS).unwrap();
+    let reply = json!({"status": 403, "error": "Access denied"}).to_string();
+    let err = walk(&plan, reply.as_bytes(), &mut common::Lines::default()).unwrap_err();
+    assert!(matches!(err, WalkError::Refused { status: 403, .. }), "{err}");
+    let err = walk(&plan, b"[]", &mut common::Lines::default()).unwrap_err();
+    assert!(matches!(err, WalkError::Layout { expected: 1, got: 0 }), "{err}");
+    assert!(matches!(walk(&plan, b"<html>", &mut common::Lines::default()), Err(WalkError::NotJson(_))));
+}
+
+#[test]
+fn overlapping_includes_walk_each_mbean_once() {
+    let plan = Plan::new(&["java.lang:*".into(), "java.lang:type=Memory".into()], &[], NO_EXTRAS).unwrap();
+    let memory = json!({"java.lang:type=Memory": {"Verbose": false}});
+    let mut rx = common::Lines::default();
+    let reply = json!([read("java.lang:*", memory.clone()), read("java.lang:type=Memory,*", memory)]);
+    let outcome = walk(&plan, reply.to_string().as_bytes(), &mut rx).unwrap();
+    assert_eq!(rx.0, ["java.lang<type=Memory><>Verbose: false [java.lang.Boolean] \"Verbose\""]);
+    assert_eq!((outcome.stats.beans, outcome.stats.excluded_beans), (1, 1));
+}
+
+#[test]
+fn unknown_objects_flatten_as_composite_and_mxbean_maps_by_shape() {
+    let plan = Plan::new(&[], &[], NO_EXTRAS).unwrap();
+    let bean = json!({"d:type=T": {
+        "Usage": {"used": 1, "max": 2.5},
+        "ByKey": {"a": {"key": "a", "hits": 3}},
+    }});
+    let got = lines(&plan, json!([read("*:*", bean)]));
+    assert_eq!(
+        got,
+        [
+            "d<type=T, key=a><ByKey>hits: 3 [java.lang.Long] \"ByKey\"",
+            "d<type=T><Usage>max: 2.5 [java.lang.Double] \"Usage\"",
+            "d<type=T><Usage>used: 1 [java.lang.Long] \"Usage\"",
+        ]
+    );
+}
+
+#[test]
+fn list_types_keep_plain_java_objects_out() {
+    let plan = Plan::new(&["d:*".into()], &[], Options { list: true, jvm_metrics: false }).unwrap();
+    let bean = json!({"d:type=T": {"Pojo": {"x": 1}, "Map": {"k": 1}}});
+    let list = json!({"type=T": {"attr": {
+        "Pojo": {"type": "com.example.Pojo", "desc": "p"},
+        "Map": {"type": "javax.management.openmbean.TabularData", "desc": "m"},
+    }}});
+    let reply = json!([read("d:*", bean), {"request": {"type": "list", "path": "d"}, "value": list, "status": 200}]);
+    assert_eq!(lines(&plan, reply), ["d<type=T, key=k><>Map: 1 [java.lang.Long] \"m\""]);
+}
