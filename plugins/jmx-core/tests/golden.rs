@@ -20,6 +20,7 @@ fn run(name: &str) {
     let options = Options {
         list: settings["list"].as_bool().unwrap_or(true),
         jvm_metrics: settings["jvm_metrics"].as_bool().unwrap_or(true),
+        max_depth: None,
     };
     let plan = Plan::new(&strings(&settings["includeObjectNames"]), &strings(&settings["excludeObjectNames"]), options)
         .unwrap();

@@ -6,7 +6,7 @@ mod common;
 use jmx_core::jolokia::{Options, Plan, WalkError, walk};
 use serde_json::json;
 
-const NO_EXTRAS: Options = Options { list: false, jvm_metrics: false };
+const NO_EXTRAS: Options = Options { list: false, jvm_metrics: false, max_depth: None };
 
 fn lines(plan: &Plan, reply: serde_json::Value) -> Vec<String> {
     let mut rx = common::Lines::default();
@@ -60,7 +60,7 @@ fn unknown_objects_flatten_as_composite_and_mxbean_maps_by_shape() {
 
 #[test]
 fn list_types_keep_plain_java_objects_out() {
-    let plan = Plan::new(&["d:*".into()], &[], Options { list: true, jvm_metrics: false }).unwrap();
+    let plan = Plan::new(&["d:*".into()], &[], Options { list: true, jvm_metrics: false, max_depth: None }).unwrap();
     let bean = json!({"d:type=T": {"Pojo": {"x": 1}, "Map": {"k": 1}}});
     let list = json!({"type=T": {"attr": {
         "Pojo": {"type": "com.example.Pojo", "desc": "p"},

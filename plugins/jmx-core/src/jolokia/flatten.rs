@@ -74,7 +74,7 @@ impl Flattener<'_> {
                 let v = AttrValue::Number { text: number::java_double(secs), value: secs };
                 self.record(place, name, "java.lang.Double", &v);
             }
-        } else {
+        } else if is_string_type(attr_type) {
             self.record(place, name, scalar_type(attr_type, "java.lang.String"), &AttrValue::Text(s.to_string()));
         }
     }
@@ -132,6 +132,13 @@ impl Flattener<'_> {
             value,
         });
     }
+}
+
+/// Whether a JSON string is a Java string `JmxScraper` would record. Jolokia also prints an
+/// `ObjectName`, or any object past `maxDepth`, as a string; `list`'s type tells them apart (an
+/// enum of a Standard MBean is lost with them).
+fn is_string_type(attr_type: &str) -> bool {
+    matches!(attr_type, "" | "java.lang.String" | "String" | "char" | "java.lang.Character")
 }
 
 fn scalar_type<'a>(known: &'a str, fallback: &'a str) -> &'a str {

@@ -19,13 +19,21 @@ pub struct Options {
     pub list: bool,
     /// Read the `java.lang` MBeans for the JVM metrics the javaagent exports.
     pub jvm_metrics: bool,
+    /// Jolokia's `maxDepth` for the rules' reads. On Java 17, Jolokia 1.7.1 serialising Tomcat's
+    /// `WebModule`/`NamingResources` beans deeper than 4 fails the *whole* bulk reply (the tomcat
+    /// harness's `read-unbounded` capture); past the depth a value becomes a string, which the
+    /// walk does not record unless `list` says it is one.
+    pub max_depth: Option<u32>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { list: true, jvm_metrics: true }
+        Options { list: true, jvm_metrics: true, max_depth: Some(DEFAULT_MAX_DEPTH) }
     }
 }
+
+/// The deepest `maxDepth` at which Tomcat 9's Catalina domain serialises on Java 17.
+pub const DEFAULT_MAX_DEPTH: u32 = 4;
 
 /// One `read` of the bulk request.
 #[derive(Clone, Debug)]
@@ -45,6 +53,7 @@ pub struct Plan {
     pub(crate) lists: Vec<Option<String>>,
     pub(crate) excludes: Vec<ObjectName>,
     pub(crate) jvm_metrics: bool,
+    max_depth: Option<u32>,
     body: String,
 }
 
@@ -61,7 +70,8 @@ impl Plan {
         let reads = includes.iter().map(|s| read(s)).collect::<Result<Vec<_>, _>>()?;
         let excludes = excludes.iter().map(|s| ObjectName::parse(s)).collect::<Result<Vec<_>, _>>()?;
         let lists = if options.list { list_paths(&reads) } else { Vec::new() };
-        let mut plan = Plan { reads, lists, excludes, jvm_metrics: options.jvm_metrics, body: String::new() };
+        let jvm_metrics = options.jvm_metrics;
+        let mut plan = Plan { reads, lists, excludes, jvm_metrics, max_depth: options.max_depth, body: String::new() };
         plan.body = plan.requests().to_string();
         Ok(plan)
     }
@@ -77,7 +87,7 @@ impl Plan {
     }
 
     fn requests(&self) -> Value {
-        let mut all: Vec<Value> = self.reads.iter().map(|r| read_request(&r.sent)).collect();
+        let mut all: Vec<Value> = self.reads.iter().map(|r| read_request(&r.sent, self.max_depth)).collect();
         all.extend(self.lists.iter().map(|d| list_request(d.as_deref())));
         if self.jvm_metrics {
             all.extend(jvm::requests());
@@ -95,8 +105,12 @@ fn read(pattern: &str) -> Result<Read, ParseError> {
     Ok(Read { sent, exact: Some(name) })
 }
 
-fn read_request(name: &ObjectName) -> Value {
-    json!({"type": "read", "mbean": to_text(name), "config": config()})
+fn read_request(name: &ObjectName, max_depth: Option<u32>) -> Value {
+    let mut config = config();
+    if let Some(depth) = max_depth {
+        config["maxDepth"] = depth.into();
+    }
+    json!({"type": "read", "mbean": to_text(name), "config": config})
 }
 
 fn list_request(domain: Option<&str>) -> Value {
@@ -139,7 +153,7 @@ mod tests {
     use super::*;
 
     fn no_jvm() -> Options {
-        Options { list: true, jvm_metrics: false }
+        Options { list: true, jvm_metrics: false, max_depth: None }
     }
 
     #[test]
@@ -168,10 +182,11 @@ mod tests {
 
     #[test]
     fn list_can_be_switched_off_and_jvm_reads_appended() {
-        let plan = Plan::new(&[], &[], Options { list: false, jvm_metrics: true }).unwrap();
+        let plan = Plan::new(&[], &[], Options { list: false, ..Options::default() }).unwrap();
         let body: Value = serde_json::from_str(plan.body()).unwrap();
         assert_eq!(body.as_array().unwrap().len(), plan.len());
         assert!(body.as_array().unwrap().iter().all(|r| r["type"] != "list"));
+        assert_eq!(body[0]["config"]["maxDepth"], DEFAULT_MAX_DEPTH);
         assert!(Plan::new(&["bad".into()], &[], no_jvm()).is_err());
         assert_eq!(escape_path("a/b!c"), "a!/b!!c");
     }

@@ -99,19 +99,27 @@ struct Walker<'r> {
 
 impl Walker<'_> {
     fn read(&mut self, plan: &Plan, read: &Read, entry: &Value, value: &Value) {
-        let Some(value) = value.as_object() else { return };
-        // A pattern read answers `{name: {attr: v}}`; a concrete one (only in replies to other
-        // clients' requests, e.g. captured fixtures) answers `{attr: v}`.
+        // A pattern read answers `{name: {attr: v}}`. Our plan sends only patterns; a concrete
+        // name (`{attr: v}`) or a single attribute (`v`) comes from other clients' requests,
+        // e.g. captured fixtures.
         let echoed = entry.pointer("/request/mbean").and_then(Value::as_str).and_then(|m| ObjectName::parse(m).ok());
-        match echoed {
-            Some(name) if !name.is_pattern() => self.bean(plan, read, &request::to_text(&name), value),
-            _ => {
-                for (name, attrs) in value {
+        let attribute = entry.pointer("/request/attribute").and_then(Value::as_str);
+        match (echoed, attribute, value.as_object()) {
+            (Some(name), Some(attr), _) if !name.is_pattern() => {
+                let single = Map::from_iter([(attr.to_string(), value.clone())]);
+                self.bean(plan, read, &request::to_text(&name), &single);
+            }
+            (Some(name), None, Some(attrs)) if !name.is_pattern() => {
+                self.bean(plan, read, &request::to_text(&name), attrs)
+            }
+            (_, _, Some(beans)) => {
+                for (name, attrs) in beans {
                     if let Some(attrs) = attrs.as_object() {
                         self.bean(plan, read, name, attrs);
                     }
                 }
             }
+            _ => {}
         }
     }
 
