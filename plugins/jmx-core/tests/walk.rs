@@ -69,3 +69,14 @@ fn list_types_keep_plain_java_objects_out() {
     let reply = json!([read("d:*", bean), {"request": {"type": "list", "path": "d"}, "value": list, "status": 200}]);
     assert_eq!(lines(&plan, reply), ["d<type=T, key=k><>Map: 1 [java.lang.Long] \"m\""]);
 }
+
+#[test]
+fn the_attribute_filter_sees_the_name_as_jolokia_printed_it() {
+    let plan = Plan::new(&[], &[], NO_EXTRAS).unwrap();
+    let bean = json!({"d:type=T,name=x": {"Keep": 1, "Drop": 2}});
+    let reply = json!([read("*:*", bean)]).to_string();
+    let mut rx = common::Lines::default();
+    let filter = |name: &str, attr: &str| name == "d:type=T,name=x" && attr == "Keep";
+    jmx_core::jolokia::walk_filtered(&plan, reply.as_bytes(), &mut rx, &filter).unwrap();
+    assert_eq!(rx.0, ["d<type=T, name=x><>Keep: 1 [java.lang.Long] \"Keep\""]);
+}

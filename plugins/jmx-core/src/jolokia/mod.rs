@@ -15,4 +15,4 @@ pub use flatten::Stats;
 pub use number::java_double;
 pub use object_name::ObjectName;
 pub use request::{Options, Plan};
-pub use walk::{Outcome, WalkError, walk};
+pub use walk::{AttributeFilter, Outcome, WalkError, walk, walk_filtered};

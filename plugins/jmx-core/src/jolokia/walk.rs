@@ -39,8 +39,22 @@ pub struct Outcome {
     pub jvm: String,
 }
 
+/// Decides per `(object name as Jolokia printed it, attribute)` whether an attribute is walked:
+/// the JMX exporter's `includeObjectNameAttributes`/`excludeObjectNameAttributes`.
+pub type AttributeFilter<'f> = &'f dyn Fn(&str, &str) -> bool;
+
 /// Walks `reply` (the body Jolokia answered `plan.body()` with).
 pub fn walk(plan: &Plan, reply: &[u8], receiver: &mut dyn Receiver) -> Result<Outcome, WalkError> {
+    walk_filtered(plan, reply, receiver, &|_, _| true)
+}
+
+/// [`walk`], skipping the attributes `filter` rejects.
+pub fn walk_filtered(
+    plan: &Plan,
+    reply: &[u8],
+    receiver: &mut dyn Receiver,
+    filter: AttributeFilter<'_>,
+) -> Result<Outcome, WalkError> {
     let entries = entries(plan, serde_json::from_slice(reply)?)?;
     let (reads, rest) = entries.split_at(plan.reads.len());
     let (lists, jvm_entries) = rest.split_at(plan.lists.len());
@@ -51,7 +65,8 @@ pub fn walk(plan: &Plan, reply: &[u8], receiver: &mut dyn Receiver) -> Result<Ou
             meta.add(domain.as_deref(), value);
         }
     }
-    let mut walker = Walker { flat: Flattener { receiver, stats: Stats::default() }, meta, seen: HashSet::new() };
+    let flat = Flattener { receiver, stats: Stats::default() };
+    let mut walker = Walker { flat, meta, seen: HashSet::new(), filter };
     for (read, entry) in plan.reads.iter().zip(reads) {
         if let Some(value) = ok_value(entry, &mut outcome) {
             walker.read(plan, read, entry, value);
@@ -90,14 +105,15 @@ pub(crate) fn ok_value<'v>(entry: &'v Value, outcome: &mut Outcome) -> Option<&'
     None
 }
 
-struct Walker<'r> {
+struct Walker<'r, 'f> {
     flat: Flattener<'r>,
+    filter: AttributeFilter<'f>,
     meta: Meta,
     /// Names already walked: overlapping includes read an MBean more than once.
     seen: HashSet<String>,
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
     fn read(&mut self, plan: &Plan, read: &Read, entry: &Value, value: &Value) {
         // A pattern read answers `{name: {attr: v}}`. Our plan sends only patterns; a concrete
         // name (`{attr: v}`) or a single attribute (`v`) comes from other clients' requests,
@@ -139,7 +155,7 @@ impl Walker<'_> {
         self.flat.stats.beans += 1;
         let infos = self.meta.bean(&name);
         for (attr, v) in attrs {
-            if skipped_attr(&name, attr) {
+            if skipped_attr(&name, attr) || !(self.filter)(name_text, attr) {
                 continue;
             }
             let info = infos.and_then(|i| i.get(attr));
