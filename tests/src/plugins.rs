@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The plugin crates the tests use.
-const PLUGINS: &[&str] = &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile"];
+const PLUGINS: &[&str] = &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile", "jmx"];
 
 fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")

@@ -14,5 +14,5 @@ mod walk;
 pub use flatten::Stats;
 pub use number::java_double;
 pub use object_name::ObjectName;
-pub use request::{Options, Plan};
+pub use request::{DEFAULT_MAX_DEPTH, Options, Plan};
 pub use walk::{AttributeFilter, Outcome, WalkError, walk, walk_filtered};
