@@ -14,12 +14,16 @@ mod auth;
 pub mod settings;
 mod standin;
 
-use jmx_core::jolokia::{self, Options, Outcome, Plan};
+use jmx_core::jolokia::{self, Options, Outcome, Plan, WalkError};
 use scrapelet_plugin_sdk::{Config, Exporter, Exposition, Target, export_exporter, host};
 
 use settings::Settings;
 // STAND-IN: replace with `jmx_core::rules::Collector` (and in settings.rs `jmx_core::config::JmxConfig`).
 use standin::rules::Collector;
+
+/// As the JMX exporter prints it (client_java writes doubles with Java's `Double.toString`).
+const SCRAPE_OK: &str =
+    "# HELP jmx_scrape_error Non-zero if this scrape failed.\n# TYPE jmx_scrape_error gauge\njmx_scrape_error 0.0\n";
 
 struct Jmx {
     settings: Settings,
@@ -43,13 +47,12 @@ impl Exporter for Jmx {
         let reply = self.post(path, plan.body())?;
         let mut collector = Collector::new(rules);
         let filter = |name: &str, attr: &str| rules.includes_attribute(name, attr);
-        let outcome = jolokia::walk_filtered(&plan, &reply, &mut collector, &filter)
-            .map_err(|e| format!("Jolokia at {path}: {e}"))?;
+        let outcome =
+            jolokia::walk_filtered(&plan, &reply, &mut collector, &filter).map_err(|e| walk_error(path, e))?;
         log_failures(&outcome);
         out.text(&outcome.jvm);
         out.text(&collector.finish());
-        out.help("jmx_scrape_error", "Non-zero if this scrape failed.").type_("jmx_scrape_error", "gauge");
-        out.sample("jmx_scrape_error", &[] as &[(&str, &str)], 0.0);
+        out.text(SCRAPE_OK);
         Ok(())
     }
 }
@@ -72,6 +75,17 @@ impl Jmx {
             return Err(format!("Jolokia at {path}: HTTP status {}", r.status));
         }
         Ok(r.body)
+    }
+}
+
+/// A whole-reply failure, with a hint for the one seen on Tomcat 9 + Java 17: a value Jolokia
+/// cannot serialise fails the entire bulk reply (status 500) unless `maxDepth` stops short of it.
+fn walk_error(path: &str, e: WalkError) -> String {
+    match e {
+        WalkError::Refused { status: 500, .. } => {
+            format!("Jolokia at {path}: {e} (lower jolokia.max_depth, default 4, or narrow includeObjectNames)")
+        }
+        e => format!("Jolokia at {path}: {e}"),
     }
 }
 

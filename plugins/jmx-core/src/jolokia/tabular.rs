@@ -144,3 +144,37 @@ fn text(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn index(rows: &[Row<'_>]) -> Vec<Vec<(String, String)>> {
+        rows.iter().map(|r| r.index.clone()).collect()
+    }
+
+    #[test]
+    fn an_index_name_already_taken_gets_underscores() {
+        let props = [("type".to_string(), "T".to_string()), ("key".to_string(), "a".to_string())];
+        let got = with_index(&props, &[("key".into(), "b".into()), ("type".into(), "c".into())]);
+        let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["type", "key", "key_", "type_"]);
+    }
+
+    #[test]
+    fn tells_the_three_shapes_apart() {
+        let map = json!({"k": 1});
+        let mx = rows(map.as_object().unwrap());
+        assert_eq!(index(&mx), [vec![("key".to_string(), "k".to_string())]]);
+        assert_eq!(mx[0].columns[0].0, "value");
+        let keyed = json!({"x": {"name": "x", "n": 1}});
+        let r = rows(keyed.as_object().unwrap());
+        assert_eq!(index(&r), [vec![("name".to_string(), "x".to_string())]]);
+        assert_eq!(r[0].columns.iter().map(|c| c.0).collect::<Vec<_>>(), ["n"]);
+        let full = json!({"indexNames": ["id"], "values": [{"id": 7, "v": 2}]});
+        assert_eq!(index(&rows(full.as_object().unwrap())), [vec![("id".to_string(), "7".to_string())]]);
+        assert!(!looks_tabular(None, json!({"used": 1}).as_object().unwrap()));
+        assert!(looks_tabular(Some("memoryUsageAfterGc"), json!({"Eden": {"used": 1}}).as_object().unwrap()));
+    }
+}
