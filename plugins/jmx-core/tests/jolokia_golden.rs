@@ -2,7 +2,8 @@
 //! plan settings in `<name>.plan.json`) walk to the attributes in `<name>.beans.txt` and the JVM
 //! metrics in `<name>.jvm.txt`. `JMX_GOLDEN_UPDATE=1 cargo test -p jmx-core` rewrites them.
 
-mod common;
+mod jolokia_support;
+use jolokia_support as common;
 
 use std::fs;
 

@@ -2,7 +2,8 @@
 //! (`tests/fixtures/jolokia/tomcat9/`, captured by the tomcat harness). A capture's requests
 //! match the layout of the [`Plan`] built here, so the walk reads them as its own.
 
-mod common;
+mod jolokia_support;
+use jolokia_support as common;
 
 use std::fs;
 

@@ -1,7 +1,8 @@
 //! Behaviour of the reply walk beyond the golden files: whole-reply failures, overlapping
 //! includes, and values whose shape alone decides how they flatten.
 
-mod common;
+mod jolokia_support;
+use jolokia_support as common;
 
 use jmx_core::jolokia::{Options, Plan, WalkError, walk};
 use serde_json::json;
