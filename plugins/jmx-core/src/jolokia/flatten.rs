@@ -101,10 +101,11 @@ impl Flattener<'_> {
 
     fn composite(&mut self, place: Place<'_>, name: &str, map: &Map<String, Value>) {
         let keys = extend(place.attr_keys, name);
+        let description = composite_description(map).unwrap_or(place.description);
         let mut fields: Vec<_> = map.iter().collect();
         fields.sort_by(|a, b| a.0.cmp(b.0));
         for (k, v) in fields {
-            self.value(Place { attr_keys: &keys, ..place }, k, "", v);
+            self.value(Place { attr_keys: &keys, description, ..place }, k, "", v);
         }
     }
 
@@ -139,6 +140,16 @@ impl Flattener<'_> {
 /// enum of a Standard MBean is lost with them).
 fn is_string_type(attr_type: &str) -> bool {
     matches!(attr_type, "" | "java.lang.String" | "String" | "char" | "java.lang.Character")
+}
+
+/// `JmxScraper` describes a composite's items by the `CompositeType`'s description, which JSON
+/// loses; for an MXBean type it is the Java type's name. Known here: the JDK's `MemoryUsage`
+/// (elsewhere the attribute's description stands in).
+fn composite_description(map: &Map<String, Value>) -> Option<&'static str> {
+    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    (sorted == ["committed", "init", "max", "used"]).then_some("java.lang.management.MemoryUsage")
 }
 
 fn scalar_type<'a>(known: &'a str, fallback: &'a str) -> &'a str {
