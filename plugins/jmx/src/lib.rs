@@ -46,7 +46,9 @@ impl Exporter for Jmx {
             .map_err(|e| format!("rules: {e}"))?;
         let reply = self.post(path, plan.body())?;
         let mut collector = Collector::new(rules);
-        let filter = |name: &str, attr: &str| rules.includes_attribute(name, attr);
+        // The rules engine's config has the last word on MBeans too (`includeObjectNames: []`
+        // reads none, which the plan cannot tell from an absent key).
+        let filter = |name: &str, attr: &str| rules.includes_object_name(name) && rules.includes_attribute(name, attr);
         let outcome =
             jolokia::walk_filtered(&plan, &reply, &mut collector, &filter).map_err(|e| walk_error(path, e))?;
         log_failures(&outcome);

@@ -42,6 +42,10 @@ pub mod config {
             })
         }
 
+        pub fn includes_object_name(&self, _object_name: &str) -> bool {
+            true
+        }
+
         pub fn includes_attribute(&self, _object_name: &str, _attribute: &str) -> bool {
             true
         }
