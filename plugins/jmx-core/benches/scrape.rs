@@ -40,13 +40,16 @@ fn synthetic_reply() -> Value {
     json!([{"request": {"type": "read", "mbean": "*:*"}, "value": beans, "status": 200}])
 }
 
-fn catalina_capture() -> (Plan, Vec<u8>) {
+/// The real capture; `list` adds the `list` replies (attribute types, descriptions, operations).
+fn catalina_capture(list: bool) -> (Plan, Vec<u8>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jolokia/tomcat9/");
     let read =
         |n: &str| -> Value { serde_json::from_slice(&std::fs::read(format!("{dir}{n}.reply.json")).unwrap()).unwrap() };
     let mut reply = read("read-catalina");
-    reply.as_array_mut().unwrap().extend(read("list").as_array().unwrap().iter().cloned());
-    let options = Options { list: true, jvm_metrics: false, max_depth: None };
+    if list {
+        reply.as_array_mut().unwrap().extend(read("list").as_array().unwrap().iter().cloned());
+    }
+    let options = Options { list, jvm_metrics: false, max_depth: None };
     let plan = Plan::new(&["Catalina:*".into(), "java.lang:*".into()], &[], options).unwrap();
     (plan, reply.to_string().into_bytes())
 }
@@ -63,13 +66,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("synthetic_2000_attributes", |b| {
         b.iter(|| walk(&plan, black_box(&reply), &mut Count::default()).unwrap())
     });
-    let (plan, reply) = catalina_capture();
-    let mut count = Count::default();
-    walk(&plan, &reply, &mut count).unwrap();
-    group.throughput(Throughput::Elements(count.0 as u64));
-    group.bench_function("tomcat9_catalina_with_list", |b| {
-        b.iter(|| walk(&plan, black_box(&reply), &mut Count::default()).unwrap())
-    });
+    for (name, list) in [("tomcat9_catalina_with_list", true), ("tomcat9_catalina_without_list", false)] {
+        let (plan, reply) = catalina_capture(list);
+        let mut count = Count::default();
+        walk(&plan, &reply, &mut count).unwrap();
+        group.throughput(Throughput::Elements(count.0 as u64));
+        group.bench_function(name, |b| b.iter(|| walk(&plan, black_box(&reply), &mut Count::default()).unwrap()));
+    }
     group.finish();
     c.bench_function("plan_body_default", |b| b.iter(|| Plan::new(&[], &[], Options::default()).unwrap()));
 }

@@ -7,6 +7,7 @@ mod jvm;
 mod list;
 mod number;
 pub mod object_name;
+mod reply;
 mod request;
 mod tabular;
 mod walk;

@@ -13,7 +13,7 @@ use super::flatten::{Flattener, Place, Stats};
 use super::list::Meta;
 use super::object_name::ObjectName;
 use super::request::{Plan, Read};
-use super::{jvm, request};
+use super::{jvm, reply, request};
 use crate::Receiver;
 
 /// How many per-entry error messages an [`Outcome`] keeps (the rest are only counted).
@@ -55,7 +55,7 @@ pub fn walk_filtered(
     receiver: &mut dyn Receiver,
     filter: AttributeFilter<'_>,
 ) -> Result<Outcome, WalkError> {
-    let entries = entries(plan, serde_json::from_slice(reply)?)?;
+    let entries = entries(plan, reply::parse(plan, reply)?)?;
     let (reads, rest) = entries.split_at(plan.reads.len());
     let (lists, jvm_entries) = rest.split_at(plan.lists.len());
     let mut outcome = Outcome::default();
