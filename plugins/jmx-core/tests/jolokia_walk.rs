@@ -4,7 +4,7 @@
 mod jolokia_support;
 use jolokia_support as common;
 
-use jmx_core::jolokia::{Options, Plan, WalkError, walk};
+use jmx_core::jolokia::{Filter, Options, Plan, WalkError, walk, walk_filtered};
 use serde_json::json;
 
 const NO_EXTRAS: Options = Options { list: false, jvm_metrics: false, max_depth: None };
@@ -77,7 +77,23 @@ fn the_attribute_filter_sees_the_name_as_jolokia_printed_it() {
     let bean = json!({"d:type=T,name=x": {"Keep": 1, "Drop": 2}});
     let reply = json!([read("*:*", bean)]).to_string();
     let mut rx = common::Lines::default();
-    let filter = |name: &str, attr: &str| name == "d:type=T,name=x" && attr == "Keep";
-    jmx_core::jolokia::walk_filtered(&plan, reply.as_bytes(), &mut rx, &filter).unwrap();
+    let attribute = |name: &str, attr: &str| name == "d:type=T,name=x" && attr == "Keep";
+    let filter = Filter { bean: &|_| true, attribute: &attribute };
+    walk_filtered(&plan, reply.as_bytes(), &mut rx, filter).unwrap();
     assert_eq!(rx.0, ["d<type=T, name=x><>Keep: 1 [java.lang.Long] \"Keep\""]);
+}
+
+#[test]
+fn the_bean_filter_is_asked_once_per_mbean() {
+    let plan = Plan::new(&[], &[], NO_EXTRAS).unwrap();
+    let beans = json!({"d:type=A": {"x": 1, "y": 2}, "d:type=B": {"x": 3}});
+    let reply = json!([read("*:*", beans)]).to_string();
+    let asked = std::cell::Cell::new(0);
+    let bean = |name: &str| {
+        asked.set(asked.get() + 1);
+        name == "d:type=A"
+    };
+    let mut rx = common::Lines::default();
+    let outcome = walk_filtered(&plan, reply.as_bytes(), &mut rx, Filter { bean: &bean, ..Filter::ALL }).unwrap();
+    assert_eq!((rx.0.len(), asked.get(), outcome.stats.excluded_beans), (2, 2, 1));
 }

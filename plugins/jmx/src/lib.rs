@@ -14,7 +14,7 @@ mod auth;
 pub mod settings;
 mod standin;
 
-use jmx_core::jolokia::{self, Options, Outcome, Plan, WalkError};
+use jmx_core::jolokia::{self, Filter, Options, Outcome, Plan, WalkError};
 use scrapelet_plugin_sdk::{Config, Exporter, Exposition, Target, export_exporter, host};
 
 use settings::Settings;
@@ -48,9 +48,11 @@ impl Exporter for Jmx {
         let mut collector = Collector::new(rules);
         // The rules engine's config has the last word on MBeans too (`includeObjectNames: []`
         // reads none, which the plan cannot tell from an absent key).
-        let filter = |name: &str, attr: &str| rules.includes_object_name(name) && rules.includes_attribute(name, attr);
+        let bean = |name: &str| rules.includes_object_name(name);
+        let attribute = |name: &str, attr: &str| rules.includes_attribute(name, attr);
         let outcome =
-            jolokia::walk_filtered(&plan, &reply, &mut collector, &filter).map_err(|e| walk_error(path, e))?;
+            jolokia::walk_filtered(&plan, &reply, &mut collector, Filter { bean: &bean, attribute: &attribute })
+                .map_err(|e| walk_error(path, e))?;
         log_failures(&outcome);
         out.text(&outcome.jvm);
         out.text(&collector.finish());

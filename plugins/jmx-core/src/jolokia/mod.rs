@@ -16,4 +16,4 @@ pub use flatten::Stats;
 pub use number::java_double;
 pub use object_name::ObjectName;
 pub use request::{DEFAULT_MAX_DEPTH, Options, Plan};
-pub use walk::{AttributeFilter, Outcome, WalkError, walk, walk_filtered};
+pub use walk::{Filter, Outcome, WalkError, walk, walk_filtered};

@@ -39,21 +39,30 @@ pub struct Outcome {
     pub jvm: String,
 }
 
-/// Decides per `(object name as Jolokia printed it, attribute)` whether an attribute is walked:
-/// the JMX exporter's `includeObjectNameAttributes`/`excludeObjectNameAttributes`.
-pub type AttributeFilter<'f> = &'f dyn Fn(&str, &str) -> bool;
+/// What the rules' config lets through, asked with object names as Jolokia printed them: once
+/// per MBean (`includeObjectNames`/`excludeObjectNames`, beyond what the plan's patterns
+/// already did), then per attribute (`includeObjectNameAttributes`/`excludeObjectNameAttributes`).
+#[derive(Clone, Copy)]
+pub struct Filter<'f> {
+    pub bean: &'f dyn Fn(&str) -> bool,
+    pub attribute: &'f dyn Fn(&str, &str) -> bool,
+}
+
+impl Filter<'_> {
+    pub const ALL: Filter<'static> = Filter { bean: &|_| true, attribute: &|_, _| true };
+}
 
 /// Walks `reply` (the body Jolokia answered `plan.body()` with).
 pub fn walk(plan: &Plan, reply: &[u8], receiver: &mut dyn Receiver) -> Result<Outcome, WalkError> {
-    walk_filtered(plan, reply, receiver, &|_, _| true)
+    walk_filtered(plan, reply, receiver, Filter::ALL)
 }
 
-/// [`walk`], skipping the attributes `filter` rejects.
+/// [`walk`], skipping the MBeans and attributes `filter` rejects.
 pub fn walk_filtered(
     plan: &Plan,
     reply: &[u8],
     receiver: &mut dyn Receiver,
-    filter: AttributeFilter<'_>,
+    filter: Filter<'_>,
 ) -> Result<Outcome, WalkError> {
     let entries = entries(plan, reply::parse(plan, reply)?)?;
     let (reads, rest) = entries.split_at(plan.reads.len());
@@ -107,7 +116,7 @@ pub(crate) fn ok_value<'v>(entry: &'v Value, outcome: &mut Outcome) -> Option<&'
 
 struct Walker<'r, 'f> {
     flat: Flattener<'r>,
-    filter: AttributeFilter<'f>,
+    filter: Filter<'f>,
     meta: Meta,
     /// Names already walked: overlapping includes read an MBean more than once.
     seen: HashSet<String>,
@@ -145,7 +154,8 @@ impl Walker<'_, '_> {
         if !wanted {
             return;
         }
-        if plan.excludes.iter().any(|e| e.matches(&name)) || !self.seen.insert(name.canonical()) {
+        let excluded = plan.excludes.iter().any(|e| e.matches(&name)) || !(self.filter.bean)(name_text);
+        if excluded || !self.seen.insert(name.canonical()) {
             self.flat.stats.excluded_beans += 1;
             return;
         }
@@ -155,7 +165,7 @@ impl Walker<'_, '_> {
         self.flat.stats.beans += 1;
         let infos = self.meta.bean(&name);
         for (attr, v) in attrs {
-            if skipped_attr(&name, attr) || !(self.filter)(name_text, attr) {
+            if skipped_attr(&name, attr) || !(self.filter.attribute)(name_text, attr) {
                 continue;
             }
             let info = infos.and_then(|i| i.get(attr));
