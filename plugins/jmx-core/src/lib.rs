@@ -6,6 +6,8 @@
 //! [`Receiver`] once per flattened attribute; [`rules`] is that receiver and prints the
 //! exposition. Nothing here does I/O: the plugin glue (`plugins/jmx`) posts the request.
 
+pub mod jolokia;
+
 /// One attribute value, reduced to the shapes the JMX exporter's rules see once composite and
 /// tabular data are flattened.
 #[derive(Clone, Debug, PartialEq)]

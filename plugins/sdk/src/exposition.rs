@@ -44,6 +44,16 @@ impl Exposition {
         self
     }
 
+    /// Appends exposition text written elsewhere (whole families, e.g. a rules engine's output);
+    /// a missing final newline is added.
+    pub fn text(&mut self, exposition: &str) -> &mut Self {
+        self.buf.push_str(exposition);
+        if !exposition.is_empty() && !exposition.ends_with('\n') {
+            self.buf.push('\n');
+        }
+        self
+    }
+
     /// The text so far.
     pub fn as_str(&self) -> &str {
         &self.buf
@@ -104,6 +114,13 @@ mod tests {
             "# HELP http_requests Requests\\nserved.\n# TYPE http_requests counter\n\
              http_requests{code=\"200\",path=\"a\\\"b\\\\\"} 3\nup NaN\n"
         );
+    }
+
+    #[test]
+    fn appends_text_with_a_final_newline() {
+        let mut e = Exposition::new();
+        e.text("a 1").text("").text("b 2\n");
+        assert_eq!(e.as_str(), "a 1\nb 2\n");
     }
 
     #[test]

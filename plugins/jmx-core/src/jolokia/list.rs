@@ -1,0 +1,83 @@
+//! Attribute types and descriptions from Jolokia `list` replies: the type decides composite vs
+//! tabular data, the description starts the default help text.
+//!
+//! Keyed by the canonical (sorted) object name, since `list` and `read` need not print the key
+//! properties in the same order.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::object_name::ObjectName;
+
+/// `MBeanAttributeInfo` as far as the walk needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttrInfo {
+    pub java_type: String,
+    pub description: String,
+}
+
+/// Attribute infos by canonical object name, then attribute name.
+#[derive(Debug, Default)]
+pub struct Meta {
+    beans: HashMap<String, HashMap<String, AttrInfo>>,
+}
+
+impl Meta {
+    /// Adds one `list` reply's `value`; `domain` is the request's `path` (`None`: all domains).
+    pub fn add(&mut self, domain: Option<&str>, value: &Value) {
+        let Some(map) = value.as_object() else { return };
+        match domain {
+            Some(d) => self.add_domain(d, map),
+            None => {
+                for (d, beans) in map {
+                    if let Some(beans) = beans.as_object() {
+                        self.add_domain(d, beans);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_domain(&mut self, domain: &str, beans: &Map<String, Value>) {
+        for (props, info) in beans {
+            let Ok(name) = ObjectName::parse(&format!("{domain}:{props}")) else { continue };
+            let Some(attrs) = info.get("attr").and_then(Value::as_object) else { continue };
+            let infos = attrs.iter().map(|(a, i)| (a.clone(), attr_info(i))).collect();
+            self.beans.insert(name.canonical(), infos);
+        }
+    }
+
+    /// The attributes of one MBean (`None` when `list` did not cover it).
+    pub fn bean(&self, name: &ObjectName) -> Option<&HashMap<String, AttrInfo>> {
+        self.beans.get(&name.canonical())
+    }
+}
+
+fn attr_info(v: &Value) -> AttrInfo {
+    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    AttrInfo { java_type: field("type"), description: field("desc") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_domain_and_full_replies() {
+        let one = serde_json::json!({"type=Memory": {"desc": "d", "op": {}, "attr": {
+            "HeapMemoryUsage": {"rw": false, "type": "javax.management.openmbean.CompositeData", "desc": "HeapMemoryUsage"}
+        }}});
+        let all = serde_json::json!({"Catalina": {"type=ThreadPool,name=\"http-nio-8080\"": {"attr": {
+            "currentThreadCount": {"type": "int", "desc": "Number of threads"}
+        }}}});
+        let mut meta = Meta::default();
+        meta.add(Some("java.lang"), &one);
+        meta.add(None, &all);
+        let heap = &meta.bean(&ObjectName::parse("java.lang:type=Memory").unwrap()).unwrap()["HeapMemoryUsage"];
+        assert_eq!(heap.java_type, "javax.management.openmbean.CompositeData");
+        let pool = ObjectName::parse("Catalina:name=\"http-nio-8080\",type=ThreadPool").unwrap();
+        assert_eq!(meta.bean(&pool).unwrap()["currentThreadCount"].description, "Number of threads");
+        assert!(meta.bean(&ObjectName::parse("x:y=z").unwrap()).is_none());
+    }
+}

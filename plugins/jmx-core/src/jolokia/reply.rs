@@ -1,0 +1,167 @@
+//! Parses a bulk reply into JSON values, except that `list` entries keep only each MBean's `attr`
+//! infos: operations, usually most of a `list` reply, are skipped without being built.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::request::Plan;
+
+/// The reply as one JSON value (an array, or Jolokia's error object).
+pub(crate) fn parse(plan: &Plan, reply: &[u8]) -> Result<Value, serde_json::Error> {
+    let depths: Vec<usize> = plan.lists.iter().map(|d| if d.is_some() { 1 } else { 2 }).collect();
+    let mut de = serde_json::Deserializer::from_slice(reply);
+    let value = Reply { first_list: plan.reads.len(), depths: &depths }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// The whole reply; entries `first_list..first_list + depths.len()` are `list` entries whose
+/// tree has `depth` levels above the MBeans (2: all domains, 1: one domain).
+struct Reply<'p> {
+    first_list: usize,
+    depths: &'p [usize],
+}
+
+impl<'de> DeserializeSeed<'de> for Reply<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Reply<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Jolokia bulk reply")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            let i = out.len();
+            let list_depth = i.checked_sub(self.first_list).and_then(|j| self.depths.get(j));
+            let next = match list_depth {
+                Some(&depth) => seq.next_element_seed(Entry(depth))?,
+                None => seq.next_element::<Value>()?,
+            };
+            let Some(v) = next else { return Ok(Value::Array(out)) };
+            out.push(v);
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
+}
+
+/// One `list` entry: its `value` is pruned, the rest kept.
+struct Entry(usize);
+
+impl<'de> DeserializeSeed<'de> for Entry {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entry {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Jolokia list reply entry")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let v = if key == "value" { map.next_value_seed(Tree(self.0))? } else { map.next_value::<Value>()? };
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// `depth` levels of names above the MBeans, whose infos keep only `attr`. Anything that is not
+/// an object where one is expected reads as `null` rather than failing the reply.
+struct Tree(usize);
+
+impl<'de> DeserializeSeed<'de> for Tree {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Tree {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Jolokia list tree")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.0 > 0 {
+                let v = map.next_value_seed(Tree(self.0 - 1))?;
+                out.insert(key, v);
+            } else if key == "attr" {
+                out.insert(key, map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jolokia::Options;
+
+    #[test]
+    fn list_entries_keep_only_attribute_infos() {
+        let plan = Plan::new(&["d:*".into()], &[], Options { jvm_metrics: false, ..Options::default() }).unwrap();
+        let reply = br#"[{"value": {"d:type=A": {"op": {"x": [1]}}}, "status": 200},
+            {"value": {"type=A": {"attr": {"a": {"type": "int"}}, "op": {"reset": {}}, "desc": "d"},
+                       "type=B": "odd", "type=C": null}, "status": 200}]"#;
+        let v = parse(&plan, reply).unwrap();
+        assert_eq!(v[0]["value"]["d:type=A"]["op"]["x"][0], 1);
+        assert_eq!(
+            v[1]["value"],
+            serde_json::json!({"type=A": {"attr": {"a": {"type": "int"}}}, "type=B": null, "type=C": null})
+        );
+        assert!(parse(&plan, b"[1] trailing").is_err());
+    }
+}
