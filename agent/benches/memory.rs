@@ -1,0 +1,183 @@
+//! Memory per active series, by component, on the peer benchmark's body shape (histograms with
+//! `le`, counters with four labels, gauges; see `tests/bench/workload.py`). A counting global
+//! allocator measures the heap each stage keeps after steady-state scrapes:
+//! - the scrape side: per-target series caches and the `Series` they share;
+//! - the WAL writer (the set of series already recorded in the head segment);
+//! - remote write: one queue reading the WAL and sending to a discarding transport.
+//!
+//! `TARGETS` and `SERIES` (per target) set the size; defaults 20 × 5,000. Run with
+//! `cargo bench -p scrapelet --bench memory`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cap_std::fs::Dir;
+use scrapelet::config::Config;
+use scrapelet::labels::Labels;
+use scrapelet::remote_write::{Protocol, RemoteWriter, Response, Transport, TransportError};
+use scrapelet::scrape::Target;
+use scrapelet::scrape::parse::Format;
+use scrapelet::scrape::scraper::Scraper;
+use scrapelet::series::SeriesFactory;
+use scrapelet::wal::{Wal, WalConfig};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// The body `workload.py SERIES` writes, generated here.
+fn body(target: usize) -> Vec<u8> {
+    let (mut out, mut n, mut family) = (String::new(), 0, 0);
+    let buckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+    let help = "a long help text as real exporters write them, ".repeat(3);
+    while n < target {
+        let name = format!("app_family_{family}");
+        let help = format!("Synthetic family {family} for the peer benchmark: {help}");
+        match family % 3 {
+            0 => {
+                out += &format!("# HELP {name}_seconds {help}\n# TYPE {name}_seconds histogram\n");
+                for route in 0..8 {
+                    let labels = format!("method=\"GET\",route=\"/api/v1/resource/{route}\",code=\"200\"");
+                    for (i, le) in buckets.iter().enumerate() {
+                        out += &format!("{name}_seconds_bucket{{{labels},le=\"{le}\"}} {}\n", route * 100 + i * 7);
+                    }
+                    out += &format!("{name}_seconds_sum{{{labels}}} {}\n", route as f64 * 3.25 + 0.5);
+                    out += &format!("{name}_seconds_count{{{labels}}} {}\n", route * 100 + 77);
+                    n += buckets.len() + 2;
+                }
+            }
+            1 => {
+                out += &format!("# HELP {name}_total {help}\n# TYPE {name}_total counter\n");
+                for i in 0..40 {
+                    let method = ["GET", "POST", "PUT", "DELETE"][i % 4];
+                    out += &format!(
+                        "{name}_total{{method=\"{method}\",status=\"{}\",instance_id=\"worker-{i}\",region=\"eu-west-1\"}} {}\n",
+                        200 + i % 5,
+                        i * 1234 + family
+                    );
+                    n += 1;
+                }
+            }
+            _ => {
+                out += &format!("# HELP {name}_bytes {help}\n# TYPE {name}_bytes gauge\n");
+                for i in 0..20 {
+                    out += &format!("{name}_bytes{{pool=\"pool-{i}\",area=\"heap\"}} {}\n", i as f64 * 1048576.5);
+                    n += 1;
+                }
+            }
+        }
+        family += 1;
+    }
+    out.into_bytes()
+}
+
+struct Discard;
+
+impl Transport for Discard {
+    async fn send(&self, _body: Bytes, _protocol: Protocol) -> Result<Response, TransportError> {
+        Ok(Response { status: 204, retry_after: None, message: String::new(), samples_written: Some(0) })
+    }
+}
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn per_series(what: &str, bytes: isize, series: usize) {
+    println!("{what:<44} {:>10.1} MB  {:>7.1} bytes/series", bytes as f64 / 1e6, bytes as f64 / series as f64);
+}
+
+fn main() {
+    let (targets, series) = (env("TARGETS", 20), env("SERIES", 5000));
+    let yaml = "scrape_configs:\n  - job_name: bench\nremote_write:\n  - url: http://127.0.0.1:9/write\n";
+    let cfg = Config::from_yaml(yaml).expect("bench config");
+    let job = Arc::new(cfg.scrape_configs[0].clone());
+    let body = body(series);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let path = std::env::temp_dir().join(format!("scrapelet-bench-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&path).unwrap();
+    let dir = Dir::open_ambient_dir(&path, cap_std::ambient_authority()).unwrap();
+
+    let base = live();
+    let factory = Arc::new(SeriesFactory::default());
+    let mut scrapers: Vec<Scraper> = (0..targets)
+        .map(|i| {
+            let addr = format!("10.0.{}.{}:8080", i / 250, i % 250);
+            let t = Target::from_labels(&job, Labels::from_pairs([("__address__", addr)])).unwrap().unwrap();
+            Scraper::new(t, factory.clone())
+        })
+        .collect();
+    let mut active = 0;
+    for round in 0..3 {
+        for s in &mut scrapers {
+            let (batch, stats, err) = s.process(Ok((&body, Format::Text)), 1_000 + round * 5_000, Duration::ZERO);
+            assert!(err.is_none(), "{err:?}");
+            if round == 0 {
+                active += stats.post_relabel as usize;
+            }
+            drop(batch);
+        }
+    }
+    let scrape = live() - base;
+
+    let base = live();
+    let wal = Wal::open(&dir, WalConfig { max_wal_bytes: 0, ..WalConfig::default() }).unwrap();
+    let writer = rt.block_on(async {
+        RemoteWriter::start_with(&cfg.remote_write, Labels::new(), wal.clone(), |_| Discard).unwrap()
+    });
+    let started = live() - base;
+    let (base, mut wal_only) = (live(), 0);
+    let sent = scrapelet::metrics::get().rw_samples_sent.with(&[&cfg.remote_write[0].name]);
+    let mut appended = 0;
+    for round in 0..3 {
+        for s in &mut scrapers {
+            let (batch, _, _) = s.process(Ok((&body, Format::Text)), 20_000 + round * 5_000, Duration::ZERO);
+            appended += batch.len() as u64;
+            let before = live();
+            rt.block_on(writer.append(batch));
+            wal_only += live() - before;
+        }
+    }
+    while sent.get() < appended {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let total = live() - base;
+
+    println!("memory per active series: {targets} targets x {series} samples = {active} active series");
+    per_series("scrape caches + series (labels)", scrape, active);
+    per_series("WAL writer + remote write queue (startup)", started, active);
+    per_series("WAL writer (series-recorded set)", wal_only, active);
+    per_series("remote write queue (series by ref, buffers)", total - wal_only, active);
+    per_series("all of the above", scrape + started + total, active);
+    let bodies = targets * body.len().next_power_of_two();
+    per_series("scrape body buffers (one per target, est.)", bodies as isize, active);
+    rt.block_on(writer.shutdown(Duration::from_secs(5)));
+    let _ = std::fs::remove_dir_all(&path);
+}
