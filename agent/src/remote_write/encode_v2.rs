@@ -36,11 +36,11 @@ pub fn encode_request(samples: &[QueuedSample], out: &mut Vec<u8>) {
     }
     let mut series = Vec::with_capacity(order.len());
     for (rs, points) in &order {
-        let refs: Vec<u32> = rs.labels.iter().flat_map(|l| [symbols.get(&l.name), symbols.get(&l.value)]).collect();
+        let refs: Vec<u32> = rs.pairs().flat_map(|(n, v)| [symbols.get(n), symbols.get(v)]).collect();
         series.push((refs, points));
     }
     for s in &symbols.list {
-        put_bytes(out, TAG_SYMBOLS, s.as_bytes());
+        put_bytes(out, TAG_SYMBOLS, s);
     }
     let mut ts = Vec::new();
     for (refs, points) in series {
@@ -68,18 +68,18 @@ fn encode_series(refs: &[u32], points: &[(i64, f64)], out: &mut Vec<u8>) {
 
 /// The request's string table; index 0 is the empty string, as the spec requires.
 struct Symbols<'a> {
-    list: Vec<&'a str>,
-    index: HashMap<&'a str, u32>,
+    list: Vec<&'a [u8]>,
+    index: HashMap<&'a [u8], u32>,
 }
 
 impl Default for Symbols<'_> {
     fn default() -> Self {
-        Symbols { list: vec![""], index: HashMap::from([("", 0)]) }
+        Symbols { list: vec![b""], index: HashMap::from([(&b""[..], 0)]) }
     }
 }
 
 impl<'a> Symbols<'a> {
-    fn get(&mut self, s: &'a str) -> u32 {
+    fn get(&mut self, s: &'a [u8]) -> u32 {
         *self.index.entry(s).or_insert_with(|| {
             self.list.push(s);
             (self.list.len() - 1) as u32

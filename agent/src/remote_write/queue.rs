@@ -64,7 +64,7 @@ impl Queue {
             wal,
             reader,
             rules,
-            series: HashMap::new(),
+            series: HashMap::default(),
             shards,
             capacity,
             max_read: q.max_samples_per_send.max(1),
@@ -82,7 +82,7 @@ struct Pump {
     tracker: Arc<Tracker>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
-    series: HashMap<u64, Option<Arc<RemoteSeries>>>,
+    series: HashMap<u64, Option<Arc<RemoteSeries>>, foldhash::fast::RandomState>,
     shards: Vec<ShardHandle>,
     capacity: usize,
     max_read: usize,

@@ -207,8 +207,9 @@ fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sa
 /// After a transform reload replaced the cache: staleness markers for the series of the old
 /// cache's last output that this scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
-    let now: std::collections::HashSet<&Labels> = out.iter().map(|s| &s.series.labels).collect();
-    let gone: Vec<Arc<Series>> = old.last_output().into_iter().filter(|s| !now.contains(&s.labels)).collect();
+    let now: std::collections::HashSet<&[u8]> = out.iter().map(|s| s.series.encoded_labels()).collect();
+    let gone = old.last_output().into_iter().filter(|s| !now.contains(s.encoded_labels()));
+    let gone: Vec<Arc<Series>> = gone.collect();
     out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
 }
 

@@ -52,7 +52,7 @@ impl Writer {
         self.buf.clear();
         for s in batch {
             if self.written.insert(s.series.id) {
-                record::encode_series(&mut self.buf, s.series.id, &s.series.labels);
+                record::encode_series_encoded(&mut self.buf, s.series.id, s.series.encoded_labels());
             }
         }
         let samples = batch.iter().map(|s| RefSample { r#ref: s.series.id, t: s.t, v: s.v });
