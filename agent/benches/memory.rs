@@ -24,6 +24,9 @@ use scrapelet::scrape::scraper::Scraper;
 use scrapelet::series::SeriesFactory;
 use scrapelet::wal::{Wal, WalConfig};
 
+#[path = "common/workload.rs"]
+mod workload;
+
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -51,52 +54,6 @@ fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
 }
 
-/// The body `workload.py SERIES` writes, generated here.
-fn body(target: usize) -> Vec<u8> {
-    let (mut out, mut n, mut family) = (String::new(), 0, 0);
-    let buckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
-    let help = "a long help text as real exporters write them, ".repeat(3);
-    while n < target {
-        let name = format!("app_family_{family}");
-        let help = format!("Synthetic family {family} for the peer benchmark: {help}");
-        match family % 3 {
-            0 => {
-                out += &format!("# HELP {name}_seconds {help}\n# TYPE {name}_seconds histogram\n");
-                for route in 0..8 {
-                    let labels = format!("method=\"GET\",route=\"/api/v1/resource/{route}\",code=\"200\"");
-                    for (i, le) in buckets.iter().enumerate() {
-                        out += &format!("{name}_seconds_bucket{{{labels},le=\"{le}\"}} {}\n", route * 100 + i * 7);
-                    }
-                    out += &format!("{name}_seconds_sum{{{labels}}} {}\n", route as f64 * 3.25 + 0.5);
-                    out += &format!("{name}_seconds_count{{{labels}}} {}\n", route * 100 + 77);
-                    n += buckets.len() + 2;
-                }
-            }
-            1 => {
-                out += &format!("# HELP {name}_total {help}\n# TYPE {name}_total counter\n");
-                for i in 0..40 {
-                    let method = ["GET", "POST", "PUT", "DELETE"][i % 4];
-                    out += &format!(
-                        "{name}_total{{method=\"{method}\",status=\"{}\",instance_id=\"worker-{i}\",region=\"eu-west-1\"}} {}\n",
-                        200 + i % 5,
-                        i * 1234 + family
-                    );
-                    n += 1;
-                }
-            }
-            _ => {
-                out += &format!("# HELP {name}_bytes {help}\n# TYPE {name}_bytes gauge\n");
-                for i in 0..20 {
-                    out += &format!("{name}_bytes{{pool=\"pool-{i}\",area=\"heap\"}} {}\n", i as f64 * 1048576.5);
-                    n += 1;
-                }
-            }
-        }
-        family += 1;
-    }
-    out.into_bytes()
-}
-
 struct Discard;
 
 impl Transport for Discard {
@@ -118,7 +75,7 @@ fn main() {
     let yaml = "scrape_configs:\n  - job_name: bench\nremote_write:\n  - url: http://127.0.0.1:9/write\n";
     let cfg = Config::from_yaml(yaml).expect("bench config");
     let job = Arc::new(cfg.scrape_configs[0].clone());
-    let body = body(series);
+    let body = workload::body(series);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let path = std::env::temp_dir().join(format!("scrapelet-bench-memory-{}", std::process::id()));
     std::fs::create_dir_all(&path).unwrap();
