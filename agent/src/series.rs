@@ -34,6 +34,10 @@ pub struct Series {
     pub id: u64,
     /// The labels in the WAL's encoding (label count, then length-prefixed names and values).
     encoded: Box<[u8]>,
+    /// The WAL segment (by its process-unique token) whose series record for this series is
+    /// written; 0: none. Kept here, next to the id the WAL reads anyway, instead of a set of
+    /// ids in the WAL writer (a hash lookup and ~20 bytes a series).
+    wal_token: AtomicU64,
 }
 
 impl Series {
@@ -45,6 +49,12 @@ impl Series {
     /// The labels as the WAL's series record carries them.
     pub fn encoded_labels(&self) -> &[u8] {
         &self.encoded
+    }
+
+    /// Marks the series recorded in the segment `token`; true if it was not yet (the caller
+    /// writes its series record). Only the WAL writer calls this, under its lock.
+    pub fn mark_recorded(&self, token: u64) -> bool {
+        self.wal_token.swap(token, Ordering::Relaxed) != token
     }
 }
 
@@ -76,7 +86,7 @@ impl SeriesFactory {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut encoded = Vec::new();
         record::encode_labels(&mut encoded, &labels);
-        Arc::new(Series { id, encoded: encoded.into_boxed_slice() })
+        Arc::new(Series { id, encoded: encoded.into_boxed_slice(), wal_token: AtomicU64::new(0) })
     }
 }
 
