@@ -48,21 +48,30 @@ pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
 }
 
 /// A series as one remote sends it: its final labels in their remote-write 1.0 encoding (the
-/// only copy: 2.0 requests read the names and values back with [`RemoteSeries::pairs`]).
-#[derive(Debug)]
-pub struct RemoteSeries {
-    pub rw1: Box<[u8]>,
-}
+/// only copy: 2.0 requests read the names and values back with [`RemoteSeries::pairs`]), in one
+/// shared allocation (cloning is a reference count; encoding follows one pointer).
+#[derive(Clone, Debug)]
+pub struct RemoteSeries(Arc<[u8]>);
 
 impl RemoteSeries {
     /// Resolved once per series per WAL segment; `None` if the remote's relabelling drops it.
-    pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<Arc<RemoteSeries>> {
-        series_labels(labels, rules).map(|rw1| Arc::new(RemoteSeries { rw1 }))
+    pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<RemoteSeries> {
+        series_labels(labels, rules).map(|rw1| RemoteSeries(rw1.into()))
+    }
+
+    /// The labels' remote-write 1.0 encoding (repeated `TimeSeries.labels`).
+    pub fn rw1(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Identifies the series' allocation (one per series per segment).
+    pub fn id(&self) -> *const u8 {
+        self.0.as_ptr()
     }
 
     /// The (name, value) pairs, in order, read back from the encoding.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let mut rest = &self.rw1[..];
+        let mut rest = &self.0[..];
         std::iter::from_fn(move || {
             let (label, tail) = field(rest)?;
             rest = tail;
@@ -88,7 +97,7 @@ fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
 /// One sample waiting in a shard.
 #[derive(Clone, Debug)]
 pub struct QueuedSample {
-    pub series: Arc<RemoteSeries>,
+    pub series: RemoteSeries,
     pub t: i64,
     pub v: f64,
 }

@@ -6,7 +6,6 @@
 //! WAL carries have neither (the fields are optional; receivers treat the type as unspecified).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::encode::{QueuedSample, RemoteSeries, put_bytes, put_varint, varint_len};
 
@@ -25,10 +24,10 @@ type Points = Vec<(i64, f64)>;
 /// Encodes `samples` as one uncompressed `Request` into `out`.
 pub fn encode_request(samples: &[QueuedSample], out: &mut Vec<u8>) {
     let mut symbols = Symbols::default();
-    let mut order: Vec<(&Arc<RemoteSeries>, Points)> = Vec::new();
-    let mut index: HashMap<*const RemoteSeries, usize> = HashMap::new();
+    let mut order: Vec<(&RemoteSeries, Points)> = Vec::new();
+    let mut index: HashMap<*const u8, usize> = HashMap::new();
     for s in samples {
-        let i = *index.entry(Arc::as_ptr(&s.series)).or_insert_with(|| {
+        let i = *index.entry(s.series.id()).or_insert_with(|| {
             order.push((&s.series, Vec::new()));
             order.len() - 1
         });
@@ -97,7 +96,7 @@ mod tests {
     use crate::remote_write::proto::{RequestV2, Sample};
     use crate::series::stale_nan;
 
-    fn series(pairs: &[(&str, &str)]) -> Arc<RemoteSeries> {
+    fn series(pairs: &[(&str, &str)]) -> RemoteSeries {
         let rules = SeriesRules { external_labels: Labels::from_pairs([("cluster", "c1")]), ..SeriesRules::default() };
         RemoteSeries::resolve(&Labels::from_pairs(pairs.iter().copied()), &rules).unwrap()
     }
@@ -106,7 +105,7 @@ mod tests {
     fn v2_request_decodes_with_prost_to_symbols_and_refs() {
         let a = series(&[("__name__", "up"), ("job", "node")]);
         let b = series(&[("__name__", "temp"), ("job", "node")]);
-        let q = |s: &Arc<RemoteSeries>, t, v| QueuedSample { series: s.clone(), t, v };
+        let q = |s: &RemoteSeries, t, v| QueuedSample { series: s.clone(), t, v };
         let batch = [q(&a, 1000, 1.0), q(&b, 1000, 20.5), q(&a, 2000, stale_nan())];
         let mut raw = Vec::new();
         encode_request(&batch, &mut raw);

@@ -82,7 +82,7 @@ struct Pump {
     tracker: Arc<Tracker>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
-    series: RefMap<Option<Arc<RemoteSeries>>>,
+    series: RefMap<Option<RemoteSeries>>,
     shards: Vec<ShardHandle>,
     capacity: usize,
     max_read: usize,

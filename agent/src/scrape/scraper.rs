@@ -44,6 +44,9 @@ pub struct Scraper {
     transforms: Option<TransformStage>,
 }
 
+/// What the cache holds for a known series: the series (`None`: dropped) and its value scale.
+type Cached = (Option<Arc<Series>>, f64);
+
 /// A new series waiting for the transforms' verdict.
 struct Pending<'b> {
     raw: &'b [u8],
@@ -167,7 +170,7 @@ impl Scraper {
         t: i64,
         v: f64,
         stats: &mut Stats,
-    ) -> Result<Option<(Option<Arc<Series>>, f64)>, ScrapeError> {
+    ) -> Result<Option<Cached>, ScrapeError> {
         match self.cache.lookup(raw) {
             Lookup::Hit(e) => Ok(Some((e.series.clone(), e.scale))),
             Lookup::Duplicate => Err(duplicate(raw)),
