@@ -2,8 +2,13 @@
 """Peer benchmark: scrapelet, vmagent and the Prometheus agent, one after another, on the same
 targets (nginx serving a generated body on N ports) writing to the same discarding receiver
 (nginx answering 204 and logging request sizes). For each agent it prints CPU seconds per
-million samples and ns per sample (from /proc, over a fixed window after warm-up), peak RSS, bytes
-sent per sample, and the ratios to vmagent. Run through tests/bench/peers.sh."""
+million samples and ns per sample (from /proc, over a fixed window after warm-up), peak RSS and
+RSS per active series, bytes sent per sample, and the ratios to vmagent. Run through
+tests/bench/peers.sh.
+
+Scale: `--matrix 10x1000,100x5000,500x1000,10x50000` runs one table per TARGETSxSERIES point
+(with `--agents scrapelet` for a quick look at how the agent alone grows with work).
+Profiling: `--perf DIR` records `perf record -g` of scrapelet over the window into DIR."""
 import argparse, datetime, os, platform, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,7 +80,7 @@ def received_bytes(log, offset):
         return sum(int(x) for x in f.read().split() if x.isdigit())
 
 
-def measure(name, argv, d, samples_per_second, warmup, window):
+def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
     log = open(f"{d}/{name}.log", "w")
     proc = subprocess.Popen(argv, stdout=log, stderr=log)
     try:
@@ -84,9 +89,17 @@ def measure(name, argv, d, samples_per_second, warmup, window):
             sys.exit(f"{name} exited early; see {d}/{name}.log")
         received = f"{d}/received.log"
         offset = os.path.getsize(received) if os.path.exists(received) else 0
+        perf = None
+        if perf_dir and name == "scrapelet":
+            os.makedirs(perf_dir, exist_ok=True)
+            perf = subprocess.Popen(["perf", "record", "-g", "-o", f"{perf_dir}/perf.data", "-p", str(proc.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c0, t0 = cpu_seconds(proc.pid), time.time()
         time.sleep(window)
         c1, t1 = cpu_seconds(proc.pid), time.time()
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         sent = received_bytes(received, offset) if os.path.exists(received) else 0
         rss = peak_rss_mb(proc.pid)
     finally:
@@ -109,7 +122,15 @@ def main():
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--agents", default="scrapelet,vmagent,prometheus-agent")
+    p.add_argument("--matrix", help="TARGETSxSERIES points, comma-separated; overrides --targets/--series")
+    p.add_argument("--perf", metavar="DIR", help="perf record scrapelet over the window into DIR")
     a = p.parse_args()
+    points = [tuple(int(x) for x in pt.split("x")) for pt in a.matrix.split(",")] if a.matrix else [(a.targets, a.series)]
+    for a.targets, a.series in points:
+        run_point(a)
+
+
+def run_point(a):
     repo = os.path.dirname(os.path.dirname(HERE))
     d = tempfile.mkdtemp(prefix="scrapelet-peers-")
     os.chmod(d, 0o755)  # nginx's workers run as nobody
@@ -129,7 +150,7 @@ def main():
         all_agents = agents(repo, d, f"{d}/scrape.yml")
         for name in a.agents.split(","):
             print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window ...", file=sys.stderr)
-            results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window))
+            results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window, a.perf))
     finally:
         nginx.terminate()
     report(a, per_body, results)
@@ -142,12 +163,14 @@ def report(a, per_body, results):
     print(f"\n{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · {cpu_model}")
     print(f"{a.targets} targets × {per_body} samples every {a.interval}s = {a.targets * per_body:,} active series; "
           f"{a.warmup}s warm-up, {a.window}s window\n")
-    print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
-    print("|---|---|---|---|---|---|---|")
+    print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | RSS bytes / active series | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
+    print("|---|---|---|---|---|---|---|---|")
+    active = a.targets * per_body
     for r in results:
         cpu_ratio = f"{r['cpu_per_m'] / vm['cpu_per_m']:.2f}×" if vm else "-"
         rss_ratio = f"{r['rss_mb'] / vm['rss_mb']:.2f}×" if vm else "-"
         print(f"| {r['agent']} | {r['cpu_per_m']:.3f} | {r['ns_per_sample']:.0f} | {r['rss_mb']:.0f} | "
+              f"{r['rss_mb'] * 1048576 / active:.0f} | "
               f"{r['bytes_per_sample']:.2f} | {cpu_ratio} | {rss_ratio} |")
 
 

@@ -128,7 +128,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
 /// One sample in text exposition format; the timestamp only when it is the target's own.
 fn write_sample(out: &mut String, s: &Sample, scrape_t: i64) {
     use std::fmt::Write;
-    let labels = &s.series.labels;
+    let labels = s.series.labels();
     out.push_str(labels.get("__name__").unwrap_or(""));
     let mut rest = labels.clone();
     rest.remove("__name__");

@@ -47,27 +47,57 @@ pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
     (!labels.is_empty()).then_some(labels)
 }
 
-/// A series as one remote sends it: its final labels, and their remote-write 1.0 encoding.
-#[derive(Debug)]
-pub struct RemoteSeries {
-    pub labels: Labels,
-    pub rw1: Box<[u8]>,
-}
+/// A series as one remote sends it: its final labels in their remote-write 1.0 encoding (the
+/// only copy: 2.0 requests read the names and values back with [`RemoteSeries::pairs`]), in one
+/// shared allocation (cloning is a reference count; encoding follows one pointer).
+#[derive(Clone, Debug)]
+pub struct RemoteSeries(Arc<[u8]>);
 
 impl RemoteSeries {
     /// Resolved once per series per WAL segment; `None` if the remote's relabelling drops it.
-    pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<Arc<RemoteSeries>> {
-        let labels = final_labels(labels, rules)?;
-        let mut rw1 = Vec::new();
-        encode_labels(&labels, &mut rw1);
-        Some(Arc::new(RemoteSeries { labels, rw1: rw1.into_boxed_slice() }))
+    pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<RemoteSeries> {
+        series_labels(labels, rules).map(|rw1| RemoteSeries(rw1.into()))
     }
+
+    /// The labels' remote-write 1.0 encoding (repeated `TimeSeries.labels`).
+    pub fn rw1(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Identifies the series' allocation (one per series per segment).
+    pub fn id(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
+    /// The (name, value) pairs, in order, read back from the encoding.
+    pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let mut rest = &self.0[..];
+        std::iter::from_fn(move || {
+            let (label, tail) = field(rest)?;
+            rest = tail;
+            let (name, after) = field(label)?;
+            Some((name, field(after)?.0))
+        })
+    }
+}
+
+/// Splits a length-delimited field (tag, varint length, bytes) off the front of `b`.
+fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut len = 0usize;
+    for (i, &byte) in b.get(1..)?.iter().enumerate().take(5) {
+        len |= usize::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            let rest = &b[i + 2..];
+            return (len <= rest.len()).then(|| rest.split_at(len));
+        }
+    }
+    None
 }
 
 /// One sample waiting in a shard.
 #[derive(Clone, Debug)]
 pub struct QueuedSample {
-    pub series: Arc<RemoteSeries>,
+    pub series: RemoteSeries,
     pub t: i64,
     pub v: f64,
 }
@@ -218,9 +248,9 @@ mod tests {
         let b = f.make(Labels::from_pairs([("__name__", "temp"), ("sensor", long.as_str())]));
         let r = rules(&[("cluster", "eu1"), ("job", "ext")]);
         let mut req = RequestBuilder::default();
-        req.push(&series_labels(&a.labels, &r).unwrap(), 1_700_000_000_123, 1.0);
-        req.push(&series_labels(&b.labels, &r).unwrap(), -5, 0.0);
-        req.push(&series_labels(&a.labels, &r).unwrap(), 1_700_000_015_123, stale_nan());
+        req.push(&series_labels(&a.labels(), &r).unwrap(), 1_700_000_000_123, 1.0);
+        req.push(&series_labels(&b.labels(), &r).unwrap(), -5, 0.0);
+        req.push(&series_labels(&a.labels(), &r).unwrap(), 1_700_000_015_123, stale_nan());
         assert_eq!((req.len(), req.highest_timestamp()), (3, 1_700_000_015_123));
         let got = decode(&req.finish());
         let la = labels(&[("__name__", "up"), ("cluster", "eu1"), ("job", "node")]);
@@ -240,7 +270,7 @@ mod tests {
         let f = SeriesFactory::default();
         let s = f.make(Labels::from_pairs([("__name__", "a"), ("b", "c")]));
         let mut req = RequestBuilder::default();
-        req.push(&series_labels(&s.labels, &SeriesRules::default()).unwrap(), 42, 2.5);
+        req.push(&series_labels(&s.labels(), &SeriesRules::default()).unwrap(), 42, 2.5);
         let expected = proto::WriteRequest {
             timeseries: vec![proto::TimeSeries {
                 labels: labels(&[("__name__", "a"), ("b", "c")]),
@@ -249,6 +279,17 @@ mod tests {
             metadata: vec![],
         };
         assert_eq!(req.raw(), expected.encode_to_vec());
+    }
+
+    #[test]
+    fn remote_series_pairs_read_back_the_encoded_labels() {
+        let long = "v".repeat(20_000);
+        let l = Labels::from_pairs([("__name__", "up"), ("a", ""), ("big", long.as_str()), ("z", "1")]);
+        let s = RemoteSeries::resolve(&l, &rules(&[("cluster", "c")])).unwrap();
+        let got: Vec<(&[u8], &[u8])> = s.pairs().collect();
+        let want: Vec<(&[u8], &[u8])> =
+            vec![(b"__name__", b"up"), (b"big", long.as_bytes()), (b"cluster", b"c"), (b"z", b"1")];
+        assert_eq!(got, want);
     }
 
     #[test]

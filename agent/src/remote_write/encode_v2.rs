@@ -6,7 +6,6 @@
 //! WAL carries have neither (the fields are optional; receivers treat the type as unspecified).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::encode::{QueuedSample, RemoteSeries, put_bytes, put_varint, varint_len};
 
@@ -25,10 +24,10 @@ type Points = Vec<(i64, f64)>;
 /// Encodes `samples` as one uncompressed `Request` into `out`.
 pub fn encode_request(samples: &[QueuedSample], out: &mut Vec<u8>) {
     let mut symbols = Symbols::default();
-    let mut order: Vec<(&Arc<RemoteSeries>, Points)> = Vec::new();
-    let mut index: HashMap<*const RemoteSeries, usize> = HashMap::new();
+    let mut order: Vec<(&RemoteSeries, Points)> = Vec::new();
+    let mut index: HashMap<*const u8, usize> = HashMap::new();
     for s in samples {
-        let i = *index.entry(Arc::as_ptr(&s.series)).or_insert_with(|| {
+        let i = *index.entry(s.series.id()).or_insert_with(|| {
             order.push((&s.series, Vec::new()));
             order.len() - 1
         });
@@ -36,11 +35,11 @@ pub fn encode_request(samples: &[QueuedSample], out: &mut Vec<u8>) {
     }
     let mut series = Vec::with_capacity(order.len());
     for (rs, points) in &order {
-        let refs: Vec<u32> = rs.labels.iter().flat_map(|l| [symbols.get(&l.name), symbols.get(&l.value)]).collect();
+        let refs: Vec<u32> = rs.pairs().flat_map(|(n, v)| [symbols.get(n), symbols.get(v)]).collect();
         series.push((refs, points));
     }
     for s in &symbols.list {
-        put_bytes(out, TAG_SYMBOLS, s.as_bytes());
+        put_bytes(out, TAG_SYMBOLS, s);
     }
     let mut ts = Vec::new();
     for (refs, points) in series {
@@ -68,18 +67,18 @@ fn encode_series(refs: &[u32], points: &[(i64, f64)], out: &mut Vec<u8>) {
 
 /// The request's string table; index 0 is the empty string, as the spec requires.
 struct Symbols<'a> {
-    list: Vec<&'a str>,
-    index: HashMap<&'a str, u32>,
+    list: Vec<&'a [u8]>,
+    index: HashMap<&'a [u8], u32>,
 }
 
 impl Default for Symbols<'_> {
     fn default() -> Self {
-        Symbols { list: vec![""], index: HashMap::from([("", 0)]) }
+        Symbols { list: vec![b""], index: HashMap::from([(&b""[..], 0)]) }
     }
 }
 
 impl<'a> Symbols<'a> {
-    fn get(&mut self, s: &'a str) -> u32 {
+    fn get(&mut self, s: &'a [u8]) -> u32 {
         *self.index.entry(s).or_insert_with(|| {
             self.list.push(s);
             (self.list.len() - 1) as u32
@@ -97,7 +96,7 @@ mod tests {
     use crate::remote_write::proto::{RequestV2, Sample};
     use crate::series::stale_nan;
 
-    fn series(pairs: &[(&str, &str)]) -> Arc<RemoteSeries> {
+    fn series(pairs: &[(&str, &str)]) -> RemoteSeries {
         let rules = SeriesRules { external_labels: Labels::from_pairs([("cluster", "c1")]), ..SeriesRules::default() };
         RemoteSeries::resolve(&Labels::from_pairs(pairs.iter().copied()), &rules).unwrap()
     }
@@ -106,7 +105,7 @@ mod tests {
     fn v2_request_decodes_with_prost_to_symbols_and_refs() {
         let a = series(&[("__name__", "up"), ("job", "node")]);
         let b = series(&[("__name__", "temp"), ("job", "node")]);
-        let q = |s: &Arc<RemoteSeries>, t, v| QueuedSample { series: s.clone(), t, v };
+        let q = |s: &RemoteSeries, t, v| QueuedSample { series: s.clone(), t, v };
         let batch = [q(&a, 1000, 1.0), q(&b, 1000, 20.5), q(&a, 2000, stale_nan())];
         let mut raw = Vec::new();
         encode_request(&batch, &mut raw);

@@ -14,6 +14,7 @@ pub mod encode;
 pub mod encode_v2;
 pub mod proto;
 pub mod queue;
+pub mod refs;
 pub mod retry;
 pub mod shard;
 pub mod stats;

@@ -6,7 +6,6 @@
 //! holds at most `capacity` queued samples plus the request it is building; when shards are full
 //! the pump waits and the backlog stays in the WAL on disk, not in memory.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use tracing::{Instrument, warn};
 use super::ack::{RecordAck, Tracker};
 use super::config::RemoteWriteConfig;
 use super::encode::{QueuedSample, RemoteSeries, SeriesRules};
+use super::refs::RefMap;
 use super::shard::{Chunk, RemoteCtx, Shard};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
@@ -64,7 +64,7 @@ impl Queue {
             wal,
             reader,
             rules,
-            series: HashMap::new(),
+            series: RefMap::default(),
             shards,
             capacity,
             max_read: q.max_samples_per_send.max(1),
@@ -82,7 +82,7 @@ struct Pump {
     tracker: Arc<Tracker>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
-    series: HashMap<u64, Option<Arc<RemoteSeries>>>,
+    series: RefMap<Option<RemoteSeries>>,
     shards: Vec<ShardHandle>,
     capacity: usize,
     max_read: usize,
@@ -155,7 +155,7 @@ impl Pump {
         let n = self.shards.len();
         let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
         for s in samples {
-            match self.series.get(&s.r#ref) {
+            match self.series.get(s.r#ref) {
                 Some(Some(series)) => {
                     let q = QueuedSample { series: series.clone(), t: s.t, v: s.v };
                     parts[(s.r#ref % n as u64) as usize].push(q);

@@ -1,5 +1,5 @@
 //! Fetching one target's body: Prometheus' Accept and timeout headers, gzip, and the body size
-//! and time limits. Buffers are reused from scrape to scrape.
+//! and time limits. Buffers live for one scrape (the caller presizes the body from the last one).
 //!
 //! Entry point: [`Fetcher::fetch`]. It never holds more than `body_size_limit` (decompressed)
 //! bytes of a body, and the whole fetch is bounded by the scrape timeout.
@@ -27,7 +27,6 @@ pub struct Fetcher {
     timeout: Duration,
     gzip: bool,
     limit: u64,
-    raw: Vec<u8>,
 }
 
 impl Fetcher {
@@ -40,7 +39,7 @@ impl Fetcher {
     ) -> Result<Self, ScrapeError> {
         let url = url.parse().map_err(|e| ScrapeError::Network(format!("invalid URL {url:?}: {e}")))?;
         let limit = if body_size_limit == 0 { DEFAULT_BODY_LIMIT } else { body_size_limit };
-        Ok(Fetcher { client, url, timeout, gzip, limit, raw: Vec::new() })
+        Ok(Fetcher { client, url, timeout, gzip, limit })
     }
 
     /// Fetches the body into `body` (cleared first) and says which format it is in.
@@ -72,12 +71,11 @@ impl Fetcher {
             |name| resp.headers().get(name).and_then(|v: &http::HeaderValue| v.to_str().ok()).unwrap_or("").to_string();
         let format = Format::from_content_type(&header(http::header::CONTENT_TYPE));
         let gzipped = header(http::header::CONTENT_ENCODING).eq_ignore_ascii_case("gzip");
-        let into = if gzipped { &mut self.raw } else { &mut *body };
-        into.clear();
+        let mut raw = Vec::new();
+        let into = if gzipped { &mut raw } else { &mut *body };
         read_limited(resp.into_body(), into, self.limit).await?;
         if gzipped {
-            gunzip_limited(&self.raw, body, self.limit)?;
-            shrink(&mut self.raw);
+            gunzip_limited(&raw, body, self.limit)?;
         }
         Ok(format)
     }
@@ -121,13 +119,6 @@ impl Source {
             Source::Http(f) => f.fetch(body).await,
             Source::Plugin(p) => p.fetch(body).await,
         }
-    }
-}
-
-/// Gives memory back after an unusually large body.
-pub fn shrink(buf: &mut Vec<u8>) {
-    if buf.capacity() > 8 << 20 && buf.len() < buf.capacity() / 4 {
-        buf.shrink_to(buf.len().max(1 << 20));
     }
 }
 

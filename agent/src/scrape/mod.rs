@@ -5,6 +5,7 @@ pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod manager;
+pub mod new_series;
 pub mod parse;
 pub mod run;
 pub mod scraper;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use super::cache::{Lookup, SeriesCache};
 use super::error::ScrapeError;
-use super::parse::{Entry, Format, Parser, series_labels};
+use super::new_series::{check_label_limits, merge_target_labels};
+use super::parse::{Entry, Format, Known, Parser, series_labels};
 use super::target::Target;
 use super::transforms::TransformStage;
 use crate::labels::Labels;
@@ -42,6 +43,9 @@ pub struct Scraper {
     /// The job's transform plugins, if any.
     transforms: Option<TransformStage>,
 }
+
+/// What the cache holds for a known series: the series (`None`: dropped) and its value scale.
+type Cached = (Option<Arc<Series>>, f64);
 
 /// A new series waiting for the transforms' verdict.
 struct Pending<'b> {
@@ -121,28 +125,29 @@ impl Scraper {
         let job = self.target.job.clone();
         let mut parser = Parser::new(body, format);
         let mut pending = Vec::new();
-        while let Some(entry) = parser.next()? {
-            let Entry::Sample { series: raw, value, timestamp_ms, .. } = entry else { continue };
-            stats.scraped += 1;
-            let explicit = job.honor_timestamps && timestamp_ms.is_some();
-            let t = if explicit { timestamp_ms.unwrap_or(t) } else { t };
-            let (series, scale) = match self.cache.lookup(raw) {
-                Lookup::Hit(e) => (e.series.clone(), e.scale),
-                Lookup::Duplicate => {
-                    return Err(ScrapeError::DuplicateSeries(String::from_utf8_lossy(raw).into_owned()));
+        loop {
+            let cache = &mut self.cache;
+            let found = parser.next_known(|raw| match cache.lookup(raw) {
+                Lookup::Hit(e) => Some(Ok((e.series.clone(), e.scale))),
+                Lookup::Duplicate => Some(Err(raw)),
+                Lookup::Miss => None,
+            })?;
+            let (series, scale, value, t) = match found {
+                None => break,
+                Some(Known::Parsed(Entry::Sample { series: raw, value, timestamp_ms, .. })) => {
+                    stats.scraped += 1;
+                    let explicit = job.honor_timestamps && timestamp_ms.is_some();
+                    let t = if explicit { timestamp_ms.unwrap_or(t) } else { t };
+                    let Some((series, scale)) = self.parsed(raw, explicit, &mut pending, t, value, stats)? else {
+                        continue;
+                    };
+                    (series, scale, value, t)
                 }
-                Lookup::Miss if self.transforms.is_some() => {
-                    self.cache.insert(raw, None, explicit);
-                    if let Some(labels) = self.relabelled(raw)? {
-                        pending.push(Pending { raw, labels, t, v: value });
-                    }
-                    continue;
-                }
-                Lookup::Miss => {
-                    let s = self.resolve(raw)?;
-                    stats.series_added += s.is_some() as u64;
-                    self.cache.insert(raw, s.clone(), explicit);
-                    (s, 1.0)
+                Some(Known::Parsed(_)) => continue,
+                Some(Known::Cached(Err(raw), ..)) => return Err(duplicate(raw)),
+                Some(Known::Cached(Ok((series, scale)), value, timestamp_ms)) => {
+                    stats.scraped += 1;
+                    (series, scale, value, if job.honor_timestamps { timestamp_ms.unwrap_or(t) } else { t })
                 }
             };
             let Some(series) = series else { continue };
@@ -153,6 +158,36 @@ impl Scraper {
             self.settle(pending, out, stats)?;
         }
         Ok(())
+    }
+
+    /// A sample the cache did not answer for in the fast path: its cached series and scale, or
+    /// `None` when it waits for the transforms (in `pending`).
+    fn parsed<'b>(
+        &mut self,
+        raw: &'b [u8],
+        explicit: bool,
+        pending: &mut Vec<Pending<'b>>,
+        t: i64,
+        v: f64,
+        stats: &mut Stats,
+    ) -> Result<Option<Cached>, ScrapeError> {
+        match self.cache.lookup(raw) {
+            Lookup::Hit(e) => Ok(Some((e.series.clone(), e.scale))),
+            Lookup::Duplicate => Err(duplicate(raw)),
+            Lookup::Miss if self.transforms.is_some() => {
+                self.cache.insert(raw, None, explicit);
+                if let Some(labels) = self.relabelled(raw)? {
+                    pending.push(Pending { raw, labels, t, v });
+                }
+                Ok(None)
+            }
+            Lookup::Miss => {
+                let s = self.resolve(raw)?;
+                stats.series_added += s.is_some() as u64;
+                self.cache.insert(raw, s.clone(), explicit);
+                Ok(Some((s, 1.0)))
+            }
+        }
     }
 
     /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
@@ -194,6 +229,10 @@ impl Scraper {
     }
 }
 
+fn duplicate(raw: &[u8]) -> ScrapeError {
+    ScrapeError::DuplicateSeries(String::from_utf8_lossy(raw).into_owned())
+}
+
 /// Appends a sample, failing the scrape past `sample_limit` (0: none).
 fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sample) -> Result<(), ScrapeError> {
     stats.post_relabel += 1;
@@ -207,109 +246,8 @@ fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sa
 /// After a transform reload replaced the cache: staleness markers for the series of the old
 /// cache's last output that this scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
-    let now: std::collections::HashSet<&Labels> = out.iter().map(|s| &s.series.labels).collect();
-    let gone: Vec<Arc<Series>> = old.last_output().into_iter().filter(|s| !now.contains(&s.labels)).collect();
+    let now: std::collections::HashSet<&[u8]> = out.iter().map(|s| s.series.encoded_labels()).collect();
+    let gone = old.last_output().into_iter().filter(|s| !now.contains(s.encoded_labels()));
+    let gone: Vec<Arc<Series>> = gone.collect();
     out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
-}
-
-/// Adds the target's labels to a scraped series as Prometheus' `mutateSampleLabels` does: with
-/// `honor_labels` the scraped value wins; without, the target's wins and a clashing scraped
-/// label is kept as `exported_<name>` (more `exported_` prefixes until the name is free).
-pub fn merge_target_labels(labels: &mut Labels, target: &Labels, honor: bool) {
-    let exposed = labels.clone();
-    let mut conflicts: Vec<(String, String)> = Vec::new();
-    for l in target {
-        match exposed.get(&l.name) {
-            Some(_) if honor => {}
-            Some(v) => {
-                conflicts.push((l.name.clone(), v.to_string()));
-                labels.set(l.name.clone(), l.value.clone());
-            }
-            None => labels.set(l.name.clone(), l.value.clone()),
-        }
-    }
-    conflicts.sort_by_key(|(name, _)| name.len());
-    for i in 0..conflicts.len() {
-        let mut name = conflicts[i].0.clone();
-        loop {
-            name = format!("exported_{name}");
-            let taken = exposed.get(&name).is_some()
-                || target.get(&name).is_some()
-                || conflicts[..i].iter().any(|(n, _)| *n == name);
-            if !taken {
-                break;
-            }
-        }
-        conflicts[i].0 = name;
-    }
-    for (name, value) in conflicts {
-        labels.set(name, value);
-    }
-}
-
-fn check_label_limits(labels: &Labels, count: u64, name_len: u64, value_len: u64) -> Result<(), ScrapeError> {
-    let metric: String = labels.get("__name__").unwrap_or("").chars().take(50).collect();
-    if count > 0 && labels.len() as u64 > count {
-        return Err(ScrapeError::LabelLimit(format!(
-            "label_limit exceeded (metric: {metric}, number of labels: {}, limit: {count})",
-            labels.len()
-        )));
-    }
-    for l in labels {
-        if name_len > 0 && l.name.len() as u64 > name_len {
-            return Err(ScrapeError::LabelLimit(format!(
-                "label_name_length_limit exceeded (metric: {metric}, label name: {}, length: {}, limit: {name_len})",
-                l.name,
-                l.name.len()
-            )));
-        }
-        if value_len > 0 && l.value.len() as u64 > value_len {
-            return Err(ScrapeError::LabelLimit(format!(
-                "label_value_length_limit exceeded (metric: {metric}, label name: {}, value: {:?}, length: {}, limit: {value_len})",
-                l.name,
-                l.value,
-                l.value.len()
-            )));
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn merged(series: &str, target: &str, honor: bool) -> String {
-        let mut l = Labels::parse(series).unwrap();
-        merge_target_labels(&mut l, &Labels::parse(target).unwrap(), honor);
-        l.to_string()
-    }
-
-    #[test]
-    fn clashing_labels_become_exported_without_honor_labels() {
-        assert_eq!(
-            merged(r#"{__name__="m",job="x",exported_job="y"}"#, r#"{job="j",instance="i"}"#, false),
-            r#"{__name__="m",exported_exported_job="x",exported_job="y",instance="i",job="j"}"#
-        );
-    }
-
-    #[test]
-    fn honor_labels_keeps_scraped_values() {
-        assert_eq!(
-            merged(r#"{__name__="m",job="x"}"#, r#"{job="j",instance="i"}"#, true),
-            r#"{__name__="m",instance="i",job="x"}"#
-        );
-    }
-
-    #[test]
-    fn label_limits_count_the_metric_name() {
-        let l = Labels::parse(r#"{__name__="m",a="1"}"#).unwrap();
-        assert!(check_label_limits(&l, 2, 0, 0).is_ok());
-        assert!(matches!(check_label_limits(&l, 1, 0, 0), Err(ScrapeError::LabelLimit(_))));
-        assert!(check_label_limits(&l, 0, 8, 0).is_ok());
-        assert!(matches!(check_label_limits(&l, 0, 7, 0), Err(ScrapeError::LabelLimit(_))), "__name__ is 8 long");
-        assert!(matches!(check_label_limits(&l, 0, 0, 0), Ok(())));
-        let long = Labels::parse(r#"{__name__="m",a="12345"}"#).unwrap();
-        assert!(matches!(check_label_limits(&long, 0, 0, 4), Err(ScrapeError::LabelLimit(_))));
-    }
 }

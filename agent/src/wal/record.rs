@@ -41,14 +41,33 @@ pub enum Decoded {
 
 /// Appends a series record.
 pub fn encode_series(out: &mut Vec<u8>, r#ref: u64, labels: &Labels) {
+    let mut encoded = Vec::new();
+    encode_labels(&mut encoded, labels);
+    encode_series_encoded(out, r#ref, &encoded);
+}
+
+/// Appends a series record for labels already in [`encode_labels`]' form.
+pub fn encode_series_encoded(out: &mut Vec<u8>, r#ref: u64, encoded_labels: &[u8]) {
     let start = begin(out, KIND_SERIES);
     put_varint(out, r#ref);
+    out.extend_from_slice(encoded_labels);
+    finish(out, start);
+}
+
+/// Appends the label count and each name and value, length-prefixed: the labels of a series record.
+pub fn encode_labels(out: &mut Vec<u8>, labels: &Labels) {
     put_varint(out, labels.len() as u64);
     for l in labels {
         put_str(out, &l.name);
         put_str(out, &l.value);
     }
-    finish(out, start);
+}
+
+/// Decodes [`encode_labels`]' form; `None` if malformed.
+pub fn decode_labels(buf: &[u8]) -> Option<Labels> {
+    let mut p = Payload(buf);
+    let labels = p.labels()?;
+    p.0.is_empty().then_some(labels)
 }
 
 /// Appends one sample record for `samples` (timestamps stored as deltas from the first).
@@ -136,12 +155,16 @@ impl Payload<'_> {
 
     fn series(&mut self) -> Option<Record> {
         let r#ref = self.varint()?;
+        Some(Record::Series { r#ref, labels: self.labels()? })
+    }
+
+    fn labels(&mut self) -> Option<Labels> {
         let n = self.varint()? as usize;
         let mut pairs = Vec::with_capacity(n.min(256));
         for _ in 0..n {
             pairs.push((self.str()?, self.str()?));
         }
-        Some(Record::Series { r#ref, labels: Labels::from_pairs(pairs) })
+        Some(Labels::from_pairs(pairs))
     }
 
     fn samples(&mut self) -> Option<Record> {

@@ -3,11 +3,13 @@
 //!
 //! Entry point: [`Writer::append`]. A series record is written the first time a series appears
 //! in the current segment, so every segment is self-contained: deleting older segments never
-//! leaves a sample without its labels.
+//! leaves a sample without its labels. Which series a segment has recorded is marked on the
+//! series itself ([`Series::mark_recorded`](crate::series::Series::mark_recorded)) with a
+//! token unique to the segment in this process (two WALs in one process never share one).
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cap_std::fs::{Dir, File, OpenOptions};
 use tracing::warn;
@@ -22,8 +24,8 @@ pub struct Writer {
     seg: u64,
     file: File,
     off: u64,
-    /// Series ids with a series record in the current segment.
-    written: HashSet<u64, foldhash::fast::RandomState>,
+    /// The current segment's process-unique token (see the module doc).
+    token: u64,
     buf: Vec<u8>,
     segment_bytes: u64,
     /// A write failed part-way: the next append starts a new segment so that the torn record
@@ -35,8 +37,8 @@ impl Writer {
     /// Creates segment `seg` (the head) in `dir`.
     pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64) -> io::Result<Writer> {
         let file = create_segment(&dir, seg)?;
-        let written = HashSet::with_hasher(foldhash::fast::RandomState::default());
-        Ok(Writer { dir, seg, file, off: 0, written, buf: Vec::new(), segment_bytes, broken: false })
+        let token = next_token();
+        Ok(Writer { dir, seg, file, off: 0, token, buf: Vec::new(), segment_bytes, broken: false })
     }
 
     /// Where the next record goes: everything before it is written (to the page cache).
@@ -51,8 +53,8 @@ impl Writer {
         }
         self.buf.clear();
         for s in batch {
-            if self.written.insert(s.series.id) {
-                record::encode_series(&mut self.buf, s.series.id, &s.series.labels);
+            if s.series.mark_recorded(self.token) {
+                record::encode_series_encoded(&mut self.buf, s.series.id, s.series.encoded_labels());
             }
         }
         let samples = batch.iter().map(|s| RefSample { r#ref: s.series.id, t: s.t, v: s.v });
@@ -74,7 +76,7 @@ impl Writer {
         self.file = create_segment(&self.dir, next)?;
         self.seg = next;
         self.off = 0;
-        self.written.clear();
+        self.token = next_token();
         self.broken = false;
         Ok(())
     }
@@ -83,6 +85,12 @@ impl Writer {
     pub fn head_file(&self) -> io::Result<File> {
         self.file.try_clone()
     }
+}
+
+/// A token no segment of this process had before (never 0).
+fn next_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn create_segment(dir: &Dir, seg: u64) -> io::Result<File> {

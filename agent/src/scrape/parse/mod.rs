@@ -19,6 +19,8 @@ mod text;
 mod golden;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_known;
 
 pub use labelset::series_labels;
 pub use number::NORMAL_NAN;
@@ -81,6 +83,14 @@ pub enum Entry<'a> {
 }
 
 /// An OpenMetrics exemplar (` # {trace_id="..."} 1.5 1700000000.123` after a sample).
+/// What [`Parser::next_known`] found: a sample of a known series (what `known` answered, the
+/// value and the timestamp), or any entry, parsed in full.
+#[derive(Debug, PartialEq)]
+pub enum Known<'a, T> {
+    Cached(T, f64, Option<i64>),
+    Parsed(Entry<'a>),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Exemplar<'a> {
     /// The raw `{...}` label set, still escaped.
@@ -129,6 +139,38 @@ impl<'a> Parser<'a> {
     }
 
     /// The exemplar of the sample last returned by [`Parser::next`], if it had one.
+    /// Like [`next`](Self::next), but in the text format each sample line's series bytes are
+    /// first found without scanning the label set and offered to `known`; when it answers
+    /// `Some`, only the value and timestamp are read. `known` must answer `Some` only for series
+    /// a parser returned in an [`Entry::Sample`] before (a scrape's series cache): those are
+    /// valid, so skipping their label set changes nothing but the cost.
+    pub fn next_known<T>(
+        &mut self,
+        mut known: impl FnMut(&'a [u8]) -> Option<T>,
+    ) -> Result<Option<Known<'a, T>>, ParseError> {
+        if self.format != Format::Text {
+            return Ok(self.next()?.map(Known::Parsed));
+        }
+        while !self.done {
+            let Some((line, _)) = self.next_line() else { break };
+            let hit = text::quick_series(line).and_then(|(start, end)| Some((known(&line[start..end])?, end)));
+            let parsed = match hit {
+                Some((t, end)) => text::value_and_timestamp(line, end).map(|(v, ts)| Some(Known::Cached(t, v, ts))),
+                None => text::line(line).map(|e| e.map(Known::Parsed)),
+            };
+            match parsed {
+                Ok(None) => continue,
+                Ok(found) => return Ok(found),
+                Err(message) => {
+                    self.done = true;
+                    return Err(ParseError { line: self.line, message });
+                }
+            }
+        }
+        self.done = true;
+        Ok(None)
+    }
+
     pub fn exemplar(&self) -> Option<Exemplar<'a>> {
         self.exemplar
     }

@@ -17,6 +17,34 @@ pub(super) fn line(line: &[u8]) -> Result<Option<Entry<'_>>, Fail> {
     }
 }
 
+/// The series of a sample line found cheaply, without scanning its label set: from the first
+/// non-blank byte up to the line's last `}` if it has a `{`, else up to the first blank. For a
+/// valid line this is exactly the series [`line`] returns (values and timestamps hold no `}`);
+/// for an invalid line it is never a series [`line`] returns, so a lookup of it among series
+/// that [`line`] returned before cannot match.
+pub(super) fn quick_series(line: &[u8]) -> Option<(usize, usize)> {
+    let start = line.iter().position(|&c| !is_blank(c))?;
+    if line[start] == b'#' {
+        return None;
+    }
+    let end = match memchr::memchr(b'{', &line[start..]) {
+        Some(_) => memchr::memrchr(b'}', line)? + 1,
+        None => start + line[start..].iter().position(|&c| is_blank(c))?,
+    };
+    (end > start).then_some((start, end))
+}
+
+/// The value and optional timestamp after a series that ends at `end`, as [`line`] reads them.
+pub(super) fn value_and_timestamp(line: &[u8], end: usize) -> Result<(f64, Option<i64>), Fail> {
+    let mut cur = Cursor::new(line, end)?;
+    cur.skip_blanks();
+    let tok = cur.token(is_blank);
+    if tok.is_empty() {
+        return Err("expected value after series".into());
+    }
+    Ok((value(tok)?, timestamp(&mut cur)?))
+}
+
 fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
