@@ -18,25 +18,8 @@ pub fn from_json(n: &Number) -> AttrValue {
     AttrValue::Number { text: java_double(v), value: v }
 }
 
-/// `Double.toString`: plain between 10^-3 and 10^7 (always a fraction digit), else
-/// `d.dddE<exp>`; digits are the shortest that round-trip.
-pub fn java_double(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
-    }
-    let a = v.abs();
-    if a == 0.0 || (1e-3..1e7).contains(&a) {
-        let s = format!("{v}");
-        return if s.contains('.') { s } else { s + ".0" };
-    }
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
-    format!("{mantissa}E{exp}")
-}
+/// Java's `Double.toString`, as the rules engine prints values.
+pub use crate::rules::names::java_double;
 
 /// Epoch seconds of Jolokia's date format (`2024-03-01T10:11:12+01:00`, `...Z`), as
 /// `Date.getTime() / 1000.0`.
