@@ -289,11 +289,14 @@ fn pod_json(pod: &TestPod) -> serde_json::Value {
     })
 }
 
-/// The ConfigMap's config.yml, as a file the agent can read.
+/// The ConfigMap's config.yml, as a file the agent can read: a new file per call, since tests run
+/// in parallel and a file rewritten while another test's agent reads it would read as empty.
 fn configmap_config() -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = load("configmap.yaml");
     let text = str_of(&config["data"]["config.yml"], "config.yml");
-    let path = std::env::temp_dir().join(format!("scrapelet-manifests-{}-config.yml", std::process::id()));
+    let path = std::env::temp_dir().join(format!("scrapelet-manifests-{}-{n}-config.yml", std::process::id()));
     std::fs::write(&path, text).unwrap();
     path
 }
