@@ -87,7 +87,8 @@ fn java_str(s: &str) -> Vec<u16> {
     s.encode_utf16().collect()
 }
 
-fn write_labels(out: &mut String, labels: &[(String, String)]) {
+/// `{name="value",...}` with the text format's value escaping; nothing for no labels.
+pub(crate) fn write_labels<N: AsRef<str>>(out: &mut String, labels: &[(N, String)]) {
     if labels.is_empty() {
         return;
     }
@@ -96,7 +97,7 @@ fn write_labels(out: &mut String, labels: &[(String, String)]) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(n);
+        out.push_str(n.as_ref());
         out.push_str("=\"");
         for c in v.chars() {
             match c {

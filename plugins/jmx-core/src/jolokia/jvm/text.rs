@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::super::number::java_double;
+use crate::rules::exposition::write_labels;
 
 pub struct Family {
     pub name: &'static str,
@@ -49,21 +50,6 @@ pub fn write(mut families: Vec<Family>) -> String {
         }
     }
     out
-}
-
-fn write_labels(out: &mut String, labels: &[(&str, String)]) {
-    if labels.is_empty() {
-        return;
-    }
-    out.push('{');
-    for (i, (k, v)) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let v = v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-        let _ = write!(out, "{k}=\"{v}\"");
-    }
-    out.push('}');
 }
 
 #[cfg(test)]
