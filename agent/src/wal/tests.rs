@@ -141,20 +141,47 @@ fn a_corrupt_record_skips_the_rest_of_its_segment_only() {
 }
 
 #[test]
-fn checkpoints_are_replaced_atomically_and_bad_ones_are_ignored() {
+fn checkpoints_survive_a_torn_write_and_bad_ones_are_ignored() {
     let dir = Scratch::new("checkpoint");
     let wal = dir.open(small(1 << 20));
     let d = &wal.dir;
+    let name = checkpoint::file_name("a/b");
     assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
     checkpoint::write(d, "a/b", Pos { seg: 3, off: 77 }).unwrap();
     checkpoint::write(d, "a/b", Pos { seg: 4, off: 9 }).unwrap();
     assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 9 }));
-    // A crash between writing the temporary file and the rename leaves the old checkpoint.
-    d.write(format!("{}.tmp", checkpoint::file_name("a/b")), b"garbage").unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 9 }));
-    assert_eq!(checkpoint::stale(d, &["a/b"]).unwrap(), [format!("{}.tmp", checkpoint::file_name("a/b"))]);
-    d.write(checkpoint::file_name("a/b"), b"short").unwrap();
+    checkpoint::write(d, "a/b", Pos { seg: 4, off: 50 }).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 50 }));
+    // A torn write of the next checkpoint (it goes to the slot of the older one) leaves the last.
+    let mut bytes = d.read(&name).unwrap();
+    assert_eq!(bytes.len(), 40);
+    assert_eq!((bytes[20], bytes[28]), (4, 9), "slot 1 holds the older position, slot 0 the newer");
+    bytes[28] ^= 0xff;
+    d.write(&name, &bytes).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 50 }));
+    checkpoint::write(d, "a/b", Pos { seg: 5, off: 1 }).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 5, off: 1 }));
+    // Earlier versions left a temporary file behind a crash; it is stale, the checkpoint stands.
+    d.write(format!("{name}.tmp"), b"garbage").unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 5, off: 1 }));
+    assert_eq!(checkpoint::stale(d, &["a/b"]).unwrap(), [format!("{name}.tmp")]);
+    d.write(&name, b"short").unwrap();
     assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
+}
+
+#[test]
+fn a_one_slot_checkpoint_of_an_earlier_version_is_read() {
+    let dir = Scratch::new("checkpoint-v1");
+    let wal = dir.open(small(1 << 20));
+    let mut old = Vec::new();
+    old.extend_from_slice(&7u64.to_le_bytes());
+    old.extend_from_slice(&123u64.to_le_bytes());
+    let crc = crc32fast::hash(&old);
+    old.extend_from_slice(&crc.to_le_bytes());
+    wal.dir.write(checkpoint::file_name("r"), &old).unwrap();
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(Pos { seg: 7, off: 123 }));
+    checkpoint::write(&wal.dir, "r", Pos { seg: 7, off: 200 }).unwrap();
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(Pos { seg: 7, off: 200 }));
 }
 
 #[test]
