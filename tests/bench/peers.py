@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Peer benchmark: scrapelet, vmagent and the Prometheus agent, one after another, on the same
 targets (nginx serving a generated body on N ports) writing to the same discarding receiver
-(nginx answering 204 and logging request sizes). For each agent it prints CPU seconds per
-million samples and ns per sample (from /proc, over a fixed window after warm-up), peak RSS and
-RSS per active series, bytes sent per sample, and the ratios to vmagent. Run through
+(`rw-sink`, from tests/src/bin: answers 204 and counts the samples and bytes it received). For
+each agent it prints CPU seconds per million samples and ns per sample (from /proc, over a fixed
+window after warm-up), peak RSS and RSS per active series, the samples delivered in the window
+(as a share of those scraped), bytes sent per sample, and the ratios to vmagent. Run through
 tests/bench/peers.sh.
 
 Scale: `--matrix 10x1000,100x5000,500x1000,10x50000` runs one table per TARGETSxSERIES point
@@ -27,17 +28,9 @@ http {{
   access_log off;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  log_format size '$content_length';
   server {{
 {listens}    root {d}/www;
     default_type "text/plain; version=0.0.4";
-  }}
-  server {{
-    listen 127.0.0.1:{RECEIVER};
-    client_max_body_size 64m;
-    client_body_buffer_size 64m;
-    access_log {d}/received.log size;
-    location / {{ return 204; }}
   }}
 }}
 """
@@ -74,10 +67,10 @@ def peak_rss_mb(pid):
     return 0.0
 
 
-def received_bytes(log, offset):
-    with open(log) as f:
-        f.seek(offset)
-        return sum(int(x) for x in f.read().split() if x.isdigit())
+def sink_counts():
+    """(samples, bytes, requests, malformed requests) the receiver has seen so far."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{RECEIVER}/count", timeout=10).read()
+    return [int(x) for x in body.split()]
 
 
 def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
@@ -87,8 +80,7 @@ def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
         time.sleep(warmup)
         if proc.poll() is not None:
             sys.exit(f"{name} exited early; see {d}/{name}.log")
-        received = f"{d}/received.log"
-        offset = os.path.getsize(received) if os.path.exists(received) else 0
+        r0 = sink_counts()
         perf = None
         if perf_dir and name == "scrapelet":
             os.makedirs(perf_dir, exist_ok=True)
@@ -100,7 +92,7 @@ def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
         if perf:
             perf.send_signal(signal.SIGINT)
             perf.wait()
-        sent = received_bytes(received, offset) if os.path.exists(received) else 0
+        r1 = sink_counts()
         rss = peak_rss_mb(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -110,8 +102,10 @@ def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
             proc.kill()
     samples = samples_per_second * (t1 - t0)
     cpu = c1 - c0
+    delivered, sent, malformed = r1[0] - r0[0], r1[1] - r0[1], r1[3] - r0[3]
     return {"agent": name, "cpu_s": cpu, "samples": samples, "cpu_per_m": cpu / samples * 1e6,
-            "ns_per_sample": cpu / samples * 1e9, "rss_mb": rss, "bytes_per_sample": sent / samples}
+            "ns_per_sample": cpu / samples * 1e9, "rss_mb": rss, "delivered": delivered, "malformed": malformed,
+            "bytes_per_sample": sent / max(delivered, 1)}
 
 
 def main():
@@ -142,6 +136,7 @@ def run_point(a):
     open(f"{d}/nginx.conf", "w").write(nginx_conf(d, a.targets, first_port))
     open(f"{d}/scrape.yml", "w").write(scrape_config(a.targets, first_port, a.interval))
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{d}/nginx.conf", "-p", d], stderr=subprocess.DEVNULL)
+    sink = subprocess.Popen([f"{repo}/target/release/rw-sink", f"127.0.0.1:{RECEIVER}"])
     rate = a.targets * per_body / a.interval
     results = []
     try:
@@ -153,6 +148,7 @@ def run_point(a):
             results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window, a.perf))
     finally:
         nginx.terminate()
+        sink.terminate()
     report(a, per_body, results)
     shutil.rmtree(d, ignore_errors=True)
 
@@ -163,15 +159,18 @@ def report(a, per_body, results):
     print(f"\n{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · {cpu_model}")
     print(f"{a.targets} targets × {per_body} samples every {a.interval}s = {a.targets * per_body:,} active series; "
           f"{a.warmup}s warm-up, {a.window}s window\n")
-    print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | RSS bytes / active series | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | RSS bytes / active series | samples delivered (of scraped) | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
+    print("|---|---|---|---|---|---|---|---|---|")
     active = a.targets * per_body
     for r in results:
         cpu_ratio = f"{r['cpu_per_m'] / vm['cpu_per_m']:.2f}×" if vm else "-"
         rss_ratio = f"{r['rss_mb'] / vm['rss_mb']:.2f}×" if vm else "-"
         print(f"| {r['agent']} | {r['cpu_per_m']:.3f} | {r['ns_per_sample']:.0f} | {r['rss_mb']:.0f} | "
               f"{r['rss_mb'] * 1048576 / active:.0f} | "
+              f"{r['delivered']:,} ({r['delivered'] / r['samples']:.1%}) | "
               f"{r['bytes_per_sample']:.2f} | {cpu_ratio} | {rss_ratio} |")
+        if r["malformed"]:
+            print(f"WARNING: {r['agent']} sent {r['malformed']} malformed requests (see the sink's messages above)")
 
 
 if __name__ == "__main__":

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tests/debs.sh /usr/bin/vmagent=victoria-metrics /usr/bin/prometheus=prometheus /usr/sbin/nginx=nginx-light
-cargo build --release -p scrapelet
+cargo build --release -p scrapelet -p scrapelet-tests --bin scrapelet --bin rw-sink
 exec python3 tests/bench/peers.py "$@"

@@ -5,7 +5,7 @@
 //! to inject (connection reset, 500, 429 with `Retry-After`) without forwarding, so a failed
 //! request never reaches the backend. It counts requests by what it did.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::http;
+use crate::http::{self, Request, read_request};
 
 /// What the proxy does with the next requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,33 +66,6 @@ impl FaultProxy {
     pub fn write_url(&self) -> String {
         format!("http://{}/api/v1/write", self.addr)
     }
-}
-
-struct Request {
-    head: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
-    let mut head = String::new();
-    if r.read_line(&mut head)? == 0 {
-        return Ok(None);
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.trim_end().split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    let len = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; len];
-    r.read_exact(&mut body)?;
-    Ok(Some(Request { head, headers, body }))
 }
 
 fn serve(stream: TcpStream, fault: &Mutex<Fault>, counts: &Counts, backend: &str) -> std::io::Result<()> {

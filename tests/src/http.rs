@@ -1,6 +1,6 @@
-//! A minimal blocking HTTP/1.0 GET and JSON POST, enough for test queries (no client dependency needed).
+//! A minimal blocking HTTP/1.0 GET and JSON POST for test queries, and a request reader for test servers (no HTTP dependency needed).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -44,4 +44,33 @@ pub fn encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// One HTTP/1.1 request as a test server reads it (Content-Length bodies only).
+pub struct Request {
+    pub head: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads the next request of a keep-alive connection; `None` when the client closed it.
+pub fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
+    let mut head = String::new();
+    if r.read_line(&mut head)? == 0 {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok(Some(Request { head, headers, body }))
 }

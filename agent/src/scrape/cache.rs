@@ -1,9 +1,16 @@
 //! The per-target series cache: raw series bytes → the final series (or "dropped"), plus the
 //! bookkeeping for duplicate detection and staleness.
 //!
-//! Steady state per sample is one hash lookup and two integer writes. Entries stay a few scrapes
-//! after their series disappears, so a flapping series or a failed scrape does not cost a
-//! relabel on return. Never allocates on a hit.
+//! Steady state per sample is one hash of the raw bytes, one comparison and two integer writes.
+//! Entries stay a few scrapes after their series disappears, so a flapping series or a failed
+//! scrape does not cost a relabel on return. Never allocates on a hit.
+//!
+//! **Order.** A target writes its series in the same order every scrape, so the entries are kept
+//! in a `Vec` in the order they were first seen and a lookup first tries the entry after the last
+//! one found: the scrape walks the entries front to back, which the CPU prefetches, instead of
+//! jumping around a hash table of a few hundred kB per target (at 500,000 series the random
+//! probes were 17% of the agent's CPU, mostly cache misses). An index (a hash table of entry
+//! positions, 4 bytes a series) answers when the guess is wrong: a new series, a reordered body.
 //!
 //! **Keys.** An entry is keyed by a 128-bit hash of the raw series bytes, not the bytes: 16 bytes
 //! per series instead of a copy of the text (~100 bytes and an allocation). Two different series
@@ -11,26 +18,27 @@
 //! hardware error rate; the two 64-bit halves are foldhash's quality hash under two fixed,
 //! different seeds.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use foldhash::quality::FixedState;
-use std::sync::Arc;
+use hashbrown::HashTable;
 
 use crate::series::{Sample, Series, stale_nan};
 
 /// Scrapes an unseen entry is kept before eviction.
-const KEEP_SCRAPES: u64 = 4;
+const KEEP_SCRAPES: u32 = 4;
 
 pub struct Entry {
+    key: Key,
     /// `None`: dropped by metric relabelling.
     pub series: Option<Arc<Series>>,
-    /// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
-    pub explicit_ts: bool,
     /// Values are multiplied by this (a transform plugin's rescale verdict); usually 1.
     pub scale: f64,
-    seen: u64,
-    prev_seen: u64,
+    seen: u32,
+    prev_seen: u32,
+    /// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
+    pub explicit_ts: bool,
 }
 
 /// 128-bit hash of the raw series bytes.
@@ -45,37 +53,18 @@ impl Key {
     }
 }
 
-impl Hash for Key {
-    /// The key is already a hash: its first half is the table's hash.
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0);
-    }
-}
-
-/// Passes a [`Key`]'s first half through.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Not reached (a `Key` only writes a u64); total anyway.
-        self.0 = bytes.iter().fold(self.0, |h, b| h.rotate_left(5) ^ u64::from(*b));
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
 #[derive(Default)]
 pub struct SeriesCache {
-    map: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
+    /// In the order first seen.
+    entries: Vec<Entry>,
+    /// Positions in `entries`, hashed by their key's first half.
+    index: HashTable<u32>,
+    /// Where the next lookup looks first: after the entry last found.
+    cursor: usize,
     /// The current scrape attempt.
-    generation: u64,
+    generation: u32,
     /// The attempt whose series were last handed on (and so may need staleness markers).
-    last_output: u64,
+    last_output: u32,
 }
 
 /// What a lookup found.
@@ -89,31 +78,42 @@ impl SeriesCache {
     /// Starts a scrape attempt.
     pub fn begin(&mut self) {
         self.generation += 1;
+        self.cursor = 0;
     }
 
     /// Finds `raw` and marks it seen in this scrape.
     pub fn lookup(&mut self, raw: &[u8]) -> Lookup<'_> {
-        let generation = self.generation;
-        match self.map.get_mut(&Key::of(raw)) {
-            None => Lookup::Miss,
-            Some(e) if e.seen == generation => Lookup::Duplicate,
-            Some(e) => {
-                e.prev_seen = e.seen;
-                e.seen = generation;
-                Lookup::Hit(e)
-            }
+        let Some(i) = self.find(Key::of(raw)) else { return Lookup::Miss };
+        self.cursor = i + 1;
+        let (generation, e) = (self.generation, &mut self.entries[i]);
+        if e.seen == generation {
+            return Lookup::Duplicate;
+        }
+        e.prev_seen = e.seen;
+        e.seen = generation;
+        Lookup::Hit(e)
+    }
+
+    fn find(&self, key: Key) -> Option<usize> {
+        match self.entries.get(self.cursor) {
+            Some(e) if e.key == key => Some(self.cursor),
+            _ => self.index.find(key.0, |&i| self.entries[i as usize].key == key).map(|&i| i as usize),
         }
     }
 
     /// Adds a new entry, seen in this scrape.
     pub fn insert(&mut self, raw: &[u8], series: Option<Arc<Series>>, explicit_ts: bool) {
-        let e = Entry { series, explicit_ts, scale: 1.0, seen: self.generation, prev_seen: 0 };
-        self.map.insert(Key::of(raw), e);
+        let key = Key::of(raw);
+        let i = self.entries.len();
+        self.entries.push(Entry { key, series, explicit_ts, scale: 1.0, seen: self.generation, prev_seen: 0 });
+        let entries = &self.entries;
+        self.index.insert_unique(key.0, i as u32, |&j| entries[j as usize].key.0);
     }
 
     /// Settles an entry inserted earlier in this scrape (after the transforms decided).
     pub fn set(&mut self, raw: &[u8], series: Option<Arc<Series>>, scale: f64) {
-        if let Some(e) = self.map.get_mut(&Key::of(raw)) {
+        if let Some(i) = self.find(Key::of(raw)) {
+            let e = &mut self.entries[i];
             e.series = series;
             e.scale = scale;
         }
@@ -122,14 +122,14 @@ impl SeriesCache {
     /// The series handed on by the last scrape (that staleness applies to).
     pub fn last_output(&self) -> Vec<Arc<Series>> {
         let last = self.last_output;
-        let live = self.map.values().filter(|e| e.seen == last && !e.explicit_ts);
+        let live = self.entries.iter().filter(|e| e.seen == last && !e.explicit_ts);
         live.filter_map(|e| e.series.clone()).collect()
     }
 
     /// Ends a successful scrape: stale markers for series of the last output not seen now.
     pub fn finish_ok(&mut self, t: i64, out: &mut Vec<Sample>) {
         let (generation, last) = (self.generation, self.last_output);
-        self.map.retain(|_, e| {
+        self.retain(|e| {
             if e.seen == last && e.seen != generation {
                 push_stale(e, t, out);
             }
@@ -141,7 +141,7 @@ impl SeriesCache {
     /// Ends a failed scrape: nothing of it is kept; every series of the last output goes stale.
     pub fn finish_failed(&mut self, t: i64, out: &mut Vec<Sample>) {
         let (generation, last) = (self.generation, self.last_output);
-        self.map.retain(|_, e| {
+        self.retain(|e| {
             if e.seen == generation {
                 if e.prev_seen == 0 {
                     return false; // new in the failed scrape: never handed on
@@ -160,15 +160,33 @@ impl SeriesCache {
     pub fn finish_all(&mut self, t: i64, out: &mut Vec<Sample>) {
         self.begin();
         self.finish_failed(t, out);
-        self.map.clear();
+        self.entries = Vec::new();
+        self.index = HashTable::new();
+    }
+
+    /// Keeps the entries `keep` says to, in order; the index is rebuilt only if one went.
+    fn retain(&mut self, keep: impl FnMut(&mut Entry) -> bool) {
+        let before = self.entries.len();
+        self.entries.retain_mut(keep);
+        if self.entries.len() != before {
+            if self.entries.capacity() > 2 * self.entries.len() {
+                self.entries.shrink_to_fit();
+                self.index = HashTable::with_capacity(self.entries.len());
+            }
+            self.index.clear();
+            let entries = &self.entries;
+            for (i, e) in entries.iter().enumerate() {
+                self.index.insert_unique(e.key.0, i as u32, |&j| entries[j as usize].key.0);
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -245,5 +263,25 @@ mod tests {
             scrape(&mut c, &f, &["a"], true);
         }
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn finds_every_series_whatever_the_order_and_after_evictions() {
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
+        scrape(&mut c, &f, &["a", "b", "c", "d"], true);
+        let hits = |c: &mut SeriesCache, raws: &[&str]| {
+            c.begin();
+            raws.iter().filter(|r| matches!(c.lookup(r.as_bytes()), Lookup::Hit(_))).count()
+        };
+        assert_eq!(hits(&mut c, &["d", "c", "b", "a"]), 4);
+        assert_eq!(hits(&mut c, &["b", "x", "d", "a"]), 3);
+        for _ in 0..=KEEP_SCRAPES {
+            scrape(&mut c, &f, &["a", "d"], true); // b and c are evicted, d moves down
+        }
+        assert_eq!(c.len(), 2);
+        assert_eq!(hits(&mut c, &["d", "b", "a"]), 2);
+        c.begin();
+        assert!(matches!(c.lookup(b"a"), Lookup::Hit(_)));
+        assert!(matches!(c.lookup(b"a"), Lookup::Duplicate), "a duplicate right after its first sample");
     }
 }
