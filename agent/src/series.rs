@@ -4,17 +4,19 @@
 //! its process-unique id is the series' ref in the WAL, where each remote resolves its labels
 //! once per series. [`Batch`] is what crosses channels.
 //!
-//! A series keeps its labels in one allocation, in the WAL's label encoding (see
-//! [`record::encode_labels`]): about the label text plus two bytes a label, instead of a `Vec`
-//! of `String` pairs (two allocations and 48 bytes of headers a label). The WAL copies the bytes
-//! as they are; [`Series::labels`] decodes them for the rare reader (staleness after a transform
-//! reload, `scrapelet scrape`, tests).
+//! A series keeps its labels in one allocation, in their remote-write 1.0 encoding (see
+//! [`encode::encode_labels`]): the label text plus six bytes a label, instead of a `Vec` of
+//! `String` pairs (two allocations and 48 bytes of headers a label). The WAL's series record
+//! copies the bytes as they are, and a remote that sends series unchanged shares them (see
+//! [`RemoteSeries`](crate::remote_write::encode::RemoteSeries)), so a series' labels are held
+//! once in the process. [`Series::labels`] decodes them for the rare reader
+//! (staleness after a transform reload, `scrapelet scrape`, tests).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::labels::Labels;
-use crate::wal::record;
+use crate::remote_write::encode;
 
 /// The bit pattern Prometheus uses to mark a series stale.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -32,8 +34,9 @@ pub fn is_stale_nan(v: f64) -> bool {
 pub struct Series {
     /// Unique for the life of the process.
     pub id: u64,
-    /// The labels in the WAL's encoding (label count, then length-prefixed names and values).
-    encoded: Box<[u8]>,
+    /// The labels in their remote-write 1.0 encoding (repeated `TimeSeries.labels`), in their own
+    /// allocation so that a remote can share them without touching this `Series`' count.
+    encoded: Arc<[u8]>,
     /// The WAL segment (by its process-unique token) whose series record for this series is
     /// written; 0: none. Kept here, next to the id the WAL reads anyway, instead of a set of
     /// ids in the WAL writer (a hash lookup and ~20 bytes a series).
@@ -41,12 +44,23 @@ pub struct Series {
 }
 
 impl Series {
-    /// The labels, decoded (allocates).
-    pub fn labels(&self) -> Labels {
-        record::decode_labels(&self.encoded).unwrap_or_default()
+    fn new(id: u64, labels: &Labels) -> Series {
+        let mut encoded = Vec::new();
+        encode::encode_labels(labels, &mut encoded);
+        Series { id, encoded: encoded.into(), wal_token: AtomicU64::new(0) }
     }
 
-    /// The labels as the WAL's series record carries them.
+    /// The encoded labels, shared.
+    pub fn shared_labels(&self) -> Arc<[u8]> {
+        self.encoded.clone()
+    }
+
+    /// The labels, decoded (allocates).
+    pub fn labels(&self) -> Labels {
+        encode::decode_labels(&self.encoded).unwrap_or_default()
+    }
+
+    /// The labels in their remote-write 1.0 encoding, as the WAL's series record carries them.
     pub fn encoded_labels(&self) -> &[u8] {
         &self.encoded
     }
@@ -83,10 +97,7 @@ impl Default for SeriesFactory {
 
 impl SeriesFactory {
     pub fn make(&self, labels: Labels) -> Arc<Series> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut encoded = Vec::new();
-        record::encode_labels(&mut encoded, &labels);
-        Arc::new(Series { id, encoded: encoded.into_boxed_slice(), wal_token: AtomicU64::new(0) })
+        Arc::new(Series::new(self.next_id.fetch_add(1, Ordering::Relaxed), &labels))
     }
 }
 

@@ -64,6 +64,7 @@ impl Queue {
             wal,
             reader,
             rules,
+            segment: 0,
             series: RefMap::default(),
             shards,
             capacity,
@@ -81,6 +82,8 @@ struct Pump {
     reader: Reader,
     tracker: Arc<Tracker>,
     rules: SeriesRules,
+    /// The segment being read.
+    segment: u64,
     /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
     series: RefMap<Option<RemoteSeries>>,
     shards: Vec<ShardHandle>,
@@ -133,9 +136,13 @@ impl Pump {
 
     async fn handle(&mut self, event: Event) {
         match event {
-            Event::Segment(_) => self.series.clear(),
-            Event::Series(r, labels) => {
-                self.series.insert(r, RemoteSeries::resolve(&labels, &self.rules));
+            Event::Segment(seg) => {
+                self.series.clear();
+                self.segment = seg;
+            }
+            Event::Series(r, rw1) => {
+                let live = if self.rules.is_identity() { self.wal.live_series(self.segment, r) } else { None };
+                self.series.insert(r, RemoteSeries::for_record(rw1, &self.rules, live));
             }
             Event::Samples { end, samples, replayed } => {
                 if replayed {

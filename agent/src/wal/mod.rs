@@ -32,6 +32,7 @@
 
 pub mod checkpoint;
 pub mod config;
+mod live;
 mod reader;
 pub mod record;
 mod retention;
@@ -53,7 +54,8 @@ pub use reader::{Event, Reader};
 pub use record::RefSample;
 
 use crate::metrics::{self, Counter};
-use crate::series::Sample;
+use crate::series::{Sample, Series};
+use live::LiveSeries;
 use writer::Writer;
 
 /// The subdirectory of the data directory that holds the WAL.
@@ -89,6 +91,10 @@ pub struct Wal {
     dir: Dir,
     cfg: WalConfig,
     writer: Mutex<Writer>,
+    /// The series the writer recorded, for the remotes to share (see `live`).
+    live: Arc<LiveSeries>,
+    /// The first segment this process wrote.
+    first_own_segment: u64,
     head: watch::Sender<Pos>,
     /// The newest sample timestamp appended (ms), for the per-remote lag gauge.
     newest_ms: AtomicI64,
@@ -111,7 +117,8 @@ impl Wal {
             info!(segments = existing.len(), bytes = on_disk, "WAL found: unsent samples will be replayed");
         }
         let shared = Arc::new(dir.try_clone().map_err(WalError::OpenDir)?);
-        let writer = Writer::create(shared, seg, cfg.effective_segment_bytes())
+        let live = Arc::new(LiveSeries::default());
+        let writer = Writer::create(shared, seg, cfg.effective_segment_bytes(), live.clone())
             .map_err(|source| WalError::CreateSegment { seg, source })?;
         let m = metrics::get();
         Ok(Arc::new(Wal {
@@ -119,6 +126,8 @@ impl Wal {
             cfg,
             head: watch::Sender::new(writer.head()),
             writer: Mutex::new(writer),
+            live,
+            first_own_segment: seg,
             newest_ms: AtomicI64::new(i64::MIN),
             remotes: Mutex::new(Vec::new()),
             samples_written: m.wal_samples_written.with(&[]),
@@ -193,6 +202,12 @@ impl Wal {
             replay_end: self.head(),
             corrupt,
         })
+    }
+
+    /// The series of ref `r` in segment `seg`, if this process wrote that segment and the series
+    /// is still alive. (A segment of an earlier process uses that process' refs: never shared.)
+    pub fn live_series(&self, seg: u64, r: u64) -> Option<Arc<Series>> {
+        (seg >= self.first_own_segment).then(|| self.live.get(r)).flatten()
     }
 
     /// Records that `remote`'s backend has acknowledged everything before `pos`.

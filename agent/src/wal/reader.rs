@@ -13,7 +13,6 @@ use tracing::warn;
 use super::record::{Record, RefSample};
 use super::segment::{self, Cursor, Step};
 use super::{Pos, Wal};
-use crate::labels::Labels;
 use crate::metrics::Counter;
 
 /// What the reader found, in WAL order.
@@ -21,13 +20,10 @@ use crate::metrics::Counter;
 pub enum Event {
     /// A new segment starts: refs from the previous one mean nothing any more.
     Segment(u64),
-    Series(u64, Labels),
+    /// A series record: its ref and labels in their remote-write 1.0 encoding.
+    Series(u64, Box<[u8]>),
     /// Samples of one record; `end` is the WAL position just after it.
-    Samples {
-        end: Pos,
-        samples: Vec<RefSample>,
-        replayed: bool,
-    },
+    Samples { end: Pos, samples: Vec<RefSample>, replayed: bool },
 }
 
 pub struct Reader {
@@ -57,7 +53,7 @@ impl Reader {
             }
             let Some(c) = self.cursor.as_mut() else { return Ok(()) };
             match c.next_record() {
-                Step::Record(Record::Series { r#ref, labels }, _) => out.push(Event::Series(r#ref, labels)),
+                Step::Record(Record::Series { r#ref, rw1 }, _) => out.push(Event::Series(r#ref, rw1)),
                 Step::Record(Record::Samples(s), end) => {
                     pos.off = end.max(self.skip_until);
                     if end > self.skip_until {

@@ -1,18 +1,24 @@
 //! The WAL's record format: a 9-byte header (payload length, CRC32 of kind + payload, kind) and
-//! a payload. Series records carry a ref and its labels; sample records carry (ref, t, v) triples.
+//! a payload. Series records carry a ref and its labels (in their remote-write 1.0 encoding, as
+//! the series holds them; segments of earlier versions, with length-prefixed names and values,
+//! are still read); sample records carry (ref, t, v) triples.
 //!
 //! Entry points: [`encode_series`], [`encode_samples`], [`decode`]. Decoding never panics on bad
 //! input: a short buffer is [`Decoded::Incomplete`], a checksum or shape error is [`Decoded::Corrupt`].
 
 use crate::labels::Labels;
+use crate::remote_write::encode;
 
 /// `len: u32 LE`, `crc: u32 LE`, `kind: u8`.
 pub const HEADER: usize = 9;
 /// A record longer than this is taken as corruption (a torn length field), not allocated.
 pub const MAX_PAYLOAD: usize = 64 << 20;
 
-const KIND_SERIES: u8 = 1;
+/// Labels as label count, then length-prefixed names and values (written by earlier versions).
+const KIND_SERIES_V1: u8 = 1;
 const KIND_SAMPLES: u8 = 2;
+/// Labels in their remote-write 1.0 encoding.
+const KIND_SERIES: u8 = 3;
 
 /// One sample as the WAL stores it: the series' ref in this segment, ms timestamp, value bits.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,7 +30,11 @@ pub struct RefSample {
 
 #[derive(Debug, PartialEq)]
 pub enum Record {
-    Series { r#ref: u64, labels: Labels },
+    /// Labels in their remote-write 1.0 encoding (checked well-formed).
+    Series {
+        r#ref: u64,
+        rw1: Box<[u8]>,
+    },
     Samples(Vec<RefSample>),
 }
 
@@ -42,32 +52,16 @@ pub enum Decoded {
 /// Appends a series record.
 pub fn encode_series(out: &mut Vec<u8>, r#ref: u64, labels: &Labels) {
     let mut encoded = Vec::new();
-    encode_labels(&mut encoded, labels);
+    encode::encode_labels(labels, &mut encoded);
     encode_series_encoded(out, r#ref, &encoded);
 }
 
-/// Appends a series record for labels already in [`encode_labels`]' form.
+/// Appends a series record for labels already in their remote-write 1.0 encoding.
 pub fn encode_series_encoded(out: &mut Vec<u8>, r#ref: u64, encoded_labels: &[u8]) {
     let start = begin(out, KIND_SERIES);
     put_varint(out, r#ref);
     out.extend_from_slice(encoded_labels);
     finish(out, start);
-}
-
-/// Appends the label count and each name and value, length-prefixed: the labels of a series record.
-pub fn encode_labels(out: &mut Vec<u8>, labels: &Labels) {
-    put_varint(out, labels.len() as u64);
-    for l in labels {
-        put_str(out, &l.name);
-        put_str(out, &l.value);
-    }
-}
-
-/// Decodes [`encode_labels`]' form; `None` if malformed.
-pub fn decode_labels(buf: &[u8]) -> Option<Labels> {
-    let mut p = Payload(buf);
-    let labels = p.labels()?;
-    p.0.is_empty().then_some(labels)
 }
 
 /// Appends one sample record for `samples` (timestamps stored as deltas from the first).
@@ -121,6 +115,7 @@ pub fn decode(buf: &[u8]) -> Decoded {
     let mut p = Payload(&body[1..]);
     let record = match body[0] {
         KIND_SERIES => p.series(),
+        KIND_SERIES_V1 => p.series_v1(),
         KIND_SAMPLES => p.samples(),
         _ => None,
     };
@@ -155,7 +150,15 @@ impl Payload<'_> {
 
     fn series(&mut self) -> Option<Record> {
         let r#ref = self.varint()?;
-        Some(Record::Series { r#ref, labels: self.labels()? })
+        let rw1 = std::mem::take(&mut self.0);
+        encode::well_formed(rw1).then(|| Record::Series { r#ref, rw1: rw1.into() })
+    }
+
+    fn series_v1(&mut self) -> Option<Record> {
+        let r#ref = self.varint()?;
+        let mut rw1 = Vec::new();
+        encode::encode_labels(&self.labels()?, &mut rw1);
+        Some(Record::Series { r#ref, rw1: rw1.into() })
     }
 
     fn labels(&mut self) -> Option<Labels> {
@@ -182,6 +185,7 @@ impl Payload<'_> {
     }
 }
 
+#[cfg(test)]
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
@@ -207,6 +211,12 @@ fn unzigzag(v: u64) -> i64 {
 mod tests {
     use super::*;
 
+    fn rw1(labels: &Labels) -> Box<[u8]> {
+        let mut out = Vec::new();
+        encode::encode_labels(labels, &mut out);
+        out.into()
+    }
+
     fn sample(r#ref: u64, t: i64, v: f64) -> RefSample {
         RefSample { r#ref, t, v }
     }
@@ -219,12 +229,37 @@ mod tests {
         encode_series(&mut buf, 7, &labels);
         let first = buf.len();
         encode_samples(&mut buf, samples.iter().copied());
-        assert_eq!(decode(&buf), Decoded::Record(Record::Series { r#ref: 7, labels }, first));
+        let rw1 = rw1(&labels);
+        assert_eq!(decode(&buf), Decoded::Record(Record::Series { r#ref: 7, rw1 }, first));
         let Decoded::Record(Record::Samples(got), n) = decode(&buf[first..]) else { panic!("samples") };
         assert_eq!(n, buf.len() - first);
         assert_eq!(got[0], samples[0]);
         assert_eq!((got[1].t, got[1].v.to_bits()), (samples[1].t, samples[1].v.to_bits()));
         assert_eq!(got[2], samples[2]);
+    }
+
+    #[test]
+    fn series_records_of_earlier_versions_are_read() {
+        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        let mut buf = Vec::new();
+        let start = begin(&mut buf, KIND_SERIES_V1);
+        put_varint(&mut buf, 9);
+        put_varint(&mut buf, labels.len() as u64);
+        for l in &labels {
+            put_str(&mut buf, &l.name);
+            put_str(&mut buf, &l.value);
+        }
+        finish(&mut buf, start);
+        assert_eq!(decode(&buf), Decoded::Record(Record::Series { r#ref: 9, rw1: rw1(&labels) }, buf.len()));
+    }
+
+    #[test]
+    fn a_series_record_with_malformed_labels_is_corrupt() {
+        for bad in [&b"\x0a\x05\x0a\x01a\x12"[..], b"\x12\x00", b"\x0a\x05\x0a\x01a\x0a\x00"] {
+            let mut buf = Vec::new();
+            encode_series_encoded(&mut buf, 1, bad);
+            assert_eq!(decode(&buf), Decoded::Corrupt, "{bad:?}");
+        }
     }
 
     #[test]

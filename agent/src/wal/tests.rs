@@ -63,7 +63,9 @@ fn read_all(wal: &Arc<Wal>, remote: &str) -> Vec<(String, i64, f64)> {
         for e in events.drain(..) {
             match e {
                 Event::Segment(_) => names.clear(),
-                Event::Series(r, labels) => drop(names.insert(r, labels.to_string())),
+                Event::Series(r, rw1) => {
+                    drop(names.insert(r, crate::remote_write::encode::decode_labels(&rw1).unwrap().to_string()))
+                }
                 Event::Samples { samples, .. } => {
                     out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))
                 }
@@ -244,4 +246,21 @@ fn over_max_wal_bytes_the_oldest_segments_go_first_counted_per_remote() {
         }
     }
     assert_eq!(read + dropped, 5000, "every sample is either read or counted as dropped");
+}
+
+#[test]
+fn live_series_are_shared_only_for_segments_this_process_wrote() {
+    let dir = Scratch::new("live");
+    let old = series(2);
+    let wal = dir.open(small(1 << 20));
+    wal.append(&batch(&old, 1)).unwrap();
+    let first = wal.head().seg;
+    assert!(Arc::ptr_eq(&wal.live_series(first, old[1].id).unwrap(), &old[1]));
+    drop(wal);
+    // A restarted process: its own series 1 and 2 are other series than the old segment's refs.
+    let new = series(2);
+    let wal = dir.open(small(1 << 20));
+    wal.append(&batch(&new, 2)).unwrap();
+    assert!(wal.live_series(first, new[0].id).is_none(), "an earlier process' ref");
+    assert!(Arc::ptr_eq(&wal.live_series(wal.head().seg, new[0].id).unwrap(), &new[0]));
 }
