@@ -151,6 +151,43 @@ fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
     None
 }
 
+/// Appends one `TimeSeries` (remote write 1.0) with `labels` and one sample to `raw`.
+pub fn push_series(raw: &mut Vec<u8>, labels: &[u8], t: i64, v: f64) {
+    let sample_len = 1 + 8 + 1 + varint_len(t as u64);
+    let series_len = labels.len() + 2 + sample_len;
+    raw.push(TAG_1_LEN);
+    put_varint(raw, series_len as u64);
+    raw.extend_from_slice(labels);
+    raw.extend_from_slice(&[TAG_2_LEN, sample_len as u8, TAG_1_F64]);
+    raw.extend_from_slice(&v.to_bits().to_le_bytes());
+    raw.push(TAG_2_VARINT);
+    put_varint(raw, t as u64);
+}
+
+/// Samples already encoded as remote-write 1.0 `TimeSeries` (a piece of a request): what the
+/// pump hands a shard once the remote speaks 1.0, so that a series' label bytes are read once,
+/// while they are at hand, and a queued sample holds no reference to them.
+#[derive(Debug)]
+pub struct Encoded {
+    pub raw: Vec<u8>,
+    pub samples: usize,
+    pub highest_timestamp: i64,
+}
+
+impl Default for Encoded {
+    fn default() -> Encoded {
+        Encoded { raw: Vec::new(), samples: 0, highest_timestamp: i64::MIN }
+    }
+}
+
+impl Encoded {
+    pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
+        push_series(&mut self.raw, labels, t, v);
+        self.samples += 1;
+        self.highest_timestamp = self.highest_timestamp.max(t);
+    }
+}
+
 /// One sample waiting in a shard.
 #[derive(Clone, Debug)]
 pub struct QueuedSample {
@@ -226,17 +263,16 @@ impl RequestBuilder {
     /// Appends one `TimeSeries` with `labels` (from [`cached_labels`]) and one sample. The value's
     /// bits go out unchanged, so a stale NaN stays a stale NaN.
     pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
-        let sample_len = 1 + 8 + 1 + varint_len(t as u64);
-        let series_len = labels.len() + 2 + sample_len;
-        self.raw.push(TAG_1_LEN);
-        put_varint(&mut self.raw, series_len as u64);
-        self.raw.extend_from_slice(labels);
-        self.raw.extend_from_slice(&[TAG_2_LEN, sample_len as u8, TAG_1_F64]);
-        self.raw.extend_from_slice(&v.to_bits().to_le_bytes());
-        self.raw.push(TAG_2_VARINT);
-        put_varint(&mut self.raw, t as u64);
+        push_series(&mut self.raw, labels, t, v);
         self.samples += 1;
         self.highest_timestamp = self.highest_timestamp.max(t);
+    }
+
+    /// Appends a piece encoded elsewhere with [`push_series`].
+    pub fn push_encoded(&mut self, piece: &Encoded) {
+        self.raw.extend_from_slice(&piece.raw);
+        self.samples += piece.samples;
+        self.highest_timestamp = self.highest_timestamp.max(piece.highest_timestamp);
     }
 
     /// Samples in the request so far.

@@ -1,12 +1,15 @@
 //! One remote's queue: a pump that reads the WAL from the remote's checkpoint, resolves each
 //! series for this remote once per segment, and routes samples to shards by series ref (so a
-//! series' samples stay in order), with one acknowledgement per WAL record.
+//! series' samples stay in order), with one acknowledgement per WAL record part. Once the remote
+//! speaks remote write 1.0 the pump encodes the samples itself, in pieces of at most
+//! `max_samples_per_send`, so a series' label bytes are read once while they are at hand.
 //!
 //! Entry point: [`Queue::start`]. Sharding is fixed at `max(min_shards, 1)` shards. Each shard
 //! holds at most `capacity` queued samples plus the request it is building; when shards are full
 //! the pump waits and the backlog stays in the WAL on disk, not in memory.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -15,9 +18,9 @@ use tracing::{Instrument, warn};
 
 use super::ack::{RecordAck, Tracker};
 use super::config::RemoteWriteConfig;
-use super::encode::{QueuedSample, RemoteSeries, SeriesRules};
+use super::encode::{Encoded, QueuedSample, RemoteSeries, SeriesRules};
 use super::refs::RefMap;
-use super::shard::{Chunk, RemoteCtx, Shard};
+use super::shard::{Chunk, Part, RemoteCtx, Shard};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
@@ -67,6 +70,7 @@ impl Queue {
             segment: 0,
             series: RefMap::default(),
             shards,
+            v2: ctx.v2.clone(),
             capacity,
             max_read: q.max_samples_per_send.max(1),
             metrics,
@@ -87,6 +91,8 @@ struct Pump {
     /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
     series: RefMap<Option<RemoteSeries>>,
     shards: Vec<ShardHandle>,
+    /// The remote still speaks 2.0 (see `RemoteCtx`): samples are queued, not encoded.
+    v2: Arc<AtomicBool>,
     capacity: usize,
     max_read: usize,
     metrics: Arc<RemoteMetrics>,
@@ -148,35 +154,57 @@ impl Pump {
                 if replayed {
                     self.metrics.replayed.add(samples.len() as u64);
                 }
-                let parts = self.split(&samples);
-                let ack = self.tracker.issue(end, parts.iter().filter(|p| !p.is_empty()).count());
-                for (i, part) in parts.into_iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+                let parts = if self.v2.load(Ordering::Relaxed) { self.split(&samples) } else { self.encode(&samples) };
+                let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
+                for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
                     self.send(i, part, &ack).await;
                 }
             }
         }
     }
 
-    /// The samples this remote keeps, one list per shard.
-    fn split(&self, samples: &[RefSample]) -> Vec<Vec<QueuedSample>> {
+    /// The samples this remote keeps, one list per shard: (shard, part).
+    fn split(&self, samples: &[RefSample]) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
+        self.each_kept(samples, |shard, series, s| {
+            parts[shard].push(QueuedSample { series: series.clone(), t: s.t, v: s.v });
+        });
+        parts.into_iter().map(Part::Samples).enumerate().collect()
+    }
+
+    /// The samples this remote keeps, encoded as remote write 1.0, in pieces of at most
+    /// `max_samples_per_send` per shard: (shard, part).
+    fn encode(&self, samples: &[RefSample]) -> Vec<(usize, Part)> {
+        let n = self.shards.len();
+        let mut open: Vec<Encoded> = (0..n).map(|_| Encoded::default()).collect();
+        let mut parts = Vec::new();
+        self.each_kept(samples, |shard, series, s| {
+            open[shard].push(series.rw1(), s.t, s.v);
+            if open[shard].samples >= self.max_read {
+                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], Encoded::default()))));
+            }
+        });
+        parts.extend(open.into_iter().map(Part::Encoded).enumerate());
+        parts
+    }
+
+    /// Calls `f(shard, series, sample)` for each sample whose series this remote sends.
+    fn each_kept(&self, samples: &[RefSample], mut f: impl FnMut(usize, &RemoteSeries, &RefSample)) {
+        let n = self.shards.len() as u64;
         for s in samples {
             match self.series.get(s.r#ref) {
-                Some(Some(series)) => {
-                    let q = QueuedSample { series: series.clone(), t: s.t, v: s.v };
-                    parts[(s.r#ref % n as u64) as usize].push(q);
-                }
+                Some(Some(series)) => f((s.r#ref % n) as usize, series, s),
                 Some(None) => {} // dropped by write_relabel_configs, as configured
                 None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
             }
         }
-        parts
     }
 
-    async fn send(&self, shard: usize, samples: Vec<QueuedSample>, ack: &Arc<RecordAck>) {
+    async fn send(&self, shard: usize, part: Part, ack: &Arc<RecordAck>) {
         let shard = &self.shards[shard];
-        let n = samples.len().min(self.capacity) as u32;
+        let samples = part.len();
+        let n = samples.min(self.capacity) as u32;
         let mut cancel = self.signals.cancel.clone();
         let permits = tokio::select! {
             p = shard.permits.acquire_many(n) => p,
@@ -186,8 +214,8 @@ impl Pump {
         // unacknowledged, so it is sent again after a restart).
         let Ok(p) = permits else { return };
         p.forget();
-        self.metrics.queue.add(samples.len() as f64);
-        let _ = shard.tx.send(Chunk { samples, ack: ack.clone(), permits: n as usize });
+        self.metrics.queue.add(samples as f64);
+        let _ = shard.tx.send(Chunk { part, ack: ack.clone(), permits: n as usize });
     }
 }
 

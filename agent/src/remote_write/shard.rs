@@ -17,7 +17,7 @@ use tracing::{debug, info, warn};
 
 use super::ack::RecordAck;
 use super::config::{Protocol, QueueConfig, RemoteWriteConfig};
-use super::encode::{QueuedSample, RequestBuilder};
+use super::encode::{Encoded, QueuedSample, RequestBuilder};
 use super::encode_v2;
 use super::retry::{Backoff, Outcome, classify, status_class};
 use super::stats::{DropReason, RemoteMetrics};
@@ -29,8 +29,8 @@ pub struct RemoteCtx<T> {
     pub queue: QueueConfig,
     pub transport: T,
     pub metrics: Arc<RemoteMetrics>,
-    /// Configured for 2.0 and not (yet) fallen back to 1.0.
-    v2: AtomicBool,
+    /// Configured for 2.0 and not (yet) fallen back to 1.0 (the pump reads it too).
+    pub v2: Arc<AtomicBool>,
 }
 
 impl<T> RemoteCtx<T> {
@@ -42,7 +42,7 @@ impl<T> RemoteCtx<T> {
             queue: cfg.queue_config.clone(),
             transport,
             metrics,
-            v2: AtomicBool::new(v2),
+            v2: Arc::new(AtomicBool::new(v2)),
         }
     }
 
@@ -60,10 +60,30 @@ impl<T> RemoteCtx<T> {
 
 /// Samples of one WAL record for one shard.
 pub struct Chunk {
-    pub samples: Vec<QueuedSample>,
+    pub part: Part,
     pub ack: Arc<RecordAck>,
     /// Queue permits this chunk holds, returned when the shard takes it.
     pub permits: usize,
+}
+
+/// A chunk's samples: queued one by one (remote write 2.0, which needs the series to build its
+/// symbols table), or already encoded as 1.0 (at most `max_samples_per_send` of them).
+pub enum Part {
+    Samples(Vec<QueuedSample>),
+    Encoded(Encoded),
+}
+
+impl Part {
+    pub fn len(&self) -> usize {
+        match self {
+            Part::Samples(s) => s.len(),
+            Part::Encoded(e) => e.samples,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// How one batch ended.
@@ -82,6 +102,8 @@ pub struct Shard<T> {
     cancel: watch::Receiver<bool>,
     req: RequestBuilder,
     batch: Vec<QueuedSample>,
+    /// Samples of encoded parts already in `req` (never together with a non-empty `batch`).
+    encoded: usize,
     /// Record parts wholly inside `batch` or earlier requests, acknowledged with the next flush.
     acks: Vec<Arc<RecordAck>>,
     batch_deadline: Option<Instant>,
@@ -95,7 +117,7 @@ impl<T: Transport> Shard<T> {
         cancel: watch::Receiver<bool>,
     ) -> Self {
         let (req, batch, acks) = (RequestBuilder::default(), Vec::new(), Vec::new());
-        Shard { ctx, rx, permits, cancel, req, batch, acks, batch_deadline: None }
+        Shard { ctx, rx, permits, cancel, req, batch, encoded: 0, acks, batch_deadline: None }
     }
 
     /// Runs until the queue is closed and everything in it is sent or rejected, or cancelled.
@@ -119,37 +141,68 @@ impl<T: Transport> Shard<T> {
 
     async fn take(&mut self, chunk: Chunk) {
         self.permits.add_permits(chunk.permits);
-        for s in chunk.samples {
-            if self.batch.is_empty() {
-                self.batch_deadline = Some(Instant::now() + self.ctx.queue.batch_send_deadline);
+        let max = self.ctx.queue.max_samples_per_send;
+        match chunk.part {
+            Part::Samples(samples) => {
+                if self.encoded > 0 {
+                    self.flush().await;
+                }
+                for s in samples {
+                    self.start_batch();
+                    self.batch.push(s);
+                    if self.batch.len() >= max {
+                        self.flush().await;
+                    }
+                }
             }
-            self.batch.push(s);
-            if self.batch.len() >= self.ctx.queue.max_samples_per_send {
-                self.flush().await;
+            Part::Encoded(piece) => {
+                if !self.batch.is_empty() || (self.encoded > 0 && self.encoded + piece.samples > max) {
+                    self.flush().await;
+                }
+                self.start_batch();
+                self.req.push_encoded(&piece);
+                self.encoded += piece.samples;
+                if self.encoded >= max {
+                    self.flush().await;
+                }
             }
         }
         self.acks.push(chunk.ack);
-        if self.batch.is_empty() {
+        if self.batch.is_empty() && self.encoded == 0 {
             self.flush().await; // the chunk's last sample went out with a full request
         }
     }
 
+    /// Starts the batch deadline if the batch is empty.
+    fn start_batch(&mut self) {
+        if self.batch.is_empty() && self.encoded == 0 {
+            self.batch_deadline = Some(Instant::now() + self.ctx.queue.batch_send_deadline);
+        }
+    }
+
     async fn flush(&mut self) {
-        if self.batch.is_empty() {
+        if self.batch.is_empty() && self.encoded == 0 {
             // Parts with no samples left (all sent in earlier requests) are done.
             self.acks.drain(..).for_each(|a| a.complete());
             return;
         }
         self.batch_deadline = None;
-        let n = self.batch.len();
-        let highest = self.batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN);
-        let (delivery, len) = loop {
-            let protocol = self.ctx.protocol();
-            let body = self.encode(protocol);
+        let n = self.batch.len() + self.encoded;
+        let (delivery, len, highest) = if self.encoded > 0 {
+            let highest = self.req.highest_timestamp();
+            let body = self.req.finish();
             let len = body.len();
-            match self.deliver(body, protocol, n).await {
-                Delivery::Downgrade(why) => self.ctx.fall_back(why),
-                d => break (d, len),
+            (self.deliver(body, Protocol::V1, n).await, len, highest)
+        } else {
+            let highest = self.batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN);
+            loop {
+                let protocol = self.ctx.protocol();
+                let body = self.encode(protocol);
+                let len = body.len();
+                match self.deliver(body, protocol, n).await {
+                    Delivery::Downgrade(why) => self.ctx.fall_back(why),
+                    d => break (d, len, highest),
+                }
             }
         };
         let m = &self.ctx.metrics;
@@ -160,6 +213,7 @@ impl<T: Transport> Shard<T> {
         }
         m.queue.add(-(n as f64));
         self.batch.clear();
+        self.encoded = 0;
         self.acks.drain(..).for_each(|a| a.complete());
     }
 
