@@ -182,7 +182,7 @@ impl Pump {
         self.each_kept(samples, |shard, series, s| {
             open[shard].push(series.rw1(), s.t, s.v);
             if open[shard].samples >= self.max_read {
-                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], Encoded::default()))));
+                parts.push((shard, Part::Encoded(std::mem::take(&mut open[shard]))));
             }
         });
         parts.extend(open.into_iter().map(Part::Encoded).enumerate());
