@@ -181,6 +181,10 @@ impl Default for Encoded {
 }
 
 impl Encoded {
+    pub fn with_capacity(bytes: usize) -> Encoded {
+        Encoded { raw: Vec::with_capacity(bytes), ..Encoded::default() }
+    }
+
     pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
         push_series(&mut self.raw, labels, t, v);
         self.samples += 1;
@@ -268,9 +272,14 @@ impl RequestBuilder {
         self.highest_timestamp = self.highest_timestamp.max(t);
     }
 
-    /// Appends a piece encoded elsewhere with [`push_series`].
-    pub fn push_encoded(&mut self, piece: &Encoded) {
-        self.raw.extend_from_slice(&piece.raw);
+    /// Appends a piece encoded elsewhere with [`push_series`] (taking its buffer if the request
+    /// is empty, rather than copying it).
+    pub fn push_encoded(&mut self, piece: Encoded) {
+        if self.raw.is_empty() {
+            self.raw = piece.raw;
+        } else {
+            self.raw.extend_from_slice(&piece.raw);
+        }
         self.samples += piece.samples;
         self.highest_timestamp = self.highest_timestamp.max(piece.highest_timestamp);
     }

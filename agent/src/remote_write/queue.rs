@@ -73,6 +73,7 @@ impl Queue {
             v2: ctx.v2.clone(),
             capacity,
             max_read: q.max_samples_per_send.max(1),
+            bytes_per_sample: 0,
             metrics,
             signals,
         };
@@ -95,6 +96,8 @@ struct Pump {
     v2: Arc<AtomicBool>,
     capacity: usize,
     max_read: usize,
+    /// Encoded bytes per sample in the last record (to size the next pieces).
+    bytes_per_sample: usize,
     metrics: Arc<RemoteMetrics>,
     signals: Signals,
 }
@@ -154,7 +157,8 @@ impl Pump {
                 if replayed {
                     self.metrics.replayed.add(samples.len() as u64);
                 }
-                let parts = if self.v2.load(Ordering::Relaxed) { self.split(&samples) } else { self.encode(&samples) };
+                let v2 = self.v2.load(Ordering::Relaxed);
+                let parts = if v2 { self.split(&samples) } else { self.encode(&samples) };
                 let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
                 for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
                     self.send(i, part, &ack).await;
@@ -175,17 +179,30 @@ impl Pump {
 
     /// The samples this remote keeps, encoded as remote write 1.0, in pieces of at most
     /// `max_samples_per_send` per shard: (shard, part).
-    fn encode(&self, samples: &[RefSample]) -> Vec<(usize, Part)> {
+    ///
+    /// Pieces are sized up front from the bytes a sample took so far (growing a piece by doubling
+    /// copied every label byte twice more).
+    fn encode(&mut self, samples: &[RefSample]) -> Vec<(usize, Part)> {
         let n = self.shards.len();
-        let mut open: Vec<Encoded> = (0..n).map(|_| Encoded::default()).collect();
+        let per_piece = (samples.len() / n + 1).min(self.max_read);
+        let capacity = per_piece * (self.bytes_per_sample + self.bytes_per_sample / 8 + 16);
+        let new_piece = || Encoded::with_capacity(capacity);
+        let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
         let mut parts = Vec::new();
         self.each_kept(samples, |shard, series, s| {
             open[shard].push(series.rw1(), s.t, s.v);
             if open[shard].samples >= self.max_read {
-                parts.push((shard, Part::Encoded(std::mem::take(&mut open[shard]))));
+                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
             }
         });
         parts.extend(open.into_iter().map(Part::Encoded).enumerate());
+        let (bytes, kept) = parts.iter().fold((0, 0), |(b, k), (_, p)| match p {
+            Part::Encoded(e) => (b + e.raw.len(), k + e.samples),
+            Part::Samples(_) => (b, k),
+        });
+        if let Some(per_sample) = bytes.checked_div(kept) {
+            self.bytes_per_sample = per_sample;
+        }
         parts
     }
 

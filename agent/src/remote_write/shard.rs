@@ -160,8 +160,8 @@ impl<T: Transport> Shard<T> {
                     self.flush().await;
                 }
                 self.start_batch();
-                self.req.push_encoded(&piece);
                 self.encoded += piece.samples;
+                self.req.push_encoded(piece);
                 if self.encoded >= max {
                     self.flush().await;
                 }
