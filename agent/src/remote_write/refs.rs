@@ -33,6 +33,9 @@ impl<V> RefMap<V> {
     }
 
     pub fn insert(&mut self, r: u64, v: V) {
+        if self.get(r).is_some() {
+            self.len -= 1; // replaced, not added
+        }
         self.len += 1;
         let i = r as usize;
         if i < self.dense.len() || i < 2 * self.len + SLACK {
@@ -51,6 +54,27 @@ impl<V> RefMap<V> {
         self.dense.clear();
         self.sparse.clear();
         self.len = 0;
+    }
+
+    /// Keeps the entries `keep` says to; trims the dense part's empty tail.
+    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        for slot in &mut self.dense {
+            if slot.as_ref().is_some_and(|v| !keep(v)) {
+                *slot = None;
+            }
+        }
+        self.sparse.retain(|_, v| keep(v));
+        let tail = self.dense.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        self.dense.truncate(tail);
+        self.len = self.dense.iter().flatten().count() + self.sparse.len();
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -72,6 +96,9 @@ mod tests {
         assert_eq!(m.get(far + 1), None);
         m.insert(3, 9);
         assert_eq!(m.get(3), Some(&9), "a later record of a ref wins");
+        m.retain(|v| *v != 35_000 && *v != 0);
+        assert_eq!((m.get(70_000), m.get(1), m.get(7)), (None, None, Some(&3)));
+        assert_eq!(m.len(), 4, "7, 3, far and u64::MAX are left");
         m.clear();
         assert_eq!((m.get(1), m.get(far)), (None, None));
     }

@@ -4,14 +4,15 @@
 //!
 //! Entries are weak: a series lives as long as its scrape cache (or a queued sample) keeps it.
 //! Dead entries are swept when a segment is rotated; until then one costs its `Arc`'s 48 bytes.
+//! Refs are handed out in sequence, so the table is a [`RefMap`]: 8 bytes a series, mostly.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use crate::remote_write::refs::RefMap;
 use crate::series::Series;
 
 #[derive(Default)]
-pub struct LiveSeries(Mutex<HashMap<u64, Weak<Series>, foldhash::fast::RandomState>>);
+pub struct LiveSeries(Mutex<RefMap<Weak<Series>>>);
 
 impl LiveSeries {
     /// Locks the table for a batch of [`Recorder::record`] calls.
@@ -21,28 +22,26 @@ impl LiveSeries {
 
     /// The series of `r` if it is still alive.
     pub fn get(&self, r: u64) -> Option<Arc<Series>> {
-        self.lock().get(&r)?.upgrade()
+        self.lock().get(r)?.upgrade()
     }
 
     /// Forgets the series no longer alive.
     pub fn sweep(&self) {
-        let mut map = self.lock();
-        map.retain(|_, w| w.strong_count() > 0);
-        if map.capacity() > 4 * map.len() + 1024 {
-            map.shrink_to_fit();
-        }
+        self.lock().retain(|w| w.strong_count() > 0);
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Weak<Series>, foldhash::fast::RandomState>> {
+    fn lock(&self) -> MutexGuard<'_, RefMap<Weak<Series>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-pub struct Recorder<'a>(MutexGuard<'a, HashMap<u64, Weak<Series>, foldhash::fast::RandomState>>);
+pub struct Recorder<'a>(MutexGuard<'a, RefMap<Weak<Series>>>);
 
 impl Recorder<'_> {
     pub fn record(&mut self, s: &Arc<Series>) {
-        self.0.entry(s.id).or_insert_with(|| Arc::downgrade(s));
+        if self.0.get(s.id).is_none_or(|w| w.strong_count() == 0) {
+            self.0.insert(s.id, Arc::downgrade(s));
+        }
     }
 }
 
