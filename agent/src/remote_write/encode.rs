@@ -244,22 +244,15 @@ pub(super) fn varint_len(v: u64) -> usize {
 
 /// One `WriteRequest` being built: encoded samples in, snappy-compressed body out.
 pub struct RequestBuilder {
-    raw: Vec<u8>,
+    /// The uncompressed request so far.
+    req: Encoded,
     compressed: Vec<u8>,
     snappy: snap::raw::Encoder,
-    samples: usize,
-    highest_timestamp: i64,
 }
 
 impl Default for RequestBuilder {
     fn default() -> Self {
-        RequestBuilder {
-            raw: Vec::new(),
-            compressed: Vec::new(),
-            snappy: snap::raw::Encoder::new(),
-            samples: 0,
-            highest_timestamp: i64::MIN,
-        }
+        RequestBuilder { req: Encoded::default(), compressed: Vec::new(), snappy: snap::raw::Encoder::new() }
     }
 }
 
@@ -267,56 +260,56 @@ impl RequestBuilder {
     /// Appends one `TimeSeries` with `labels` (from [`cached_labels`]) and one sample. The value's
     /// bits go out unchanged, so a stale NaN stays a stale NaN.
     pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
-        push_series(&mut self.raw, labels, t, v);
-        self.samples += 1;
-        self.highest_timestamp = self.highest_timestamp.max(t);
+        self.req.push(labels, t, v);
     }
 
     /// Appends a piece encoded elsewhere with [`push_series`] (taking its buffer if the request
     /// is empty, rather than copying it).
     pub fn push_encoded(&mut self, piece: Encoded) {
-        if self.raw.is_empty() {
-            self.raw = piece.raw;
+        let req = &mut self.req;
+        if req.raw.is_empty() {
+            req.raw = piece.raw;
         } else {
-            self.raw.extend_from_slice(&piece.raw);
+            req.raw.extend_from_slice(&piece.raw);
         }
-        self.samples += piece.samples;
-        self.highest_timestamp = self.highest_timestamp.max(piece.highest_timestamp);
+        req.samples += piece.samples;
+        req.highest_timestamp = req.highest_timestamp.max(piece.highest_timestamp);
     }
 
     /// Samples in the request so far.
     pub fn len(&self) -> usize {
-        self.samples
+        self.req.samples
     }
 
     pub fn is_empty(&self) -> bool {
-        self.samples == 0
+        self.req.samples == 0
     }
 
     /// The newest sample timestamp pushed since the last [`finish`](Self::finish), in ms.
     pub fn highest_timestamp(&self) -> i64 {
-        self.highest_timestamp
+        self.req.highest_timestamp
     }
 
     /// Builds the whole request with `encode` instead of [`push`](Self::push) (remote write 2.0).
     pub fn encode_with(&mut self, samples: usize, encode: impl FnOnce(&mut Vec<u8>)) {
-        self.raw.clear();
-        encode(&mut self.raw);
-        self.samples = samples;
+        self.req.raw.clear();
+        encode(&mut self.req.raw);
+        self.req.samples = samples;
     }
 
     /// The uncompressed `WriteRequest` so far.
     pub fn raw(&self) -> &[u8] {
-        &self.raw
+        &self.req.raw
     }
 
     /// Compresses the request (snappy block format) and starts a new one.
     pub fn finish(&mut self) -> Bytes {
-        self.compressed.resize(snap::raw::max_compress_len(self.raw.len()), 0);
-        let n = self.snappy.compress(&self.raw, &mut self.compressed).expect("buffer sized by max_compress_len");
-        self.raw.clear();
-        self.samples = 0;
-        self.highest_timestamp = i64::MIN;
+        let raw = &mut self.req.raw;
+        self.compressed.resize(snap::raw::max_compress_len(raw.len()), 0);
+        let n = self.snappy.compress(raw, &mut self.compressed).expect("buffer sized by max_compress_len");
+        raw.clear();
+        self.req.samples = 0;
+        self.req.highest_timestamp = i64::MIN;
         Bytes::copy_from_slice(&self.compressed[..n])
     }
 }
