@@ -5,9 +5,11 @@
 //! in the current segment, so every segment is self-contained: deleting older segments never
 //! leaves a sample without its labels. The segment size counts sample records only: at 500,000
 //! series the series records alone are about 110 MB, and counting them made a 128 MiB segment
-//! rotate every 20 s, each rotation writing (and every remote reading) all series again. Which series a segment has recorded is marked on the
-//! series itself ([`Series::mark_recorded`](crate::series::Series::mark_recorded)) with a
-//! token unique to the segment in this process (two WALs in one process never share one).
+//! rotate every 20 s, each rotation writing (and every remote reading) all series again.
+//!
+//! Which series a segment has recorded is marked on the series itself
+//! ([`Series::mark_recorded`](crate::series::Series::mark_recorded)) with a token unique to the
+//! segment in this process (two WALs in one process never share one).
 
 use std::io::{self, Write};
 use std::sync::Arc;
