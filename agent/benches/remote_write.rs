@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use scrapelet::labels::Labels;
-use scrapelet::remote_write::encode::{RequestBuilder, SeriesRules, series_labels};
+use scrapelet::remote_write::encode::{RemoteSeries, RequestBuilder, SeriesRules};
 
 const SERIES: usize = 10_000;
 const BATCH: usize = 2_000;
 
-/// Series shaped like a typical kubernetes-pods scrape, their labels encoded once (as a remote
-/// does per series).
-fn cached_series() -> Vec<Box<[u8]>> {
+/// Series shaped like a typical kubernetes-pods scrape, resolved once (as a remote does per
+/// series).
+fn cached_series() -> Vec<RemoteSeries> {
     let rules = SeriesRules { external_labels: Labels::from_pairs([("cluster", "prod-eu-1")]), ..Default::default() };
     (0..SERIES)
         .map(|i| {
@@ -26,20 +26,20 @@ fn cached_series() -> Vec<Box<[u8]>> {
                 ("namespace", "shop".into()),
                 ("pod", format!("checkout-7d9f8b6c5-{:05}", i / 40)),
             ]);
-            series_labels(&labels, &rules).expect("no relabelling")
+            RemoteSeries::resolve(&labels, &rules).expect("no relabelling")
         })
         .collect()
 }
 
 /// Encodes one request from `series[offset..offset + BATCH]` and compresses it.
-fn encode(req: &mut RequestBuilder, series: &[Box<[u8]>], offset: usize, t: i64) -> usize {
+fn encode(req: &mut RequestBuilder, series: &[RemoteSeries], offset: usize, t: i64) -> usize {
     push(req, series, offset, t);
     req.finish().len()
 }
 
-fn push(req: &mut RequestBuilder, series: &[Box<[u8]>], offset: usize, t: i64) {
-    for (i, labels) in series[offset..offset + BATCH].iter().enumerate() {
-        req.push(labels, t, (i as f64) * 1.5 + t as f64 * 1e-3);
+fn push(req: &mut RequestBuilder, series: &[RemoteSeries], offset: usize, t: i64) {
+    for (i, s) in series[offset..offset + BATCH].iter().enumerate() {
+        req.push(s.series(), t, (i as f64) * 1.5 + t as f64 * 1e-3);
     }
 }
 
@@ -62,7 +62,7 @@ fn main() {
 }
 
 /// A plain timing loop, so the figure is printed as ns per sample, split into encoding and snappy.
-fn report(req: &mut RequestBuilder, series: &[Box<[u8]>]) {
+fn report(req: &mut RequestBuilder, series: &[RemoteSeries]) {
     const ROUNDS: usize = 500;
     let (mut raw, mut compressed) = (0, 0);
     let (mut encoding, mut snappy) = (Duration::ZERO, Duration::ZERO);

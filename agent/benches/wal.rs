@@ -14,7 +14,7 @@ use scrapelet::wal::{Wal, WalConfig};
 
 const SERIES: usize = 10_000;
 
-fn series() -> Vec<Arc<Series>> {
+fn series() -> Vec<Series> {
     let f = SeriesFactory::default();
     (0..SERIES)
         .map(|i| {
@@ -31,7 +31,7 @@ fn series() -> Vec<Arc<Series>> {
         .collect()
 }
 
-fn batch(series: &[Arc<Series>], t: i64) -> Vec<Sample> {
+fn batch(series: &[Series], t: i64) -> Vec<Sample> {
     series.iter().enumerate().map(|(i, s)| Sample { series: s.clone(), t, v: (t as f64) * 0.5 + i as f64 }).collect()
 }
 

@@ -5,8 +5,6 @@
 //! `TimeSeries` per sample and snappy-compresses the finished `WriteRequest`. Nothing here
 //! allocates per sample; the buffers are reused from request to request.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 
 use crate::labels::Labels;
@@ -37,14 +35,6 @@ impl SeriesRules {
     }
 }
 
-/// External labels merged in, write relabelling applied, then encoded.
-pub fn series_labels(labels: &Labels, rules: &SeriesRules) -> Option<Box<[u8]>> {
-    let labels = final_labels(labels, rules)?;
-    let mut out = Vec::new();
-    encode_labels(&labels, &mut out);
-    Some(out.into_boxed_slice())
-}
-
 /// The labels a remote sends for a series: external labels merged in, write relabelling applied;
 /// `None` if relabelling drops it.
 pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
@@ -55,48 +45,72 @@ pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
     (!labels.is_empty()).then_some(labels)
 }
 
-/// A series as one remote sends it: its final labels in their remote-write 1.0 encoding (the
-/// only copy: 2.0 requests read the names and values back with [`RemoteSeries::pairs`]), in one
-/// shared allocation (cloning is a reference count; encoding follows one pointer).
+/// A series as one remote sends it: its final labels as a [`Series`], whose pairs are interned
+/// process-wide (cloning is a reference count; encoding concatenates the pairs' bytes).
 ///
 /// When the remote changes nothing (no external labels, no write relabelling) and the series is
-/// still alive on the scrape side, the bytes are the scrape side's [`Series`]' own: a series'
-/// labels are held once in the process, not once more per remote. Only the bytes are shared,
-/// not the `Series`, so the remote's references (one per queued sample) are counted on the
-/// bytes' allocation, never on the line the scrape loop counts its own references on.
+/// still alive on the scrape side, it is the scrape side's own `Series`: a series is held once
+/// in the process, not once more per remote. Otherwise the remote makes a series of its own (id
+/// 0) whose pairs are mostly the same interned ones.
 #[derive(Clone, Debug)]
-pub struct RemoteSeries(Arc<[u8]>);
+pub struct RemoteSeries(Series);
 
 impl RemoteSeries {
     /// Resolved once per series per WAL segment, for a series record with labels `rw1`; `None`
-    /// if the remote's relabelling drops it. `live` is the scrape side's series of that record's
-    /// ref, if it is still alive in this process (looked up only when the rules are identity).
-    pub fn for_record(rw1: Box<[u8]>, rules: &SeriesRules, live: Option<Arc<Series>>) -> Option<RemoteSeries> {
+    /// if the remote's relabelling drops it (or the labels are malformed). `live` is the scrape
+    /// side's series of that record's ref, if it is still alive in this process (looked up only
+    /// when the rules are identity).
+    pub fn for_record(rw1: &[u8], rules: &SeriesRules, live: Option<Series>) -> Option<RemoteSeries> {
         if !rules.is_identity() {
-            return decode_labels(&rw1).and_then(|labels| Self::resolve(&labels, rules));
+            return decode_labels(rw1).and_then(|labels| Self::resolve(&labels, rules));
         }
-        Some(RemoteSeries(live.map_or_else(|| rw1.into(), |series| series.shared_labels())))
+        live.or_else(|| Series::from_rw1(0, rw1)).map(RemoteSeries)
     }
 
-    /// A series of the remote's own (nothing shared).
+    /// A series of the remote's own, labels as the remote sends them; `None` if dropped.
     pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<RemoteSeries> {
-        series_labels(labels, rules).map(|rw1| RemoteSeries(rw1.into()))
+        final_labels(labels, rules).map(|labels| RemoteSeries(Series::new(0, &labels)))
     }
 
-    /// The labels' remote-write 1.0 encoding (repeated `TimeSeries.labels`).
-    pub fn rw1(&self) -> &[u8] {
+    pub fn series(&self) -> &Series {
         &self.0
     }
 
     /// Identifies the series' allocation (one per series per segment).
     pub fn id(&self) -> *const u8 {
-        self.0.as_ptr()
+        self.0.addr()
     }
 
-    /// The (name, value) pairs, in order, read back from the encoding.
+    /// The (name, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        pairs(self.rw1())
+        self.0.pairs()
     }
+}
+
+/// The `Label` messages (tag, length and fields) of labels in [`encode_labels`]' form, each
+/// checked for well-formed tags and lengths (UTF-8 is not checked); `None` for a malformed one.
+pub fn label_messages(mut rest: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let all = rest;
+        let well_formed = field(rest).filter(|_| rest[0] == TAG_1_LEN).and_then(|(label, tail)| {
+            let (_, after) = field(label).filter(|_| label[0] == TAG_1_LEN)?;
+            field(after).filter(|(_, end)| after[0] == TAG_2_LEN && end.is_empty())?;
+            Some(tail)
+        });
+        match well_formed {
+            Some(tail) => {
+                rest = tail;
+                Some(Some(&all[..all.len() - tail.len()]))
+            }
+            None => {
+                rest = &[];
+                Some(None)
+            }
+        }
+    })
 }
 
 /// The (name, value) pairs of labels in [`encode_labels`]' form; stops at the first malformed one.
@@ -110,16 +124,8 @@ pub fn pairs(mut rest: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 }
 
 /// Whether `b` is well-formed [`encode_labels`] output (tags and lengths; UTF-8 is not checked).
-pub fn well_formed(mut rest: &[u8]) -> bool {
-    while !rest.is_empty() {
-        let Some((label, tail)) = field(rest).filter(|_| rest[0] == TAG_1_LEN) else { return false };
-        let Some((_, after)) = field(label).filter(|_| label[0] == TAG_1_LEN) else { return false };
-        if !field(after).is_some_and(|(_, end)| after[0] == TAG_2_LEN && end.is_empty()) {
-            return false;
-        }
-        rest = tail;
-    }
-    true
+pub fn well_formed(b: &[u8]) -> bool {
+    label_messages(b).all(|m| m.is_some())
 }
 
 /// Decodes [`encode_labels`]' form strictly (tags, lengths, UTF-8, nothing left over).
@@ -151,13 +157,13 @@ fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
     None
 }
 
-/// Appends one `TimeSeries` (remote write 1.0) with `labels` and one sample to `raw`.
-pub fn push_series(raw: &mut Vec<u8>, labels: &[u8], t: i64, v: f64) {
+/// Appends one `TimeSeries` (remote write 1.0) with `series`' labels and one sample to `raw`.
+pub fn push_series(raw: &mut Vec<u8>, series: &Series, t: i64, v: f64) {
     let sample_len = 1 + 8 + 1 + varint_len(t as u64);
-    let series_len = labels.len() + 2 + sample_len;
+    let series_len = series.rw1_len() + 2 + sample_len;
     raw.push(TAG_1_LEN);
     put_varint(raw, series_len as u64);
-    raw.extend_from_slice(labels);
+    series.write_rw1(raw);
     raw.extend_from_slice(&[TAG_2_LEN, sample_len as u8, TAG_1_F64]);
     raw.extend_from_slice(&v.to_bits().to_le_bytes());
     raw.push(TAG_2_VARINT);
@@ -185,8 +191,8 @@ impl Encoded {
         Encoded { raw: Vec::with_capacity(bytes), ..Encoded::default() }
     }
 
-    pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
-        push_series(&mut self.raw, labels, t, v);
+    pub fn push(&mut self, series: &Series, t: i64, v: f64) {
+        push_series(&mut self.raw, series, t, v);
         self.samples += 1;
         self.highest_timestamp = self.highest_timestamp.max(t);
     }
@@ -211,12 +217,17 @@ fn with_external(labels: &Labels, external: &Labels) -> Labels {
 /// Appends `labels` as repeated `TimeSeries.labels` fields.
 pub fn encode_labels(labels: &Labels, out: &mut Vec<u8>) {
     for l in labels {
-        let inner = field_len(l.name.len()) + field_len(l.value.len());
-        out.push(TAG_1_LEN);
-        put_varint(out, inner as u64);
-        put_bytes(out, TAG_1_LEN, l.name.as_bytes());
-        put_bytes(out, TAG_2_LEN, l.value.as_bytes());
+        encode_label(&l.name, &l.value, out);
     }
+}
+
+/// Appends one `TimeSeries.labels` field (a `Label` message).
+pub fn encode_label(name: &str, value: &str, out: &mut Vec<u8>) {
+    let inner = field_len(name.len()) + field_len(value.len());
+    out.push(TAG_1_LEN);
+    put_varint(out, inner as u64);
+    put_bytes(out, TAG_1_LEN, name.as_bytes());
+    put_bytes(out, TAG_2_LEN, value.as_bytes());
 }
 
 /// Bytes of a length-delimited field of `len` bytes, tag included.
@@ -257,10 +268,10 @@ impl Default for RequestBuilder {
 }
 
 impl RequestBuilder {
-    /// Appends one `TimeSeries` with `labels` (from [`cached_labels`]) and one sample. The value's
-    /// bits go out unchanged, so a stale NaN stays a stale NaN.
-    pub fn push(&mut self, labels: &[u8], t: i64, v: f64) {
-        self.req.push(labels, t, v);
+    /// Appends one `TimeSeries` with `series`' labels and one sample. The value's bits go out
+    /// unchanged, so a stale NaN stays a stale NaN.
+    pub fn push(&mut self, series: &Series, t: i64, v: f64) {
+        self.req.push(series, t, v);
     }
 
     /// Appends a piece encoded elsewhere with [`push_series`] (taking its buffer if the request
@@ -342,10 +353,12 @@ mod tests {
         let long = "x".repeat(300);
         let b = f.make(Labels::from_pairs([("__name__", "temp"), ("sensor", long.as_str())]));
         let r = rules(&[("cluster", "eu1"), ("job", "ext")]);
+        let (ra, rb) =
+            (RemoteSeries::resolve(&a.labels(), &r).unwrap(), RemoteSeries::resolve(&b.labels(), &r).unwrap());
         let mut req = RequestBuilder::default();
-        req.push(&series_labels(&a.labels(), &r).unwrap(), 1_700_000_000_123, 1.0);
-        req.push(&series_labels(&b.labels(), &r).unwrap(), -5, 0.0);
-        req.push(&series_labels(&a.labels(), &r).unwrap(), 1_700_000_015_123, stale_nan());
+        req.push(ra.series(), 1_700_000_000_123, 1.0);
+        req.push(rb.series(), -5, 0.0);
+        req.push(ra.series(), 1_700_000_015_123, stale_nan());
         assert_eq!((req.len(), req.highest_timestamp()), (3, 1_700_000_015_123));
         let got = decode(&req.finish());
         let la = labels(&[("__name__", "up"), ("cluster", "eu1"), ("job", "node")]);
@@ -365,7 +378,7 @@ mod tests {
         let f = SeriesFactory::default();
         let s = f.make(Labels::from_pairs([("__name__", "a"), ("b", "c")]));
         let mut req = RequestBuilder::default();
-        req.push(&series_labels(&s.labels(), &SeriesRules::default()).unwrap(), 42, 2.5);
+        req.push(&s, 42, 2.5);
         let expected = proto::WriteRequest {
             timeseries: vec![proto::TimeSeries {
                 labels: labels(&[("__name__", "a"), ("b", "c")]),
@@ -378,17 +391,32 @@ mod tests {
 
     #[test]
     fn a_remote_that_changes_nothing_shares_the_scrape_side_series() {
-        let live = crate::series::SeriesFactory::default().make(Labels::from_pairs([("__name__", "up"), ("job", "a")]));
-        let record = || live.encoded_labels().to_vec().into_boxed_slice();
-        let same = RemoteSeries::for_record(record(), &SeriesRules::default(), Some(live.clone()));
-        assert_eq!(same.unwrap().id(), live.encoded_labels().as_ptr());
-        let replayed = RemoteSeries::for_record(record(), &SeriesRules::default(), None).unwrap();
-        assert_eq!(replayed.rw1(), live.encoded_labels());
+        let live = SeriesFactory::default().make(Labels::from_pairs([("__name__", "up"), ("job", "a")]));
+        let record = live.to_rw1();
+        let same = RemoteSeries::for_record(&record, &SeriesRules::default(), Some(live.clone()));
+        assert_eq!(same.unwrap().id(), live.addr());
+        let replayed = RemoteSeries::for_record(&record, &SeriesRules::default(), None).unwrap();
+        assert_eq!(replayed.series().to_rw1(), record);
+        assert_eq!(replayed.series().id(), 0, "a remote's own series is never in the WAL");
         let rules = rules(&[("cluster", "c")]);
-        let own = RemoteSeries::for_record(record(), &rules, Some(live.clone())).unwrap();
-        assert_ne!(own.id(), live.encoded_labels().as_ptr());
-        assert_eq!(decode_labels(own.rw1()).unwrap().get("cluster"), Some("c"));
-        assert_eq!(decode_labels(own.rw1()).unwrap().get("job"), Some("a"));
+        let own = RemoteSeries::for_record(&record, &rules, Some(live.clone())).unwrap();
+        assert_ne!(own.id(), live.addr());
+        assert_eq!(own.series().labels().get("cluster"), Some("c"));
+        assert_eq!(own.series().labels().get("job"), Some("a"));
+        assert!(RemoteSeries::for_record(b"\x0a\x05\x0a\x01a", &SeriesRules::default(), None).is_none());
+    }
+
+    #[test]
+    fn label_messages_split_well_formed_labels_and_flag_the_first_bad_one() {
+        let mut rw1 = Vec::new();
+        encode_labels(&Labels::from_pairs([("a", "1"), ("bb", "2")]), &mut rw1);
+        let messages: Vec<_> = label_messages(&rw1).collect();
+        assert_eq!(messages, [Some(&b"\x0a\x06\x0a\x01a\x12\x011"[..]), Some(&b"\x0a\x07\x0a\x02bb\x12\x012"[..])]);
+        assert!(well_formed(&rw1) && well_formed(b""));
+        rw1.push(0x0a);
+        assert_eq!(label_messages(&rw1).last(), Some(None));
+        assert!(!well_formed(&rw1));
+        assert!(!well_formed(b"\x12\x06\x0a\x01a\x12\x011"), "wrong tag");
     }
 
     #[test]

@@ -151,7 +151,7 @@ impl Pump {
             }
             Event::Series(r, rw1) => {
                 let live = if self.rules.is_identity() { self.wal.live_series(self.segment, r) } else { None };
-                self.series.insert(r, RemoteSeries::for_record(rw1, &self.rules, live));
+                self.series.insert(r, RemoteSeries::for_record(&rw1, &self.rules, live));
             }
             Event::Samples { end, samples, replayed } => {
                 if replayed {
@@ -190,7 +190,7 @@ impl Pump {
         let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
         let mut parts = Vec::new();
         self.each_kept(samples, |shard, series, s| {
-            open[shard].push(series.rw1(), s.t, s.v);
+            open[shard].push(series.series(), s.t, s.v);
             if open[shard].samples >= self.max_read {
                 parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
             }

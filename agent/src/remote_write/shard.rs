@@ -219,7 +219,7 @@ impl<T: Transport> Shard<T> {
 
     fn encode(&mut self, protocol: Protocol) -> Bytes {
         match protocol {
-            Protocol::V1 => self.batch.iter().for_each(|s| self.req.push(s.series.rw1(), s.t, s.v)),
+            Protocol::V1 => self.batch.iter().for_each(|s| self.req.push(s.series.series(), s.t, s.v)),
             Protocol::V2 => self.req.encode_with(self.batch.len(), |raw| encode_v2::encode_request(&self.batch, raw)),
         }
         self.req.finish()

@@ -19,7 +19,6 @@
 //! different seeds.
 
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 use foldhash::quality::FixedState;
 use hashbrown::HashTable;
@@ -32,7 +31,7 @@ const KEEP_SCRAPES: u32 = 4;
 pub struct Entry {
     key: Key,
     /// `None`: dropped by metric relabelling.
-    pub series: Option<Arc<Series>>,
+    pub series: Option<Series>,
     /// Values are multiplied by this (a transform plugin's rescale verdict); usually 1.
     pub scale: f64,
     seen: u32,
@@ -102,7 +101,7 @@ impl SeriesCache {
     }
 
     /// Adds a new entry, seen in this scrape.
-    pub fn insert(&mut self, raw: &[u8], series: Option<Arc<Series>>, explicit_ts: bool) {
+    pub fn insert(&mut self, raw: &[u8], series: Option<Series>, explicit_ts: bool) {
         let key = Key::of(raw);
         let i = self.entries.len();
         self.entries.push(Entry { key, series, explicit_ts, scale: 1.0, seen: self.generation, prev_seen: 0 });
@@ -111,7 +110,7 @@ impl SeriesCache {
     }
 
     /// Settles an entry inserted earlier in this scrape (after the transforms decided).
-    pub fn set(&mut self, raw: &[u8], series: Option<Arc<Series>>, scale: f64) {
+    pub fn set(&mut self, raw: &[u8], series: Option<Series>, scale: f64) {
         if let Some(i) = self.find(Key::of(raw)) {
             let e = &mut self.entries[i];
             e.series = series;
@@ -120,7 +119,7 @@ impl SeriesCache {
     }
 
     /// The series handed on by the last scrape (that staleness applies to).
-    pub fn last_output(&self) -> Vec<Arc<Series>> {
+    pub fn last_output(&self) -> Vec<Series> {
         let last = self.last_output;
         let live = self.entries.iter().filter(|e| e.seen == last && !e.explicit_ts);
         live.filter_map(|e| e.series.clone()).collect()

@@ -38,14 +38,14 @@ pub struct Scraper {
     pub target: Target,
     cache: SeriesCache,
     factory: Arc<SeriesFactory>,
-    report: Vec<Arc<Series>>,
+    report: Vec<Series>,
     last_len: usize,
     /// The job's transform plugins, if any.
     transforms: Option<TransformStage>,
 }
 
 /// What the cache holds for a known series: the series (`None`: dropped) and its value scale.
-type Cached = (Option<Arc<Series>>, f64);
+type Cached = (Option<Series>, f64);
 
 /// A new series waiting for the transforms' verdict.
 struct Pending<'b> {
@@ -213,7 +213,7 @@ impl Scraper {
     }
 
     /// A new series: its final labels, or `None` if metric relabelling drops it.
-    fn resolve(&self, raw: &[u8]) -> Result<Option<Arc<Series>>, ScrapeError> {
+    fn resolve(&self, raw: &[u8]) -> Result<Option<Series>, ScrapeError> {
         let job = &self.target.job;
         let Some(labels) = self.relabelled(raw)? else { return Ok(None) };
         check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
@@ -246,8 +246,8 @@ fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sa
 /// After a transform reload replaced the cache: staleness markers for the series of the old
 /// cache's last output that this scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
-    let now: std::collections::HashSet<&[u8]> = out.iter().map(|s| s.series.encoded_labels()).collect();
-    let gone = old.last_output().into_iter().filter(|s| !now.contains(s.encoded_labels()));
-    let gone: Vec<Arc<Series>> = gone.collect();
+    let now: std::collections::HashSet<Vec<u8>> = out.iter().map(|s| s.series.to_rw1()).collect();
+    let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()));
+    let gone: Vec<Series> = gone.collect();
     out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
 }

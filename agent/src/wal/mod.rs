@@ -205,8 +205,8 @@ impl Wal {
     }
 
     /// The series of ref `r` in segment `seg`, if this process wrote that segment and the series
-    /// is still alive. (A segment of an earlier process uses that process' refs: never shared.)
-    pub fn live_series(&self, seg: u64, r: u64) -> Option<Arc<Series>> {
+    /// is still held. (A segment of an earlier process uses that process' refs: never shared.)
+    pub fn live_series(&self, seg: u64, r: u64) -> Option<Series> {
         (seg >= self.first_own_segment).then(|| self.live.get(r)).flatten()
     }
 

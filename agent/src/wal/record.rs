@@ -8,6 +8,7 @@
 
 use crate::labels::Labels;
 use crate::remote_write::encode;
+use crate::series::Series;
 
 /// `len: u32 LE`, `crc: u32 LE`, `kind: u8`.
 pub const HEADER: usize = 9;
@@ -61,6 +62,14 @@ pub fn encode_series_encoded(out: &mut Vec<u8>, r#ref: u64, encoded_labels: &[u8
     let start = begin(out, KIND_SERIES);
     put_varint(out, r#ref);
     out.extend_from_slice(encoded_labels);
+    finish(out, start);
+}
+
+/// Appends the series record of `series` (its id as the ref).
+pub fn encode_series_of(out: &mut Vec<u8>, series: &Series) {
+    let start = begin(out, KIND_SERIES);
+    put_varint(out, series.id());
+    series.write_rw1(out);
     finish(out, start);
 }
 

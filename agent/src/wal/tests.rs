@@ -40,11 +40,11 @@ fn small(segment_bytes: u64) -> WalConfig {
     WalConfig { segment_bytes, max_wal_bytes: 0, ..WalConfig::default() }
 }
 
-fn batch(series: &[Arc<Series>], t: i64) -> Vec<Sample> {
+fn batch(series: &[Series], t: i64) -> Vec<Sample> {
     series.iter().enumerate().map(|(i, s)| Sample { series: s.clone(), t, v: i as f64 + t as f64 }).collect()
 }
 
-fn series(n: usize) -> Vec<Arc<Series>> {
+fn series(n: usize) -> Vec<Series> {
     let f = SeriesFactory::default();
     (0..n).map(|i| f.make(Labels::from_pairs([("__name__", format!("m{i}"))]))).collect()
 }
@@ -255,12 +255,12 @@ fn live_series_are_shared_only_for_segments_this_process_wrote() {
     let wal = dir.open(small(1 << 20));
     wal.append(&batch(&old, 1)).unwrap();
     let first = wal.head().seg;
-    assert!(Arc::ptr_eq(&wal.live_series(first, old[1].id).unwrap(), &old[1]));
+    assert!(Series::ptr_eq(&wal.live_series(first, old[1].id()).unwrap(), &old[1]));
     drop(wal);
     // A restarted process: its own series 1 and 2 are other series than the old segment's refs.
     let new = series(2);
     let wal = dir.open(small(1 << 20));
     wal.append(&batch(&new, 2)).unwrap();
-    assert!(wal.live_series(first, new[0].id).is_none(), "an earlier process' ref");
-    assert!(Arc::ptr_eq(&wal.live_series(wal.head().seg, new[0].id).unwrap(), &new[0]));
+    assert!(wal.live_series(first, new[0].id()).is_none(), "an earlier process' ref");
+    assert!(Series::ptr_eq(&wal.live_series(wal.head().seg, new[0].id()).unwrap(), &new[0]));
 }

@@ -76,13 +76,13 @@ impl Writer {
         let mut live = None;
         for s in batch {
             if s.series.mark_recorded(self.token) {
-                record::encode_series_encoded(&mut self.buf, s.series.id, s.series.encoded_labels());
+                record::encode_series_of(&mut self.buf, &s.series);
                 live.get_or_insert_with(|| self.live.recorder()).record(&s.series);
             }
         }
         drop(live);
         let series_bytes = self.buf.len();
-        let samples = batch.iter().map(|s| RefSample { r#ref: s.series.id, t: s.t, v: s.v });
+        let samples = batch.iter().map(|s| RefSample { r#ref: s.series.id(), t: s.t, v: s.v });
         record::encode_samples(&mut self.buf, samples);
         if let Err(e) = self.file.write_all(&self.buf) {
             self.broken = true;
