@@ -75,7 +75,7 @@ fn main() {
         b.iter(|| {
             cache.begin();
             for r in &raws {
-                black_box(matches!(cache.lookup(r), Lookup::Hit(_)));
+                black_box(matches!(cache.lookup(r), Lookup::Hit(..)));
             }
         })
     });
@@ -89,7 +89,7 @@ fn main() {
     });
     let lookup = best(20, n, || {
         cache.begin();
-        raws.iter().for_each(|r| assert!(matches!(cache.lookup(r), Lookup::Hit(_))));
+        raws.iter().for_each(|r| assert!(matches!(cache.lookup(r), Lookup::Hit(..))));
     });
     // The loop before `next_known`: every line parsed in full (label set scanned), then looked up.
     let full_parse = best(20, n, || {
@@ -97,14 +97,14 @@ fn main() {
         let mut p = Parser::new(&body, Format::Text);
         while let Some(e) = p.next().unwrap() {
             if let Entry::Sample { series, value, .. } = e {
-                black_box((matches!(cache.lookup(series), Lookup::Hit(_)), value));
+                black_box((matches!(cache.lookup(series), Lookup::Hit(..)), value));
             }
         }
     });
     let fast_parse = best(20, n, || {
         cache.begin();
         let mut p = Parser::new(&body, Format::Text);
-        while let Some(k) = p.next_known(|raw| matches!(cache.lookup(raw), Lookup::Hit(_)).then_some(())).unwrap() {
+        while let Some(k) = p.next_known(|raw| matches!(cache.lookup(raw), Lookup::Hit(..)).then_some(())).unwrap() {
             black_box(matches!(k, Known::Cached(..)));
         }
     });

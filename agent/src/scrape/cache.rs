@@ -12,12 +12,16 @@
 //! probes were 17% of the agent's CPU, mostly cache misses). An index (a hash table of entry
 //! positions, 4 bytes a series) answers when the guess is wrong: a new series, a reordered body.
 //!
-//! **Keys.** An entry is keyed by a 128-bit hash of the raw series bytes, not the bytes: 16 bytes
+//! **Keys.** An entry is keyed by a 96-bit hash of the raw series bytes, not the bytes: 12 bytes
 //! per series instead of a copy of the text (~100 bytes and an allocation). Two different series
-//! of one target collide with probability about n²/2¹²⁹ (n = 10⁶ series: ~10⁻²⁷), far below any
-//! hardware error rate; the two 64-bit halves are foldhash's quality hash under two fixed,
-//! different seeds.
+//! of one target collide with probability about n²/2⁹⁷ (n = 10⁶ series: ~10⁻¹⁷), far below any
+//! hardware error rate; the two parts are foldhash's quality hash under two fixed, different
+//! seeds.
+//!
+//! **Size.** An entry is 32 bytes (at 500,000 series every byte of it is 0.5 MB): the rare value
+//! scale of a transform's verdict lives in a side table, flagged in the entry.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use foldhash::quality::FixedState;
@@ -28,27 +32,35 @@ use crate::series::{Sample, Series, stale_nan};
 /// Scrapes an unseen entry is kept before eviction.
 const KEEP_SCRAPES: u32 = 4;
 
-pub struct Entry {
-    key: Key,
+struct Entry {
+    /// The key's first part (what the index hashes by).
+    key_lo: u64,
     /// `None`: dropped by metric relabelling.
-    pub series: Option<Series>,
-    /// Values are multiplied by this (a transform plugin's rescale verdict); usually 1.
-    pub scale: f64,
+    series: Option<Series>,
+    key_hi: u32,
     seen: u32,
     prev_seen: u32,
     /// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
-    pub explicit_ts: bool,
+    explicit_ts: bool,
+    /// Its values are multiplied by a factor other than 1 (in `SeriesCache::scales`).
+    scaled: bool,
 }
 
-/// 128-bit hash of the raw series bytes.
+/// 96-bit hash of the raw series bytes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Key(u64, u64);
+struct Key(u64, u32);
 
 impl Key {
     fn of(raw: &[u8]) -> Key {
         const LO: FixedState = FixedState::with_seed(0x9e37_79b9_7f4a_7c15);
         const HI: FixedState = FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f);
-        Key(LO.hash_one(raw), HI.hash_one(raw))
+        Key(LO.hash_one(raw), HI.hash_one(raw) as u32)
+    }
+}
+
+impl Entry {
+    fn key(&self) -> Key {
+        Key(self.key_lo, self.key_hi)
     }
 }
 
@@ -56,8 +68,10 @@ impl Key {
 pub struct SeriesCache {
     /// In the order first seen.
     entries: Vec<Entry>,
-    /// Positions in `entries`, hashed by their key's first half.
+    /// Positions in `entries`, hashed by their key's first part.
     index: HashTable<u32>,
+    /// The value scale of entries flagged `scaled`, by their key's first part.
+    scales: HashMap<u64, f64, foldhash::fast::FixedState>,
     /// Where the next lookup looks first: after the entry last found.
     cursor: usize,
     /// The current scrape attempt.
@@ -67,8 +81,10 @@ pub struct SeriesCache {
 }
 
 /// What a lookup found.
-pub enum Lookup<'c> {
-    Hit(&'c mut Entry),
+pub enum Lookup {
+    /// The series (`None`: dropped by metric relabelling) and the factor its values are
+    /// multiplied by (a transform plugin's rescale verdict; usually 1).
+    Hit(Option<Series>, f64),
     Miss,
     Duplicate,
 }
@@ -81,7 +97,7 @@ impl SeriesCache {
     }
 
     /// Finds `raw` and marks it seen in this scrape.
-    pub fn lookup(&mut self, raw: &[u8]) -> Lookup<'_> {
+    pub fn lookup(&mut self, raw: &[u8]) -> Lookup {
         let Some(i) = self.find(Key::of(raw)) else { return Lookup::Miss };
         self.cursor = i + 1;
         let (generation, e) = (self.generation, &mut self.entries[i]);
@@ -90,13 +106,14 @@ impl SeriesCache {
         }
         e.prev_seen = e.seen;
         e.seen = generation;
-        Lookup::Hit(e)
+        let scale = if e.scaled { self.scales.get(&e.key_lo).copied().unwrap_or(1.0) } else { 1.0 };
+        Lookup::Hit(e.series.clone(), scale)
     }
 
     fn find(&self, key: Key) -> Option<usize> {
         match self.entries.get(self.cursor) {
-            Some(e) if e.key == key => Some(self.cursor),
-            _ => self.index.find(key.0, |&i| self.entries[i as usize].key == key).map(|&i| i as usize),
+            Some(e) if e.key() == key => Some(self.cursor),
+            _ => self.index.find(key.0, |&i| self.entries[i as usize].key() == key).map(|&i| i as usize),
         }
     }
 
@@ -104,9 +121,11 @@ impl SeriesCache {
     pub fn insert(&mut self, raw: &[u8], series: Option<Series>, explicit_ts: bool) {
         let key = Key::of(raw);
         let i = self.entries.len();
-        self.entries.push(Entry { key, series, explicit_ts, scale: 1.0, seen: self.generation, prev_seen: 0 });
+        crate::remote_write::refs::grow_by_eighths(&mut self.entries, 1);
+        let (key_lo, key_hi, seen) = (key.0, key.1, self.generation);
+        self.entries.push(Entry { key_lo, key_hi, series, explicit_ts, scaled: false, seen, prev_seen: 0 });
         let entries = &self.entries;
-        self.index.insert_unique(key.0, i as u32, |&j| entries[j as usize].key.0);
+        self.index.insert_unique(key.0, i as u32, |&j| entries[j as usize].key_lo);
     }
 
     /// Settles an entry inserted earlier in this scrape (after the transforms decided).
@@ -114,7 +133,12 @@ impl SeriesCache {
         if let Some(i) = self.find(Key::of(raw)) {
             let e = &mut self.entries[i];
             e.series = series;
-            e.scale = scale;
+            e.scaled = scale != 1.0;
+            if e.scaled {
+                self.scales.insert(e.key_lo, scale);
+            } else if !self.scales.is_empty() {
+                self.scales.remove(&e.key_lo);
+            }
         }
     }
 
@@ -161,6 +185,7 @@ impl SeriesCache {
         self.finish_failed(t, out);
         self.entries = Vec::new();
         self.index = HashTable::new();
+        self.scales = HashMap::default();
     }
 
     /// Keeps the entries `keep` says to, in order; the index is rebuilt only if one went.
@@ -175,7 +200,10 @@ impl SeriesCache {
             self.index.clear();
             let entries = &self.entries;
             for (i, e) in entries.iter().enumerate() {
-                self.index.insert_unique(e.key.0, i as u32, |&j| entries[j as usize].key.0);
+                self.index.insert_unique(e.key_lo, i as u32, |&j| entries[j as usize].key_lo);
+            }
+            if !self.scales.is_empty() {
+                self.scales.retain(|k, _| entries.iter().any(|e| e.scaled && e.key_lo == *k));
             }
         }
     }
@@ -250,7 +278,7 @@ mod tests {
         let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         scrape(&mut c, &f, &["a"], true);
         c.begin();
-        assert!(matches!(c.lookup(b"a"), Lookup::Hit(_)));
+        assert!(matches!(c.lookup(b"a"), Lookup::Hit(..)));
         assert!(matches!(c.lookup(b"a"), Lookup::Duplicate));
     }
 
@@ -270,7 +298,7 @@ mod tests {
         scrape(&mut c, &f, &["a", "b", "c", "d"], true);
         let hits = |c: &mut SeriesCache, raws: &[&str]| {
             c.begin();
-            raws.iter().filter(|r| matches!(c.lookup(r.as_bytes()), Lookup::Hit(_))).count()
+            raws.iter().filter(|r| matches!(c.lookup(r.as_bytes()), Lookup::Hit(..))).count()
         };
         assert_eq!(hits(&mut c, &["d", "c", "b", "a"]), 4);
         assert_eq!(hits(&mut c, &["b", "x", "d", "a"]), 3);
@@ -280,7 +308,20 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(hits(&mut c, &["d", "b", "a"]), 2);
         c.begin();
-        assert!(matches!(c.lookup(b"a"), Lookup::Hit(_)));
+        assert!(matches!(c.lookup(b"a"), Lookup::Hit(..)));
         assert!(matches!(c.lookup(b"a"), Lookup::Duplicate), "a duplicate right after its first sample");
+    }
+
+    #[test]
+    fn entries_stay_32_bytes_and_keep_their_scale() {
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
+        scrape(&mut c, &f, &["a", "b"], true);
+        c.set(b"b", None, 0.25);
+        c.begin();
+        assert!(matches!(c.lookup(b"a"), Lookup::Hit(Some(_), s) if s == 1.0));
+        assert!(matches!(c.lookup(b"b"), Lookup::Hit(None, s) if s == 0.25));
+        c.set(b"b", None, 1.0);
+        assert!(c.scales.is_empty(), "a scale back to 1 leaves the side table");
     }
 }

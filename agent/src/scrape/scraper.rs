@@ -128,7 +128,7 @@ impl Scraper {
         loop {
             let cache = &mut self.cache;
             let found = parser.next_known(|raw| match cache.lookup(raw) {
-                Lookup::Hit(e) => Some(Ok((e.series.clone(), e.scale))),
+                Lookup::Hit(series, scale) => Some(Ok((series, scale))),
                 Lookup::Duplicate => Some(Err(raw)),
                 Lookup::Miss => None,
             })?;
@@ -172,7 +172,7 @@ impl Scraper {
         stats: &mut Stats,
     ) -> Result<Option<Cached>, ScrapeError> {
         match self.cache.lookup(raw) {
-            Lookup::Hit(e) => Ok(Some((e.series.clone(), e.scale))),
+            Lookup::Hit(series, scale) => Ok(Some((series, scale))),
             Lookup::Duplicate => Err(duplicate(raw)),
             Lookup::Miss if self.transforms.is_some() => {
                 self.cache.insert(raw, None, explicit);
