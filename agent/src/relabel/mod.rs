@@ -13,7 +13,7 @@ mod expand;
 mod regex;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_regex;
 #[cfg(test)]

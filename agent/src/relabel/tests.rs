@@ -6,7 +6,7 @@ use crate::config::yaml::{self, Errors};
 use crate::labels::Labels;
 
 /// Parses `rules` (a YAML list) and panics with every error if any rule is invalid.
-pub(super) fn rules(yaml_text: &str) -> Vec<RelabelConfig> {
+pub(crate) fn rules(yaml_text: &str) -> Vec<RelabelConfig> {
     let node = yaml::parse(yaml_text).expect("yaml");
     let mut errors = Errors::default();
     let rules = parse_configs(&node, "r", &mut errors);

@@ -45,6 +45,9 @@ pub fn final_labels(labels: &Labels, rules: &SeriesRules) -> Option<Labels> {
     (!labels.is_empty()).then_some(labels)
 }
 
+static DROPPED: std::sync::LazyLock<RemoteSeries> =
+    std::sync::LazyLock::new(|| RemoteSeries(Series::new(0, &Labels::default())));
+
 /// A series as one remote sends it: its final labels as a [`Series`], whose pairs are interned
 /// process-wide (cloning is a reference count; encoding concatenates the pairs' bytes).
 ///
@@ -70,6 +73,16 @@ impl RemoteSeries {
     /// A series of the remote's own, labels as the remote sends them; `None` if dropped.
     pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<RemoteSeries> {
         final_labels(labels, rules).map(|labels| RemoteSeries(Series::new(0, &labels)))
+    }
+
+    /// Stands for a series the remote drops (one shared series with no labels, so that a
+    /// remote's table holds 8 bytes a series, not 16 for an `Option`).
+    pub fn dropped() -> RemoteSeries {
+        DROPPED.clone()
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        Series::ptr_eq(&self.0, &DROPPED.0)
     }
 
     pub fn series(&self) -> &Series {

@@ -89,8 +89,8 @@ struct Pump {
     rules: SeriesRules,
     /// The segment being read.
     segment: u64,
-    /// The series of the segment being read, by ref: `None` = dropped by write relabelling.
-    series: RefMap<Option<RemoteSeries>>,
+    /// The series of the segment being read, by ref (or [`RemoteSeries::dropped`]).
+    series: RefMap<RemoteSeries>,
     shards: Vec<ShardHandle>,
     /// The remote still speaks 2.0 (see `RemoteCtx`): samples are queued, not encoded.
     v2: Arc<AtomicBool>,
@@ -151,7 +151,8 @@ impl Pump {
             }
             Event::Series(r, rw1) => {
                 let live = if self.rules.is_identity() { self.wal.live_series(self.segment, r) } else { None };
-                self.series.insert(r, RemoteSeries::for_record(&rw1, &self.rules, live));
+                self.series
+                    .insert(r, RemoteSeries::for_record(&rw1, &self.rules, live).unwrap_or_else(RemoteSeries::dropped));
             }
             Event::Samples { end, samples, replayed } => {
                 if replayed {
@@ -211,8 +212,8 @@ impl Pump {
         let n = self.shards.len() as u64;
         for s in samples {
             match self.series.get(s.r#ref) {
-                Some(Some(series)) => f((s.r#ref % n) as usize, series, s),
-                Some(None) => {} // dropped by write_relabel_configs, as configured
+                Some(series) if series.is_dropped() => {} // by write_relabel_configs, as configured
+                Some(series) => f((s.r#ref % n) as usize, series, s),
                 None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
             }
         }

@@ -2,33 +2,42 @@
 //! sample.
 //!
 //! Refs are series ids, handed out in sequence by the process that wrote the segment, and a
-//! scrape's samples come in the order its series were created; so the map is mostly a `Vec`
+//! scrape's samples come in the order its series were created; so the map is mostly an array
 //! indexed by ref (sequential memory, no hashing), with a hash map for refs far beyond the
 //! number of series seen (a long-running process' ids after much churn).
+//!
+//! The array is kept in chunks of 4,096 slots, never moved: a table of 500,000 series grows
+//! without copying itself (a `Vec` doubling would copy it and, for a while, hold it twice) and
+//! carries at most one chunk of empty tail.
 
 use std::collections::HashMap;
 
+/// Slots per chunk.
+const CHUNK: usize = 4096;
+
 /// ref → `V`, cleared at every segment.
 pub struct RefMap<V> {
-    dense: Vec<Option<V>>,
+    chunks: Vec<Box<[Option<V>]>>,
     sparse: HashMap<u64, V, foldhash::fast::RandomState>,
     len: usize,
 }
 
 impl<V> Default for RefMap<V> {
     fn default() -> Self {
-        RefMap { dense: Vec::new(), sparse: HashMap::default(), len: 0 }
+        RefMap { chunks: Vec::new(), sparse: HashMap::default(), len: 0 }
     }
 }
 
-/// The dense part may grow to this many slots past twice the entries (16 bytes a slot).
+/// The array may grow to this many slots past twice the entries.
 const SLACK: usize = 1 << 16;
 
 impl<V> RefMap<V> {
     pub fn get(&self, r: u64) -> Option<&V> {
-        match self.dense.get(r as usize) {
-            Some(Some(v)) => Some(v),
-            _ => self.sparse.get(&r),
+        let i = r as usize;
+        match self.chunks.get(i / CHUNK).and_then(|c| c[i % CHUNK].as_ref()) {
+            Some(v) => Some(v),
+            None if self.sparse.is_empty() => None,
+            None => self.sparse.get(&r),
         }
     }
 
@@ -38,37 +47,39 @@ impl<V> RefMap<V> {
         }
         self.len += 1;
         let i = r as usize;
-        if i < self.dense.len() || i < 2 * self.len + SLACK {
-            if i >= self.dense.len() {
-                let more = i + 1 - self.dense.len();
-                grow_by_eighths(&mut self.dense, more);
-                self.dense.resize_with(i + 1, || None);
+        let dense = self.chunks.len() * CHUNK;
+        if i < dense || i < 2 * self.len + SLACK {
+            while self.chunks.len() <= i / CHUNK {
+                self.chunks.push((0..CHUNK).map(|_| None).collect());
             }
-            self.sparse.remove(&r);
-            self.dense[i] = Some(v);
+            if !self.sparse.is_empty() {
+                self.sparse.remove(&r);
+            }
+            self.chunks[i / CHUNK][i % CHUNK] = Some(v);
         } else {
             self.sparse.insert(r, v);
         }
     }
 
-    /// Forgets every ref (a new segment starts); keeps the dense part's capacity.
+    /// Forgets every ref (a new segment starts).
     pub fn clear(&mut self) {
-        self.dense.clear();
+        self.chunks.clear();
         self.sparse.clear();
         self.len = 0;
     }
 
-    /// Keeps the entries `keep` says to; trims the dense part's empty tail.
+    /// Keeps the entries `keep` says to; drops the array's empty tail chunks.
     pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
-        for slot in &mut self.dense {
+        for slot in self.chunks.iter_mut().flat_map(|c| c.iter_mut()) {
             if slot.as_ref().is_some_and(|v| !keep(v)) {
                 *slot = None;
             }
         }
         self.sparse.retain(|_, v| keep(v));
-        let tail = self.dense.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
-        self.dense.truncate(tail);
-        self.len = self.dense.iter().flatten().count() + self.sparse.len();
+        while self.chunks.last().is_some_and(|c| c.iter().all(Option::is_none)) {
+            self.chunks.pop();
+        }
+        self.len = self.chunks.iter().flat_map(|c| c.iter()).flatten().count() + self.sparse.len();
     }
 
     pub fn len(&self) -> usize {
@@ -112,5 +123,18 @@ mod tests {
         assert_eq!(m.len(), 4, "7, 3, far and u64::MAX are left");
         m.clear();
         assert_eq!((m.get(1), m.get(far)), (None, None));
+    }
+
+    #[test]
+    fn a_far_ref_stays_found_when_the_array_grows_past_it() {
+        let mut m = RefMap::default();
+        m.insert(100_000, 7);
+        assert!(m.chunks.is_empty(), "far beyond the entries: hashed");
+        for r in 1..=17_000 {
+            m.insert(r, 0);
+        }
+        m.insert(99_000, 1);
+        assert!(m.chunks.len() * CHUNK > 100_000, "the array now covers it");
+        assert_eq!((m.get(100_000), m.get(99_000), m.len()), (Some(&7), Some(&1), 17_002));
     }
 }

@@ -166,3 +166,23 @@ async fn spreads_series_over_shards_keeping_each_in_order() {
     }
     assert_eq!(metrics::get().rw_shards.with(&["shards"]).get(), 3.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn series_dropped_by_write_relabelling_are_not_sent_nor_counted_as_unknown() {
+    let fake = Fake::default();
+    let f = SeriesFactory::default();
+    let mut cfg = config("wrelabel", queue(10));
+    cfg.write_relabel_configs =
+        crate::relabel::tests::rules("- source_labels: [__name__]\n  regex: drop_.*\n  action: drop\n");
+    let (w, _dir) = writer(&[cfg], |_| fake.clone());
+    let mut batch = samples(&f, "drop_me", 2);
+    batch.extend(samples(&f, "keep_me", 3));
+    w.append(batch).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    let reqs = fake.requests();
+    let names: Vec<_> = reqs.iter().flat_map(|r| &r.1.timeseries).map(|ts| ts.labels[0].value.clone()).collect();
+    assert_eq!(names, ["keep_me"; 3]);
+    let m = metrics::get();
+    assert_eq!(counter(&m.rw_samples_sent, &["wrelabel"]), 3);
+    assert_eq!(counter(&m.rw_samples_dropped, &["wrelabel", "unknown_series"]), 0);
+}
