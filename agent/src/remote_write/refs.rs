@@ -91,15 +91,6 @@ impl<V> RefMap<V> {
     }
 }
 
-/// Makes room for `more` items, growing by an eighth rather than doubling: a table of 500,000
-/// series would otherwise carry up to as many empty slots. (Still amortised: the moves add up to
-/// about nine times the final size.)
-pub fn grow_by_eighths<T>(v: &mut Vec<T>, more: usize) {
-    if v.capacity() - v.len() < more {
-        v.reserve_exact(more.max(v.len() / 8 + 16));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,7 +121,11 @@ impl SeriesCache {
     pub fn insert(&mut self, raw: &[u8], series: Option<Series>, explicit_ts: bool) {
         let key = Key::of(raw);
         let i = self.entries.len();
-        crate::remote_write::refs::grow_by_eighths(&mut self.entries, 1);
+        if self.entries.len() == self.entries.capacity() {
+            // By an eighth, not doubling: a target's 5,000 entries would carry up to as many
+            // empty ones (still amortised: the moves add up to about nine times the final size).
+            self.entries.reserve_exact(self.entries.len() / 8 + 16);
+        }
         let (key_lo, key_hi, seen) = (key.0, key.1, self.generation);
         self.entries.push(Entry { key_lo, key_hi, series, explicit_ts, scaled: false, seen, prev_seen: 0 });
         let entries = &self.entries;

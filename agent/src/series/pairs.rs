@@ -88,11 +88,6 @@ impl Interner {
     }
 }
 
-/// Pairs in the pool (tests and the memory benchmark).
-pub fn pooled() -> usize {
-    POOL.lock().unwrap_or_else(|e| e.into_inner()).pairs.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
