@@ -13,7 +13,7 @@
 
 pub mod pairs;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use triomphe::ThinArc;
 
@@ -36,13 +36,14 @@ pub fn is_stale_nan(v: f64) -> bool {
 #[derive(Clone)]
 pub struct Series(ThinArc<Head, Pair>);
 
+/// 16 bytes: with the count and the slice's length, a series of 7 labels is 88 bytes.
 struct Head {
     /// Unique for the life of the process (0: a remote's own series, never in the WAL).
     id: u64,
     /// The WAL segment (by its process-unique token) whose series record for this series is
     /// written; 0: none. Kept here, next to the id the WAL reads anyway, instead of a set of
     /// ids in the WAL writer (a hash lookup and ~20 bytes a series).
-    wal_token: AtomicU64,
+    wal_token: AtomicU32,
     /// Bytes of the labels' remote-write 1.0 encoding (the pairs' bytes together).
     rw1_len: u32,
 }
@@ -78,7 +79,7 @@ impl Series {
 
     fn from_pairs(id: u64, pairs: Vec<Pair>) -> Series {
         let rw1_len = pairs.iter().map(|p| p.bytes().len()).sum::<usize>() as u32;
-        let head = Head { id, wal_token: AtomicU64::new(0), rw1_len };
+        let head = Head { id, wal_token: AtomicU32::new(0), rw1_len };
         Series(ThinArc::from_header_and_iter(head, pairs.into_iter()))
     }
 
@@ -133,7 +134,7 @@ impl Series {
 
     /// Marks the series recorded in the segment `token`; true if it was not yet (the caller
     /// writes its series record). Only the WAL writer calls this, under its lock.
-    pub fn mark_recorded(&self, token: u64) -> bool {
+    pub fn mark_recorded(&self, token: u32) -> bool {
         self.0.header.header.wal_token.swap(token, Ordering::Relaxed) != token
     }
 }
@@ -177,4 +178,24 @@ impl SeriesFactory {
 /// back-pressure.
 pub trait Appender: Send + Sync + 'static {
     fn append(&self, batch: Batch) -> impl std::future::Future<Output = ()> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_round_trips_its_labels_and_stays_small() {
+        assert_eq!(std::mem::size_of::<Head>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Series>>(), 8);
+        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("x", "1")]);
+        let s = Series::new(7, &labels);
+        let mut rw1 = Vec::new();
+        encode::encode_labels(&labels, &mut rw1);
+        assert_eq!((s.id(), s.to_rw1(), s.rw1_len(), s.labels()), (7, rw1.clone(), rw1.len(), labels));
+        let again = Series::from_rw1(8, &rw1).unwrap();
+        assert_eq!(again.0.slice[1].bytes().as_ptr(), s.0.slice[1].bytes().as_ptr(), "pairs are shared");
+        assert!(Series::from_rw1(9, &rw1[..rw1.len() - 1]).is_none());
+        assert!(s.mark_recorded(3) && !s.mark_recorded(3) && s.mark_recorded(4));
+    }
 }

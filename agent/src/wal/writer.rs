@@ -13,7 +13,7 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use cap_std::fs::{Dir, File, OpenOptions};
 use tracing::warn;
@@ -30,7 +30,7 @@ pub struct Writer {
     file: File,
     off: u64,
     /// The current segment's process-unique token (see the module doc).
-    token: u64,
+    token: u32,
     buf: Vec<u8>,
     /// A new segment starts once this many bytes of *sample* records are in the head one.
     segment_bytes: u64,
@@ -115,9 +115,10 @@ impl Writer {
     }
 }
 
-/// A token no segment of this process had before (never 0).
-fn next_token() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
+/// A token no segment of this process had before (never 0; 32 bits last 136 years of a segment a
+/// second).
+fn next_token() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
