@@ -133,9 +133,15 @@ impl Series {
     }
 
     /// Marks the series recorded in the segment `token`; true if it was not yet (the caller
-    /// writes its series record). Only the WAL writer calls this, under its lock.
+    /// writes its series record). Only the WAL writer calls this, under its lock, so a load then
+    /// a store is enough; the steady state (already recorded) only loads, leaving the line clean.
     pub fn mark_recorded(&self, token: u32) -> bool {
-        self.0.header.header.wal_token.swap(token, Ordering::Relaxed) != token
+        let mark = &self.0.header.header.wal_token;
+        if mark.load(Ordering::Relaxed) == token {
+            return false;
+        }
+        mark.store(token, Ordering::Relaxed);
+        true
     }
 }
 
