@@ -193,9 +193,16 @@ impl SeriesCache {
     }
 
     /// Keeps the entries `keep` says to, in order; the index is rebuilt only if one went.
-    fn retain(&mut self, keep: impl FnMut(&mut Entry) -> bool) {
+    fn retain(&mut self, mut keep: impl FnMut(&mut Entry) -> bool) {
         let before = self.entries.len();
-        self.entries.retain_mut(keep);
+        let scales = &mut self.scales;
+        self.entries.retain_mut(|e| {
+            let kept = keep(e);
+            if !kept && e.scaled {
+                scales.remove(&e.key_lo);
+            }
+            kept
+        });
         if self.entries.len() != before {
             if self.entries.capacity() > 2 * self.entries.len() {
                 self.entries.shrink_to_fit();
@@ -205,9 +212,6 @@ impl SeriesCache {
             let entries = &self.entries;
             for (i, e) in entries.iter().enumerate() {
                 self.index.insert_unique(e.key_lo, i as u32, |&j| entries[j as usize].key_lo);
-            }
-            if !self.scales.is_empty() {
-                self.scales.retain(|k, _| entries.iter().any(|e| e.scaled && e.key_lo == *k));
             }
         }
     }
@@ -327,5 +331,11 @@ mod tests {
         assert!(matches!(c.lookup(b"b"), Lookup::Hit(None, s) if s == 0.25));
         c.set(b"b", None, 1.0);
         assert!(c.scales.is_empty(), "a scale back to 1 leaves the side table");
+        c.set(b"b", None, 0.5);
+        for _ in 0..=KEEP_SCRAPES + 1 {
+            scrape(&mut c, &f, &["a"], true);
+        }
+        assert_eq!(c.len(), 1);
+        assert!(c.scales.is_empty(), "an evicted entry's scale goes with it");
     }
 }
