@@ -5,7 +5,10 @@
 //! relabel engine, [`scrape`] fetches and parses targets into [`series`], [`remote_write`] ships
 //! them, [`server`] serves the agent's own HTTP endpoints and [`metrics`] its self-metrics.
 
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but in `series`, whose compact layout (a series in one
+// allocation of 20 bytes plus 4 a label; pairs read without a lock) is where the agent's memory
+// per active series goes.
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
@@ -17,6 +20,7 @@ pub mod plugin;
 pub mod relabel;
 pub mod remote_write;
 pub mod scrape;
+#[allow(unsafe_code)]
 pub mod series;
 pub mod server;
 pub mod wal;

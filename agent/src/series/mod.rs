@@ -5,21 +5,22 @@
 //! the WAL, where each remote resolves its labels once per series. [`Batch`] is what crosses
 //! channels.
 //!
-//! A series is one allocation: its id, WAL bookkeeping and a list of pointers to its label
-//! pairs, each interned process-wide in its remote-write 1.0 encoding ([`pairs`]). Encoding the
-//! series for remote write or the WAL concatenates the pairs' bytes ([`Series::write_rw1`]);
-//! [`Series::labels`] decodes them for the rare reader (staleness after a transform reload,
-//! `scrapelet scrape`, tests).
+//! A series is one allocation of 20 bytes plus 4 a label: its reference count, WAL bookkeeping,
+//! id, encoded length and the ids of its label pairs, each interned process-wide in its
+//! remote-write 1.0 encoding ([`pairs`]); 48 bytes for 7 labels. Encoding the series for remote
+//! write or the WAL concatenates the pairs' bytes ([`Series::write_rw1`]); [`Series::labels`]
+//! decodes them for the rare reader (staleness after a transform reload, `scrapelet scrape`,
+//! tests).
 
 pub mod pairs;
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-
-use triomphe::ThinArc;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
 use crate::labels::Labels;
 use crate::remote_write::encode;
-use pairs::{Interner, Pair};
+use pairs::Interner;
 
 /// The bit pattern Prometheus uses to mark a series stale.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -32,20 +33,35 @@ pub fn is_stale_nan(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
 }
 
-/// One series with its final (relabelled, sorted) labels: a counted handle (8 bytes).
-#[derive(Clone)]
-pub struct Series(ThinArc<Head, Pair>);
+/// One series with its final (relabelled, sorted) labels: a counted handle (8 bytes) to a
+/// [`Head`] followed by its pair ids.
+pub struct Series(NonNull<Head>);
 
-/// 16 bytes: with the count and the slice's length, a series of 7 labels is 88 bytes.
+// SAFETY: the head's shared fields are atomics or never written after construction; the count
+// is atomic (as `Arc`'s), and the pairs are read through `pairs`' lock-free table.
+unsafe impl Send for Series {}
+unsafe impl Sync for Series {}
+
+/// 20 bytes (4-aligned, so the pair ids follow without padding).
+#[repr(C)]
 struct Head {
-    /// Unique for the life of the process (0: a remote's own series, never in the WAL).
-    id: u64,
+    /// Handles to this series.
+    count: AtomicU32,
     /// The WAL segment (by its process-unique token) whose series record for this series is
     /// written; 0: none. Kept here, next to the id the WAL reads anyway, instead of a set of
     /// ids in the WAL writer (a hash lookup and ~20 bytes a series).
     wal_token: AtomicU32,
-    /// Bytes of the labels' remote-write 1.0 encoding (the pairs' bytes together).
+    /// Unique for the life of the process (0: a remote's own series, never in the WAL); two
+    /// halves, to keep the head 4-aligned.
+    id: [u32; 2],
+    /// Bytes of the labels' remote-write 1.0 encoding (the pairs' bytes together). The pair ids
+    /// that follow are as many as add up to it (no count is kept: 4 bytes a series).
     rw1_len: u32,
+}
+
+fn layout(pairs: usize) -> Layout {
+    let (layout, _) = Layout::new::<Head>().extend(Layout::array::<u32>(pairs).expect("pairs")).expect("pairs");
+    layout
 }
 
 impl Series {
@@ -53,7 +69,7 @@ impl Series {
     pub fn new(id: u64, labels: &Labels) -> Series {
         let mut interner = Interner::lock();
         let mut buf = Vec::new();
-        let pairs: Vec<Pair> = labels
+        let ids: Vec<u32> = labels
             .iter()
             .map(|l| {
                 buf.clear();
@@ -62,29 +78,60 @@ impl Series {
             })
             .collect();
         drop(interner);
-        Series::from_pairs(id, pairs)
+        Series::from_pairs(id, &ids)
     }
 
     /// A series from labels in their remote-write 1.0 encoding (a WAL series record); `None` if
     /// they are malformed.
     pub fn from_rw1(id: u64, rw1: &[u8]) -> Option<Series> {
         let mut interner = Interner::lock();
-        let mut pairs = Vec::new();
+        let mut ids = Vec::new();
         for label in encode::label_messages(rw1) {
-            pairs.push(interner.pair(label?));
+            match label {
+                Some(label) => ids.push(interner.pair(label)),
+                None => {
+                    ids.into_iter().for_each(pairs::release);
+                    return None;
+                }
+            }
         }
         drop(interner);
-        Some(Series::from_pairs(id, pairs))
+        Some(Series::from_pairs(id, &ids))
     }
 
-    fn from_pairs(id: u64, pairs: Vec<Pair>) -> Series {
-        let rw1_len = pairs.iter().map(|p| p.bytes().len()).sum::<usize>() as u32;
-        let head = Head { id, wal_token: AtomicU32::new(0), rw1_len };
-        Series(ThinArc::from_header_and_iter(head, pairs.into_iter()))
+    /// A series of the pairs `ids`, each held once for it.
+    fn from_pairs(id: u64, ids: &[u32]) -> Series {
+        let rw1_len = ids.iter().map(|&p| pairs::bytes(p).len()).sum::<usize>();
+        let rw1_len = u32::try_from(rw1_len).expect("a series' labels over 4 GiB");
+        let id = [id as u32, (id >> 32) as u32];
+        let head = Head { count: AtomicU32::new(1), wal_token: AtomicU32::new(0), id, rw1_len };
+        let layout = layout(ids.len());
+        // SAFETY: `layout` is not zero-sized (the head); the head and then the ids are written
+        // within it, at the offsets `layout` was built from.
+        unsafe {
+            let ptr = std::alloc::alloc(layout).cast::<Head>();
+            let Some(ptr) = NonNull::new(ptr) else { std::alloc::handle_alloc_error(layout) };
+            ptr.write(head);
+            ptr.add(1).cast::<u32>().as_ptr().copy_from_nonoverlapping(ids.as_ptr(), ids.len());
+            Series(ptr)
+        }
+    }
+
+    fn head(&self) -> &Head {
+        // SAFETY: live while a handle is.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The pair ids with their bytes, in order.
+    fn pair_bytes(&self) -> PairBytes<'_> {
+        // SAFETY: the ids follow the head (see `from_pairs`).
+        let next = unsafe { self.0.add(1).cast::<u32>() };
+        PairBytes { next, left: self.head().rw1_len as usize, _series: std::marker::PhantomData }
     }
 
     pub fn id(&self) -> u64 {
-        self.0.header.header.id
+        let [lo, hi] = self.head().id;
+        u64::from(lo) | u64::from(hi) << 32
     }
 
     /// The labels, decoded (allocates).
@@ -94,14 +141,14 @@ impl Series {
 
     /// Bytes of the labels' remote-write 1.0 encoding.
     pub fn rw1_len(&self) -> usize {
-        self.0.header.header.rw1_len as usize
+        self.head().rw1_len as usize
     }
 
     /// Appends the labels in their remote-write 1.0 encoding (repeated `TimeSeries.labels`), as
     /// requests and the WAL's series records carry them.
     pub fn write_rw1(&self, out: &mut Vec<u8>) {
-        for p in &self.0.slice {
-            out.extend_from_slice(p.bytes());
+        for (_, bytes) in self.pair_bytes() {
+            out.extend_from_slice(bytes);
         }
     }
 
@@ -114,12 +161,12 @@ impl Series {
 
     /// The (name, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.0.slice.iter().flat_map(|p| encode::pairs(p.bytes()))
+        self.pair_bytes().flat_map(|(_, bytes)| encode::pairs(bytes))
     }
 
     /// Identifies the series' allocation.
     pub fn addr(&self) -> *const u8 {
-        self.0.slice.as_ptr().cast()
+        self.0.as_ptr().cast()
     }
 
     /// Whether `a` and `b` are the same series (one allocation).
@@ -129,19 +176,68 @@ impl Series {
 
     /// Whether a handle other than this one exists.
     pub fn is_shared(&self) -> bool {
-        ThinArc::strong_count(&self.0) > 1
+        self.head().count.load(Ordering::Acquire) > 1
     }
 
     /// Marks the series recorded in the segment `token`; true if it was not yet (the caller
     /// writes its series record). Only the WAL writer calls this, under its lock, so a load then
     /// a store is enough; the steady state (already recorded) only loads, leaving the line clean.
     pub fn mark_recorded(&self, token: u32) -> bool {
-        let mark = &self.0.header.header.wal_token;
+        let mark = &self.head().wal_token;
         if mark.load(Ordering::Relaxed) == token {
             return false;
         }
         mark.store(token, Ordering::Relaxed);
         true
+    }
+}
+
+/// Walks a series' pair ids, reading each pair's bytes, until they add up to its encoded length.
+struct PairBytes<'a> {
+    next: NonNull<u32>,
+    left: usize,
+    _series: std::marker::PhantomData<&'a Series>,
+}
+
+impl<'a> Iterator for PairBytes<'a> {
+    type Item = (u32, &'a [u8]);
+
+    fn next(&mut self) -> Option<(u32, &'a [u8])> {
+        if self.left == 0 {
+            return None;
+        }
+        // SAFETY: while `left` is not 0 there is another id (the ids' bytes add up to it).
+        let id = unsafe { self.next.read() };
+        self.next = unsafe { self.next.add(1) };
+        let bytes = pairs::bytes(id);
+        self.left = self.left.saturating_sub(bytes.len().max(1));
+        Some((id, bytes))
+    }
+}
+
+impl Clone for Series {
+    fn clone(&self) -> Series {
+        // As `Arc`: relaxed, since a new handle is made from an existing one.
+        if self.head().count.fetch_add(1, Ordering::Relaxed) > i32::MAX as u32 {
+            std::process::abort();
+        }
+        Series(self.0)
+    }
+}
+
+impl Drop for Series {
+    fn drop(&mut self) {
+        if self.head().count.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        let mut n = 0;
+        for (id, _) in self.pair_bytes() {
+            pairs::release(id); // after its bytes were read: the pair may be swept from here on
+            n += 1;
+        }
+        // SAFETY: the last handle; allocated in `from_pairs` with the layout of `n` ids.
+        unsafe { std::alloc::dealloc(self.0.as_ptr().cast(), layout(n)) }
     }
 }
 
@@ -192,7 +288,8 @@ mod tests {
 
     #[test]
     fn a_series_round_trips_its_labels_and_stays_small() {
-        assert_eq!(std::mem::size_of::<Head>(), 16);
+        assert_eq!(std::mem::size_of::<Head>(), 20);
+        assert_eq!(layout(7).size(), 48);
         assert_eq!(std::mem::size_of::<Option<Series>>(), 8);
         let labels = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("x", "1")]);
         let s = Series::new(7, &labels);
@@ -200,8 +297,34 @@ mod tests {
         encode::encode_labels(&labels, &mut rw1);
         assert_eq!((s.id(), s.to_rw1(), s.rw1_len(), s.labels()), (7, rw1.clone(), rw1.len(), labels));
         let again = Series::from_rw1(8, &rw1).unwrap();
-        assert_eq!(again.0.slice[1].bytes().as_ptr(), s.0.slice[1].bytes().as_ptr(), "pairs are shared");
+        let ids = |s: &Series| s.pair_bytes().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(&again), ids(&s), "pairs are shared");
+        assert_eq!(again.clone().id(), 8);
+        assert!(!again.is_shared());
         assert!(Series::from_rw1(9, &rw1[..rw1.len() - 1]).is_none());
         assert!(s.mark_recorded(3) && !s.mark_recorded(3) && s.mark_recorded(4));
+    }
+
+    #[test]
+    fn series_made_and_dropped_on_many_threads_keep_their_labels() {
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    for round in 0..2_000u64 {
+                        // Shared pairs, and enough unique ones that the pool sweeps meanwhile.
+                        let (shared, unique) = (format!("v{}", round % 300), format!("{t}-{round}"));
+                        let labels = Labels::from_pairs([("__name__", "m"), ("s", &shared), ("u", &unique)]);
+                        let s = Series::new(round, &labels);
+                        let copy = s.clone();
+                        drop(s);
+                        let mut rw1 = Vec::new();
+                        encode::encode_labels(&labels, &mut rw1);
+                        assert_eq!(copy.to_rw1(), rw1, "thread {t} round {round}");
+                        assert_eq!(copy.labels(), labels);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
     }
 }

@@ -1,68 +1,78 @@
 //! The process' interned label pairs: each distinct `name="value"` held once, in its remote-write
-//! 1.0 encoding (a `Label` message with its tag and length), and shared by every series that has it.
+//! 1.0 encoding (a `Label` message with its tag and length), and named by a 4-byte id.
 //!
 //! Most pairs repeat across series: `job` and `instance` across a target, every pod label, each
 //! `method`, `code` and `le` value, each metric name across its labels. A series is then a list of
-//! 8-byte pair pointers instead of its label text (about 190 bytes at 500,000 series of the
-//! peer benchmark, 7 labels each).
+//! pair ids instead of its label text (about 190 bytes at 500,000 series of the peer benchmark,
+//! 7 labels each, become 28).
 //!
-//! Pairs are reference counted. The pool keeps one reference of its own and drops the pairs no
-//! series holds when it has doubled since the last sweep, so churn (pods replaced, new `pod` and
-//! `instance` values) does not grow it for ever. Interning locks the pool; only new series do it.
+//! **Reading** a pair's bytes takes no lock: ids index a table of fixed-size chunks that are never
+//! moved or freed, so a reader follows two pointers. A reader only ever holds ids of a series it
+//! holds, which keeps the pairs alive (below), and it got that series through a channel or lock
+//! that ordered it after the pair was written.
+//!
+//! **Lifetimes.** Each pair counts the series that hold it: interning adds one (under the pool's
+//! lock), a series' last handle going subtracts one for each of its pairs (without the lock). A
+//! pair at zero stays in the pool, to be found again, until the pool has doubled since its last
+//! sweep; the sweep frees the pairs still at zero and reuses their ids. A count only rises from
+//! zero under the lock the sweep holds, so the sweep cannot free a pair a new series is taking.
 
-use std::borrow::Borrow;
-use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use triomphe::ThinArc;
+use hashbrown::HashTable;
 
-/// One interned pair: a thin (8-byte) counted pointer to its encoded bytes.
-#[derive(Clone)]
-pub struct Pair(ThinArc<(), u8>);
+const CHUNK_BITS: u32 = 12;
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// Up to 2²⁶ (67 million) pairs live at once.
+const CHUNKS: usize = 1 << 14;
 
-impl Pair {
-    /// The `Label` message: tag, length, name field, value field.
-    pub fn bytes(&self) -> &[u8] {
-        &self.0.slice
-    }
+/// One pair's place: its bytes (a leaked boxed slice) and how many series hold it.
+struct Slot {
+    ptr: AtomicPtr<u8>,
+    len: AtomicU32,
+    held: AtomicU32,
 }
 
-impl Borrow<[u8]> for Pair {
-    fn borrow(&self) -> &[u8] {
-        self.bytes()
-    }
+/// The chunks of slots, allocated as ids reach them; 128 kB of address space, touched as used.
+static CHUNK_PTRS: [AtomicPtr<Slot>; CHUNKS] = [const { AtomicPtr::new(null_mut()) }; CHUNKS];
+
+fn slot(id: u32) -> &'static Slot {
+    let chunk = CHUNK_PTRS[(id >> CHUNK_BITS) as usize].load(Ordering::Acquire);
+    debug_assert!(!chunk.is_null(), "pair {id} was never interned");
+    // SAFETY: `id` came from `Interner::pair`, which allocated its chunk (never freed) first.
+    unsafe { &*chunk.add(id as usize & (CHUNK - 1)) }
 }
 
-impl PartialEq for Pair {
-    fn eq(&self, other: &Pair) -> bool {
-        self.bytes() == other.bytes()
-    }
+/// The `Label` message of pair `id`: tag, length, name field, value field. The caller holds a
+/// series that holds the pair (so it is not swept while the slice is in use).
+pub fn bytes(id: u32) -> &'static [u8] {
+    let s = slot(id);
+    // SAFETY: written before the id was handed out, freed only once no series holds it.
+    unsafe { std::slice::from_raw_parts(s.ptr.load(Ordering::Relaxed), s.len.load(Ordering::Relaxed) as usize) }
 }
 
-impl Eq for Pair {}
-
-impl Hash for Pair {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.bytes().hash(state)
-    }
+/// One series that held pair `id` is gone.
+pub fn release(id: u32) {
+    slot(id).held.fetch_sub(1, Ordering::Release);
 }
 
-impl std::fmt::Debug for Pair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self.bytes()))
-    }
-}
-
-#[derive(Default)]
 struct Pool {
-    pairs: HashSet<Pair, foldhash::fast::FixedState>,
+    /// Ids of the interned pairs, hashed by their bytes.
+    index: HashTable<u32>,
+    /// Ids freed by sweeps, reused first.
+    free: Vec<u32>,
+    /// Ids handed out so far (the next fresh one).
+    next: u32,
     /// Pairs left after the last sweep.
     kept: usize,
 }
 
-static POOL: Mutex<Pool> =
-    Mutex::new(Pool { pairs: HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0)), kept: 0 });
+static POOL: Mutex<Pool> = Mutex::new(Pool { index: HashTable::new(), free: Vec::new(), next: 0, kept: 0 });
+
+const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// A held lock on the pool, for interning the pairs of one series.
 pub struct Interner(MutexGuard<'static, Pool>);
@@ -70,21 +80,63 @@ pub struct Interner(MutexGuard<'static, Pool>);
 impl Interner {
     pub fn lock() -> Interner {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.pairs.len() > 2 * pool.kept + 4096 {
-            pool.pairs.retain(|p| ThinArc::strong_count(&p.0) > 1);
-            pool.kept = pool.pairs.len();
+        if pool.index.len() > 2 * pool.kept + 4096 {
+            pool.sweep();
         }
         Interner(pool)
     }
 
-    /// The pair with these encoded bytes (one `Label` message).
-    pub fn pair(&mut self, encoded: &[u8]) -> Pair {
-        if let Some(p) = self.0.pairs.get(encoded) {
-            return p.clone();
+    /// The id of the pair with these encoded bytes (one `Label` message), held once more: the
+    /// caller gives it back with [`release`].
+    pub fn pair(&mut self, encoded: &[u8]) -> u32 {
+        let pool = &mut *self.0;
+        let hash = HASH.hash_one(encoded);
+        if let Some(&id) = pool.index.find(hash, |&id| bytes(id) == encoded) {
+            slot(id).held.fetch_add(1, Ordering::Relaxed);
+            return id;
         }
-        let p = Pair(ThinArc::from_header_and_slice((), encoded));
-        self.0.pairs.insert(p.clone());
-        p
+        let id = pool.free.pop().unwrap_or_else(|| pool.fresh_id());
+        let s = slot(id);
+        let len = u32::try_from(encoded.len()).expect("a label pair over 4 GiB");
+        s.ptr.store(Box::leak(Box::<[u8]>::from(encoded)).as_mut_ptr(), Ordering::Relaxed);
+        s.len.store(len, Ordering::Relaxed);
+        s.held.store(1, Ordering::Relaxed);
+        pool.index.insert_unique(hash, id, |&id| HASH.hash_one(bytes(id)));
+        id
+    }
+}
+
+impl Pool {
+    fn fresh_id(&mut self) -> u32 {
+        let id = self.next;
+        let chunk = &CHUNK_PTRS[(id >> CHUNK_BITS) as usize]; // panics past 2²⁶ live pairs
+        if chunk.load(Ordering::Relaxed).is_null() {
+            let slots: Box<[Slot]> = (0..CHUNK)
+                .map(|_| Slot { ptr: AtomicPtr::new(null_mut()), len: AtomicU32::new(0), held: AtomicU32::new(0) })
+                .collect();
+            chunk.store(Box::leak(slots).as_mut_ptr(), Ordering::Release);
+        }
+        self.next += 1;
+        id
+    }
+
+    /// Frees the pairs no series holds.
+    fn sweep(&mut self) {
+        let free = &mut self.free;
+        self.index.retain(|&mut id| {
+            let s = slot(id);
+            if s.held.load(Ordering::Acquire) > 0 {
+                return true;
+            }
+            let len = s.len.load(Ordering::Relaxed) as usize;
+            let ptr = s.ptr.swap(null_mut(), Ordering::Relaxed);
+            // SAFETY: leaked from a boxed slice of `len` bytes in `pair`; no series holds it, and
+            // only `pair`, under this lock, could have handed it out again.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+            free.push(id);
+            false
+        });
+        self.kept = self.index.len();
     }
 }
 
@@ -93,25 +145,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn equal_pairs_are_one_allocation_and_unheld_ones_are_swept() {
+    fn equal_pairs_are_one_id_and_unheld_ones_are_swept() {
         let mut i = Interner::lock();
         let a = i.pair(b"\x0a\x03\x0a\x01a\x12\x00");
         let b = i.pair(b"\x0a\x03\x0a\x01a\x12\x00");
-        assert_eq!(a.bytes().as_ptr(), b.bytes().as_ptr());
-        drop(i);
-        let marker = b"\x0a\x07\x0a\x01z\x12\x02swept-test";
-        drop(Interner::lock().pair(marker));
-        let mut pool = POOL.lock().unwrap();
-        pool.kept = 0;
-        let n = pool.pairs.len();
+        assert_eq!(a, b);
+        assert_eq!(bytes(a), b"\x0a\x03\x0a\x01a\x12\x00");
+        let marker = i.pair(b"\x0a\x07\x0a\x01z\x12\x02swept-test");
+        release(marker);
+        // Enough unheld filler pairs that the next lock sweeps.
+        let n = i.0.index.len();
+        i.0.kept = 0;
         for k in 0..(2 * n + 4097) as u32 {
-            let p = Pair(ThinArc::from_header_and_slice((), &k.to_le_bytes()));
-            pool.pairs.insert(p);
+            release(i.pair(&k.to_le_bytes()));
         }
-        drop(pool);
+        drop(i);
         let mut i = Interner::lock();
-        assert!(!i.0.pairs.contains(&marker[..]), "a pair no series holds is swept");
-        assert!(i.0.pairs.contains(a.bytes()), "a held pair stays");
-        assert_eq!(i.pair(a.bytes()).bytes().as_ptr(), a.bytes().as_ptr());
+        let find = |i: &Interner, b: &[u8]| i.0.index.find(HASH.hash_one(b), |&id| bytes(id) == b).copied();
+        assert_eq!(find(&i, b"\x0a\x07\x0a\x01z\x12\x02swept-test"), None, "a pair no series holds is swept");
+        assert_eq!(find(&i, bytes(a)), Some(a), "a held pair stays");
+        let again = i.pair(b"\x0a\x03\x0a\x01a\x12\x00");
+        assert_eq!(again, a);
+        release(again);
+        release(a);
+        release(b);
     }
 }
