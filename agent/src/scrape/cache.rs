@@ -10,16 +10,19 @@
 //! one found: the scrape walks the entries front to back, which the CPU prefetches, instead of
 //! jumping around a hash table of a few hundred kB per target (at 500,000 series the random
 //! probes were 17% of the agent's CPU, mostly cache misses). An index (a hash table of entry
-//! positions, 4 bytes a series) answers when the guess is wrong: a new series, a reordered body.
+//! positions) answers when the guess is wrong: a new series, a reordered body. It is built on the
+//! first wrong guess of a scrape and dropped after a scrape that needed none, so a target whose
+//! body keeps its order (nearly all) holds no index between scrapes (8 bytes a series).
 //!
-//! **Keys.** An entry is keyed by a 96-bit hash of the raw series bytes, not the bytes: 12 bytes
+//! **Keys.** An entry is keyed by an 88-bit hash of the raw series bytes, not the bytes: 11 bytes
 //! per series instead of a copy of the text (~100 bytes and an allocation). Two different series
-//! of one target collide with probability about n²/2⁹⁷ (n = 10⁶ series: ~10⁻¹⁷), far below any
+//! of one target collide with probability about n²/2⁸⁹ (n = 10⁶ series: ~10⁻¹⁵), far below any
 //! hardware error rate; the two parts are foldhash's quality hash under two fixed, different
 //! seeds.
 //!
-//! **Size.** An entry is 32 bytes (at 500,000 series every byte of it is 0.5 MB): the rare value
-//! scale of a transform's verdict lives in a side table, flagged in the entry.
+//! **Size.** An entry is 24 bytes (at 500,000 series every byte of it is 0.5 MB): the key's
+//! second part, two flags and the scrape before last (as a distance) share one word, and the rare
+//! value scale of a transform's verdict lives in a side table, flagged in the entry.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -37,16 +40,21 @@ struct Entry {
     key_lo: u64,
     /// `None`: dropped by metric relabelling.
     series: Option<Series>,
-    key_hi: u32,
+    /// The scrape attempt that last saw it.
     seen: u32,
-    prev_seen: u32,
-    /// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
-    explicit_ts: bool,
-    /// Its values are multiplied by a factor other than 1 (in `SeriesCache::scales`).
-    scaled: bool,
+    /// The key's second part (24 bits) above `PREV_BITS`, `EXPLICIT_TS`, `SCALED`.
+    meta: u32,
 }
 
-/// 96-bit hash of the raw series bytes.
+/// The attempt that saw an entry before `seen`, as `seen` minus it (0: none; saturated: long ago).
+const PREV_BITS: u32 = 0x3f;
+/// The sample carried its own timestamp (no staleness marker for it, as in Prometheus).
+const EXPLICIT_TS: u32 = 0x40;
+/// Its values are multiplied by a factor other than 1 (in `SeriesCache::scales`).
+const SCALED: u32 = 0x80;
+const KEY_HI: u32 = !0xff;
+
+/// 88-bit hash of the raw series bytes (the second part's low 8 bits are 0).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Key(u64, u32);
 
@@ -54,13 +62,36 @@ impl Key {
     fn of(raw: &[u8]) -> Key {
         const LO: FixedState = FixedState::with_seed(0x9e37_79b9_7f4a_7c15);
         const HI: FixedState = FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f);
-        Key(LO.hash_one(raw), HI.hash_one(raw) as u32)
+        Key(LO.hash_one(raw), HI.hash_one(raw) as u32 & KEY_HI)
     }
 }
 
 impl Entry {
     fn key(&self) -> Key {
-        Key(self.key_lo, self.key_hi)
+        Key(self.key_lo, self.meta & KEY_HI)
+    }
+
+    fn flag(&self, flag: u32) -> bool {
+        self.meta & flag != 0
+    }
+
+    fn set_flag(&mut self, flag: u32, on: bool) {
+        self.meta = if on { self.meta | flag } else { self.meta & !flag };
+    }
+
+    /// The attempt that saw it before `seen` (0: none).
+    fn prev_seen(&self) -> u32 {
+        match self.meta & PREV_BITS {
+            0 => 0,
+            d => self.seen.saturating_sub(d),
+        }
+    }
+
+    /// Marks it seen in attempt `generation` (after `seen`).
+    fn see(&mut self, generation: u32) {
+        let distance = (generation - self.seen).min(PREV_BITS);
+        self.meta = self.meta & !PREV_BITS | distance;
+        self.seen = generation;
     }
 }
 
@@ -68,8 +99,12 @@ impl Entry {
 pub struct SeriesCache {
     /// In the order first seen.
     entries: Vec<Entry>,
-    /// Positions in `entries`, hashed by their key's first part.
+    /// Positions in `entries`, hashed by their key's first part; empty until a scrape needs it
+    /// (`indexed`).
     index: HashTable<u32>,
+    indexed: bool,
+    /// A lookup of this scrape attempt missed the cursor.
+    index_used: bool,
     /// The value scale of entries flagged `scaled`, by their key's first part.
     scales: HashMap<u64, f64, foldhash::fast::FixedState>,
     /// Where the next lookup looks first: after the entry last found.
@@ -104,17 +139,32 @@ impl SeriesCache {
         if e.seen == generation {
             return Lookup::Duplicate;
         }
-        e.prev_seen = e.seen;
-        e.seen = generation;
-        let scale = if e.scaled { self.scales.get(&e.key_lo).copied().unwrap_or(1.0) } else { 1.0 };
+        e.see(generation);
+        let scale = if e.flag(SCALED) { self.scales.get(&e.key_lo).copied().unwrap_or(1.0) } else { 1.0 };
         Lookup::Hit(e.series.clone(), scale)
     }
 
-    fn find(&self, key: Key) -> Option<usize> {
-        match self.entries.get(self.cursor) {
-            Some(e) if e.key() == key => Some(self.cursor),
-            _ => self.index.find(key.0, |&i| self.entries[i as usize].key() == key).map(|&i| i as usize),
+    fn find(&mut self, key: Key) -> Option<usize> {
+        if let Some(e) = self.entries.get(self.cursor)
+            && e.key() == key
+        {
+            return Some(self.cursor);
         }
+        self.index_used = true;
+        if !self.indexed {
+            self.build_index();
+        }
+        self.index.find(key.0, |&i| self.entries[i as usize].key() == key).map(|&i| i as usize)
+    }
+
+    fn build_index(&mut self) {
+        self.index.clear();
+        self.index.reserve(self.entries.len(), |_| unreachable!("reserved on an empty table"));
+        let entries = &self.entries;
+        for (i, e) in entries.iter().enumerate() {
+            self.index.insert_unique(e.key_lo, i as u32, |&j| entries[j as usize].key_lo);
+        }
+        self.indexed = true;
     }
 
     /// Adds a new entry, seen in this scrape.
@@ -126,10 +176,12 @@ impl SeriesCache {
             // empty ones (still amortised: the moves add up to about nine times the final size).
             self.entries.reserve_exact(self.entries.len() / 8 + 16);
         }
-        let (key_lo, key_hi, seen) = (key.0, key.1, self.generation);
-        self.entries.push(Entry { key_lo, key_hi, series, explicit_ts, scaled: false, seen, prev_seen: 0 });
-        let entries = &self.entries;
-        self.index.insert_unique(key.0, i as u32, |&j| entries[j as usize].key_lo);
+        let meta = key.1 | if explicit_ts { EXPLICIT_TS } else { 0 };
+        self.entries.push(Entry { key_lo: key.0, series, seen: self.generation, meta });
+        if self.indexed {
+            let entries = &self.entries;
+            self.index.insert_unique(key.0, i as u32, |&j| entries[j as usize].key_lo);
+        }
     }
 
     /// Settles an entry inserted earlier in this scrape (after the transforms decided).
@@ -137,8 +189,8 @@ impl SeriesCache {
         if let Some(i) = self.find(Key::of(raw)) {
             let e = &mut self.entries[i];
             e.series = series;
-            e.scaled = scale != 1.0;
-            if e.scaled {
+            e.set_flag(SCALED, scale != 1.0);
+            if scale != 1.0 {
                 self.scales.insert(e.key_lo, scale);
             } else if !self.scales.is_empty() {
                 self.scales.remove(&e.key_lo);
@@ -149,7 +201,7 @@ impl SeriesCache {
     /// The series handed on by the last scrape (that staleness applies to).
     pub fn last_output(&self) -> Vec<Series> {
         let last = self.last_output;
-        let live = self.entries.iter().filter(|e| e.seen == last && !e.explicit_ts);
+        let live = self.entries.iter().filter(|e| e.seen == last && !e.flag(EXPLICIT_TS));
         live.filter_map(|e| e.series.clone()).collect()
     }
 
@@ -170,10 +222,11 @@ impl SeriesCache {
         let (generation, last) = (self.generation, self.last_output);
         self.retain(|e| {
             if e.seen == generation {
-                if e.prev_seen == 0 {
+                if e.prev_seen() == 0 {
                     return false; // new in the failed scrape: never handed on
                 }
-                e.seen = e.prev_seen;
+                e.seen = e.prev_seen();
+                e.meta &= !PREV_BITS;
             }
             if e.seen == last {
                 push_stale(e, t, out);
@@ -189,30 +242,32 @@ impl SeriesCache {
         self.finish_failed(t, out);
         self.entries = Vec::new();
         self.index = HashTable::new();
+        self.indexed = false;
         self.scales = HashMap::default();
     }
 
-    /// Keeps the entries `keep` says to, in order; the index is rebuilt only if one went.
+    /// Keeps the entries `keep` says to, in order. Ends the attempt's use of the index: dropped
+    /// if the attempt did not need it, else rebuilt if an entry went.
     fn retain(&mut self, mut keep: impl FnMut(&mut Entry) -> bool) {
         let before = self.entries.len();
         let scales = &mut self.scales;
         self.entries.retain_mut(|e| {
             let kept = keep(e);
-            if !kept && e.scaled {
+            if !kept && e.flag(SCALED) {
                 scales.remove(&e.key_lo);
             }
             kept
         });
-        if self.entries.len() != before {
-            if self.entries.capacity() > 2 * self.entries.len() {
-                self.entries.shrink_to_fit();
-                self.index = HashTable::with_capacity(self.entries.len());
-            }
-            self.index.clear();
-            let entries = &self.entries;
-            for (i, e) in entries.iter().enumerate() {
-                self.index.insert_unique(e.key_lo, i as u32, |&j| entries[j as usize].key_lo);
-            }
+        let changed = self.entries.len() != before;
+        if changed && self.entries.capacity() > 2 * self.entries.len() {
+            self.entries.shrink_to_fit();
+        }
+        if !std::mem::take(&mut self.index_used) {
+            self.index = HashTable::new();
+            self.indexed = false;
+        } else if changed {
+            self.index = HashTable::new();
+            self.build_index();
         }
     }
 
@@ -226,7 +281,7 @@ impl SeriesCache {
 }
 
 fn push_stale(e: &Entry, t: i64, out: &mut Vec<Sample>) {
-    if let (Some(series), false) = (&e.series, e.explicit_ts) {
+    if let (Some(series), false) = (&e.series, e.flag(EXPLICIT_TS)) {
         out.push(Sample { series: series.clone(), t, v: stale_nan() });
     }
 }
@@ -308,7 +363,10 @@ mod tests {
             c.begin();
             raws.iter().filter(|r| matches!(c.lookup(r.as_bytes()), Lookup::Hit(..))).count()
         };
+        scrape(&mut c, &f, &["a", "b", "c", "d"], true);
+        assert!(!c.indexed, "a scrape in body order leaves no index");
         assert_eq!(hits(&mut c, &["d", "c", "b", "a"]), 4);
+        assert!(c.indexed);
         assert_eq!(hits(&mut c, &["b", "x", "d", "a"]), 3);
         for _ in 0..=KEEP_SCRAPES {
             scrape(&mut c, &f, &["a", "d"], true); // b and c are evicted, d moves down
@@ -321,8 +379,8 @@ mod tests {
     }
 
     #[test]
-    fn entries_stay_32_bytes_and_keep_their_scale() {
-        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    fn entries_stay_24_bytes_and_keep_their_scale() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
         let (mut c, f) = (SeriesCache::default(), SeriesFactory::default());
         scrape(&mut c, &f, &["a", "b"], true);
         c.set(b"b", None, 0.25);
