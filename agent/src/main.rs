@@ -3,9 +3,9 @@
 use clap::Parser;
 
 /// jemalloc instead of glibc's malloc or mimalloc: at 500,000 series the agent's live heap is
-/// ~55 MB, and what each allocator held beyond it was ~25 MB for glibc (with its 16-byte headers),
-/// ~30 MB for mimalloc and ~20 MB for jemalloc, at the same CPU as mimalloc (glibc's was 10–20%
-/// more). The rest is freed pages kept until jemalloc's decay returns them.
+/// ~54 MB, and what each allocator held beyond it was ~18 MB for glibc (8 of them its chunk
+/// headers; 10–20% more CPU), ~23 MB for mimalloc and ~13 MB for jemalloc, at mimalloc's CPU.
+/// jemalloc's is mostly freed pages it keeps until its decay returns them.
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
