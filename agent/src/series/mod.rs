@@ -12,7 +12,7 @@
 //! decodes them for the rare reader (staleness after a transform reload, `scrapelet scrape`,
 //! tests).
 
-pub mod pairs;
+mod pairs;
 
 use std::alloc::Layout;
 use std::ptr::NonNull;

@@ -48,14 +48,14 @@ fn slot(id: u32) -> &'static Slot {
 
 /// The `Label` message of pair `id`: tag, length, name field, value field. The caller holds a
 /// series that holds the pair (so it is not swept while the slice is in use).
-pub fn bytes(id: u32) -> &'static [u8] {
+pub(super) fn bytes(id: u32) -> &'static [u8] {
     let s = slot(id);
     // SAFETY: written before the id was handed out, freed only once no series holds it.
     unsafe { std::slice::from_raw_parts(s.ptr.load(Ordering::Relaxed), s.len.load(Ordering::Relaxed) as usize) }
 }
 
 /// One series that held pair `id` is gone.
-pub fn release(id: u32) {
+pub(super) fn release(id: u32) {
     slot(id).held.fetch_sub(1, Ordering::Release);
 }
 
@@ -75,10 +75,10 @@ static POOL: Mutex<Pool> = Mutex::new(Pool { index: HashTable::new(), free: Vec:
 const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// A held lock on the pool, for interning the pairs of one series.
-pub struct Interner(MutexGuard<'static, Pool>);
+pub(super) struct Interner(MutexGuard<'static, Pool>);
 
 impl Interner {
-    pub fn lock() -> Interner {
+    pub(super) fn lock() -> Interner {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
         if pool.index.len() > 2 * pool.kept + 4096 {
             pool.sweep();
@@ -88,7 +88,7 @@ impl Interner {
 
     /// The id of the pair with these encoded bytes (one `Label` message), held once more: the
     /// caller gives it back with [`release`].
-    pub fn pair(&mut self, encoded: &[u8]) -> u32 {
+    pub(super) fn pair(&mut self, encoded: &[u8]) -> u32 {
         let pool = &mut *self.0;
         let hash = HASH.hash_one(encoded);
         if let Some(&id) = pool.index.find(hash, |&id| bytes(id) == encoded) {
