@@ -49,7 +49,7 @@ impl Queue {
         cfg: &RemoteWriteConfig,
         external_labels: Labels,
         transport: T,
-        reader: Reader,
+        mut reader: Reader,
         wal: Arc<Wal>,
         signals: Signals,
         tasks: &mut JoinSet<()>,
@@ -62,12 +62,14 @@ impl Queue {
         let shards = (0..n).map(|i| spawn_shard(&ctx, i, capacity, &signals.cancel, tasks)).collect();
         metrics.shards.set(n as f64);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };
+        if rules.is_identity() {
+            reader.share_live_series(); // the labels it sends are the scrape side's own
+        }
         let pump = Pump {
             tracker: Tracker::new(&cfg.name, wal.clone()),
             wal,
             reader,
             rules,
-            segment: 0,
             series: RefMap::default(),
             shards,
             v2: ctx.v2.clone(),
@@ -87,8 +89,6 @@ struct Pump {
     reader: Reader,
     tracker: Arc<Tracker>,
     rules: SeriesRules,
-    /// The segment being read.
-    segment: u64,
     /// The series of the segment being read, by ref (or [`RemoteSeries::dropped`]).
     series: RefMap<RemoteSeries>,
     shards: Vec<ShardHandle>,
@@ -145,14 +145,10 @@ impl Pump {
 
     async fn handle(&mut self, event: Event) {
         match event {
-            Event::Segment(seg) => {
-                self.series.clear();
-                self.segment = seg;
-            }
-            Event::Series(r, rw1) => {
-                let live = if self.rules.is_identity() { self.wal.live_series(self.segment, r) } else { None };
-                self.series
-                    .insert(r, RemoteSeries::for_record(&rw1, &self.rules, live).unwrap_or_else(RemoteSeries::dropped));
+            Event::Segment(_) => self.series.clear(),
+            Event::Series { r#ref, rw1, live } => {
+                let series = RemoteSeries::for_record(&rw1, &self.rules, live);
+                self.series.insert(r#ref, series.unwrap_or_else(RemoteSeries::dropped));
             }
             Event::Samples { end, samples, replayed } => {
                 if replayed {

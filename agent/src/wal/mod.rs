@@ -91,10 +91,8 @@ pub struct Wal {
     dir: Dir,
     cfg: WalConfig,
     writer: Mutex<Writer>,
-    /// The series the writer recorded, for the remotes to share (see `live`).
+    /// Hands the series the writer records to the remotes (see `live`).
     live: Arc<LiveSeries>,
-    /// The first segment this process wrote.
-    first_own_segment: u64,
     head: watch::Sender<Pos>,
     /// The newest sample timestamp appended (ms), for the per-remote lag gauge.
     newest_ms: AtomicI64,
@@ -127,7 +125,6 @@ impl Wal {
             head: watch::Sender::new(writer.head()),
             writer: Mutex::new(writer),
             live,
-            first_own_segment: seg,
             newest_ms: AtomicI64::new(i64::MIN),
             remotes: Mutex::new(Vec::new()),
             samples_written: m.wal_samples_written.with(&[]),
@@ -201,13 +198,8 @@ impl Wal {
             skip_until: 0,
             replay_end: self.head(),
             corrupt,
+            live: None,
         })
-    }
-
-    /// The series of ref `r` in segment `seg`, if this process wrote that segment and the series
-    /// is still held. (A segment of an earlier process uses that process' refs: never shared.)
-    pub fn live_series(&self, seg: u64, r: u64) -> Option<Series> {
-        (seg >= self.first_own_segment).then(|| self.live.get(r)).flatten()
     }
 
     /// Records that `remote`'s backend has acknowledged everything before `pos`.

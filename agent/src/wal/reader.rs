@@ -10,18 +10,21 @@ use std::sync::{Arc, Mutex};
 
 use tracing::warn;
 
+use super::live::LiveCursor;
 use super::record::{Record, RefSample};
 use super::segment::{self, Cursor, Step};
 use super::{Pos, Wal};
 use crate::metrics::Counter;
+use crate::series::Series;
 
 /// What the reader found, in WAL order.
 #[derive(Debug)]
 pub enum Event {
     /// A new segment starts: refs from the previous one mean nothing any more.
     Segment(u64),
-    /// A series record: its ref and labels in their remote-write 1.0 encoding.
-    Series(u64, Box<[u8]>),
+    /// A series record: its ref, labels in their remote-write 1.0 encoding and, if the reader
+    /// shares live series ([`Reader::share_live_series`]), the scrape side's series of it.
+    Series { r#ref: u64, rw1: Box<[u8]>, live: Option<Series> },
     /// Samples of one record; `end` is the WAL position just after it.
     Samples { end: Pos, samples: Vec<RefSample>, replayed: bool },
 }
@@ -38,9 +41,17 @@ pub struct Reader {
     /// The head when this reader started: samples before it were written by an earlier process.
     pub(super) replay_end: Pos,
     pub(super) corrupt: Arc<Counter>,
+    pub(super) live: Option<LiveCursor>,
 }
 
 impl Reader {
+    /// Resolves series records this process wrote to its own series, while they are queued
+    /// (see `live`): for a remote that sends the labels as they are.
+    pub fn share_live_series(&mut self) {
+        let from = *self.pos.lock().unwrap_or_else(|e| e.into_inner());
+        self.live = Some(self.wal.live.follow(from));
+    }
+
     /// Appends events to `out` until about `max_samples` samples are read or the head is reached.
     pub fn read(&mut self, out: &mut Vec<Event>, max_samples: usize) -> io::Result<()> {
         let head = self.wal.head();
@@ -53,7 +64,10 @@ impl Reader {
             }
             let Some(c) = self.cursor.as_mut() else { return Ok(()) };
             match c.next_record() {
-                Step::Record(Record::Series { r#ref, rw1 }, _) => out.push(Event::Series(r#ref, rw1)),
+                Step::Record(Record::Series { r#ref, rw1 }, end) => {
+                    let live = self.live.as_ref().and_then(|l| l.take(Pos { seg: c.seg, off: end }, r#ref));
+                    out.push(Event::Series { r#ref, rw1, live })
+                }
                 Step::Record(Record::Samples(s), end) => {
                     pos.off = end.max(self.skip_until);
                     if end > self.skip_until {

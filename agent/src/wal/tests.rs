@@ -63,8 +63,8 @@ fn read_all(wal: &Arc<Wal>, remote: &str) -> Vec<(String, i64, f64)> {
         for e in events.drain(..) {
             match e {
                 Event::Segment(_) => names.clear(),
-                Event::Series(r, rw1) => {
-                    drop(names.insert(r, crate::remote_write::encode::decode_labels(&rw1).unwrap().to_string()))
+                Event::Series { r#ref, rw1, .. } => {
+                    drop(names.insert(r#ref, crate::remote_write::encode::decode_labels(&rw1).unwrap().to_string()))
                 }
                 Event::Samples { samples, .. } => {
                     out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))
@@ -249,18 +249,32 @@ fn over_max_wal_bytes_the_oldest_segments_go_first_counted_per_remote() {
 }
 
 #[test]
-fn live_series_are_shared_only_for_segments_this_process_wrote() {
+fn a_sharing_reader_gets_the_series_this_process_wrote_and_only_those() {
     let dir = Scratch::new("live");
     let old = series(2);
     let wal = dir.open(small(1 << 20));
     wal.append(&batch(&old, 1)).unwrap();
-    let first = wal.head().seg;
-    assert!(Series::ptr_eq(&wal.live_series(first, old[1].id()).unwrap(), &old[1]));
     drop(wal);
-    // A restarted process: its own series 1 and 2 are other series than the old segment's refs.
+    // A restarted process: the old segment's refs are an earlier process' series.
     let new = series(2);
     let wal = dir.open(small(1 << 20));
+    let (mut sharing, mut plain) = (wal.attach("sharing").unwrap(), wal.attach("plain").unwrap());
+    sharing.share_live_series();
     wal.append(&batch(&new, 2)).unwrap();
-    assert!(wal.live_series(first, new[0].id()).is_none(), "an earlier process' ref");
-    assert!(Series::ptr_eq(&wal.live_series(wal.head().seg, new[0].id()).unwrap(), &new[0]));
+    let live_of = |reader: &mut Reader| {
+        let mut events = Vec::new();
+        reader.read(&mut events, 1000).unwrap();
+        let live = events.into_iter().filter_map(|e| match e {
+            Event::Series { live, .. } => Some(live),
+            _ => None,
+        });
+        live.collect::<Vec<_>>()
+    };
+    let live = live_of(&mut sharing);
+    assert_eq!(live.len(), 4, "two series records in each segment");
+    assert!(live[..2].iter().all(Option::is_none), "an earlier process' records are decoded");
+    for (l, s) in live[2..].iter().zip(&new) {
+        assert!(Series::ptr_eq(l.as_ref().expect("shared"), s));
+    }
+    assert!(live_of(&mut plain).iter().all(Option::is_none), "a reader that does not share decodes");
 }

@@ -36,7 +36,7 @@ pub struct Writer {
     segment_bytes: u64,
     /// Bytes of sample records in the head segment.
     sample_bytes: u64,
-    /// The recorded series, for the remotes to share.
+    /// Hands the recorded series to the remotes.
     live: Arc<LiveSeries>,
     /// A write failed part-way: the next append starts a new segment so that the torn record
     /// only costs the rest of this one.
@@ -77,7 +77,8 @@ impl Writer {
         for s in batch {
             if s.series.mark_recorded(self.token) {
                 record::encode_series_of(&mut self.buf, &s.series);
-                live.get_or_insert_with(|| self.live.recorder()).record(&s.series);
+                let end = Pos { seg: self.seg, off: self.off + self.buf.len() as u64 };
+                live.get_or_insert_with(|| self.live.recorder()).record(end, &s.series);
             }
         }
         drop(live);
@@ -105,7 +106,7 @@ impl Writer {
         self.sample_bytes = 0;
         self.token = next_token();
         self.broken = false;
-        self.live.sweep();
+        self.live.rotated();
         Ok(())
     }
 
