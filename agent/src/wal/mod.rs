@@ -237,6 +237,15 @@ impl Wal {
     }
 }
 
+/// Gives back a buffer's room beyond four times what it holds (and 64 KiB): a burst (the series
+/// records of the first scrapes, a replay) must not keep its buffer for the life of the process.
+fn shrink_after_burst(buf: &mut Vec<u8>) {
+    let keep = buf.len().max(64 << 10);
+    if buf.capacity() > 4 * keep {
+        buf.shrink_to(keep);
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -84,6 +84,7 @@ impl Cursor {
         self.buf.drain(..self.used);
         self.base += self.used as u64;
         self.used = 0;
+        super::shrink_after_burst(&mut self.buf);
         let end = self.base + self.buf.len() as u64;
         let want = limit.saturating_sub(end).min(READ_CHUNK);
         if want == 0 {

@@ -278,3 +278,17 @@ fn a_sharing_reader_gets_the_series_this_process_wrote_and_only_those() {
     }
     assert!(live_of(&mut plain).iter().all(Option::is_none), "a reader that does not share decodes");
 }
+
+#[test]
+fn a_buffer_gives_back_the_room_of_a_burst_and_keeps_a_steady_one() {
+    let mut burst = Vec::with_capacity(2 << 20);
+    burst.extend_from_slice(&[0u8; 100]);
+    shrink_after_burst(&mut burst);
+    assert!(burst.capacity() <= 64 << 10, "{}", burst.capacity());
+    assert_eq!(burst, [0u8; 100], "what it holds stays");
+    let mut steady = vec![0u8; 200 << 10];
+    steady.reserve(300 << 10);
+    let cap = steady.capacity();
+    shrink_after_burst(&mut steady);
+    assert_eq!(steady.capacity(), cap, "within four times what it holds: kept");
+}

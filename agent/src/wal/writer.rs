@@ -91,6 +91,7 @@ impl Writer {
         }
         self.off += self.buf.len() as u64;
         self.sample_bytes += (self.buf.len() - series_bytes) as u64;
+        super::shrink_after_burst(&mut self.buf);
         Ok(self.head())
     }
 
