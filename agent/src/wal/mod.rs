@@ -54,7 +54,7 @@ pub use reader::{Event, Reader};
 pub use record::RefSample;
 
 use crate::metrics::{self, Counter};
-use crate::series::{Sample, Series};
+use crate::series::Sample;
 use live::LiveSeries;
 use writer::Writer;
 
