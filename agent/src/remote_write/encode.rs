@@ -61,8 +61,8 @@ pub struct RemoteSeries(Series);
 impl RemoteSeries {
     /// Resolved once per series per WAL segment, for a series record with labels `rw1`; `None`
     /// if the remote's relabelling drops it (or the labels are malformed). `live` is the scrape
-    /// side's series of that record's ref, if it is still alive in this process (looked up only
-    /// when the rules are identity).
+    /// side's series of that record, if this process wrote it and the WAL handed it over (only to
+    /// a remote whose rules are identity; see `wal::live`).
     pub fn for_record(rw1: &[u8], rules: &SeriesRules, live: Option<Series>) -> Option<RemoteSeries> {
         if !rules.is_identity() {
             return decode_labels(rw1).and_then(|labels| Self::resolve(&labels, rules));
