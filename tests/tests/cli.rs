@@ -146,3 +146,10 @@ fn jemalloc_reads_the_agents_allocator_options() {
         assert!(err.contains(&format!("Set conf value: {option}")), "{option} not set:\n{err}");
     }
 }
+
+#[test]
+fn run_rejects_zero_workers_naming_the_flag() {
+    let out = run(&["run", "--runtime.workers", "0"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--runtime.workers"));
+}

@@ -28,15 +28,13 @@ const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn main(args: RunArgs) -> i32 {
     init_logging(&args.log_format);
-    // One worker per CPU the process may use: std reads the cgroup quota (a DaemonSet's CPU
-    // limit, rounded up), not the node's core count.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = usize::from(args.workers);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    tracing::info!(workers, "runtime sized to the CPU limit");
+    tracing::info!(workers, "runtime started");
     match rt.block_on(agent(args)) {
         Ok(()) => 0,
         Err(e) => {

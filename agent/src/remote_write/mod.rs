@@ -131,7 +131,11 @@ async fn maintain(wal: Arc<Wal>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        wal.maintain();
+        // An fsync can take a while: not on a worker, where scrapes would wait for it.
+        let wal = wal.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || wal.maintain()).await {
+            error!(error = %e, "WAL maintenance failed");
+        }
     }
 }
 
