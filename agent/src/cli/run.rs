@@ -28,13 +28,19 @@ const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn main(args: RunArgs) -> i32 {
     init_logging(&args.log_format);
-    let workers = usize::from(args.workers);
+    // Never more workers than CPUs the process may use: std reads the cgroup quota (a
+    // DaemonSet's CPU limit, rounded up), not the node's core count.
+    let limit = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = usize::from(args.workers).min(limit);
+    if workers < usize::from(args.workers) {
+        tracing::warn!(asked = args.workers, workers, "--runtime.workers is above the CPU limit; using the limit");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    tracing::info!(workers, "runtime started");
+    tracing::info!(workers, cpu_limit = limit, "runtime started");
     match rt.block_on(agent(args)) {
         Ok(()) => 0,
         Err(e) => {
