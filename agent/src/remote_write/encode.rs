@@ -70,6 +70,11 @@ impl RemoteSeries {
         live.or_else(|| Series::from_rw1(0, rw1)).map(RemoteSeries)
     }
 
+    /// The scrape side's series, for a remote that sends the labels as they are.
+    pub fn shared(series: &Series) -> RemoteSeries {
+        RemoteSeries(series.clone())
+    }
+
     /// A series of the remote's own, labels as the remote sends them; `None` if dropped.
     pub fn resolve(labels: &Labels, rules: &SeriesRules) -> Option<RemoteSeries> {
         final_labels(labels, rules).map(|labels| RemoteSeries(Series::new(0, &labels)))

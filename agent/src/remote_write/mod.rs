@@ -93,10 +93,11 @@ impl RemoteWriter {
         if self.remotes.is_empty() {
             return;
         }
-        if let Err(e) = self.wal.append(&batch) {
-            error!(error = %e, samples = batch.len(), "WAL write failed; samples dropped");
+        let samples = batch.len();
+        if let Err(e) = self.wal.append(batch) {
+            error!(error = %e, samples, "WAL write failed; samples dropped");
             for m in &self.remotes {
-                m.dropped(DropReason::WalWrite).add(batch.len() as u64);
+                m.dropped(DropReason::WalWrite).add(samples as u64);
             }
         }
     }

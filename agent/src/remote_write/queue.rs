@@ -24,6 +24,7 @@ use super::shard::{Chunk, Part, RemoteCtx, Shard};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
+use crate::series::{Sample, Series};
 use crate::wal::{Event, Reader, RefSample, Wal};
 
 /// The sending side of one shard.
@@ -63,7 +64,7 @@ impl Queue {
         metrics.shards.set(n as f64);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };
         if rules.is_identity() {
-            reader.share_live_series(); // the labels it sends are the scrape side's own
+            reader.share_live(); // the labels it sends are the scrape side's own
         }
         let pump = Pump {
             tracker: Tracker::new(&cfg.name, wal.clone()),
@@ -154,22 +155,28 @@ impl Pump {
                 if replayed {
                     self.metrics.replayed.add(samples.len() as u64);
                 }
-                let v2 = self.v2.load(Ordering::Relaxed);
-                let parts = if v2 { self.split(&samples) } else { self.encode(&samples) };
-                let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
-                for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
-                    self.send(i, part, &ack).await;
-                }
+                self.queue_record(end, Samples::Decoded(&samples)).await
             }
+            Event::LiveSamples { end, batch } => self.queue_record(end, Samples::Live(&batch)).await,
+        }
+    }
+
+    /// Queues the samples of the record ending at `end`, with one acknowledgement for it.
+    async fn queue_record(&mut self, end: crate::wal::Pos, samples: Samples<'_>) {
+        let v2 = self.v2.load(Ordering::Relaxed);
+        let parts = if v2 { self.split(samples) } else { self.encode(samples) };
+        let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
+        for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
+            self.send(i, part, &ack).await;
         }
     }
 
     /// The samples this remote keeps, one list per shard: (shard, part).
-    fn split(&self, samples: &[RefSample]) -> Vec<(usize, Part)> {
+    fn split(&self, samples: Samples<'_>) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
-        self.each_kept(samples, |shard, series, s| {
-            parts[shard].push(QueuedSample { series: series.clone(), t: s.t, v: s.v });
+        self.each_kept(samples, |shard, series, t, v| {
+            parts[shard].push(QueuedSample { series: RemoteSeries::shared(series), t, v });
         });
         parts.into_iter().map(Part::Samples).enumerate().collect()
     }
@@ -179,15 +186,15 @@ impl Pump {
     ///
     /// Pieces are sized up front from the bytes a sample took so far (growing a piece by doubling
     /// copied every label byte twice more).
-    fn encode(&mut self, samples: &[RefSample]) -> Vec<(usize, Part)> {
+    fn encode(&mut self, samples: Samples<'_>) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let per_piece = (samples.len() / n + 1).min(self.max_read);
         let capacity = per_piece * (self.bytes_per_sample + self.bytes_per_sample / 8 + 16);
         let new_piece = || Encoded::with_capacity(capacity);
         let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
         let mut parts = Vec::new();
-        self.each_kept(samples, |shard, series, s| {
-            open[shard].push(series.series(), s.t, s.v);
+        self.each_kept(samples, |shard, series, t, v| {
+            open[shard].push(series, t, v);
             if open[shard].samples >= self.max_read {
                 parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
             }
@@ -203,15 +210,21 @@ impl Pump {
         parts
     }
 
-    /// Calls `f(shard, series, sample)` for each sample whose series this remote sends.
-    fn each_kept(&self, samples: &[RefSample], mut f: impl FnMut(usize, &RemoteSeries, &RefSample)) {
+    /// Calls `f(shard, series, t, v)` for each sample whose series this remote sends.
+    fn each_kept(&self, samples: Samples<'_>, mut f: impl FnMut(usize, &Series, i64, f64)) {
         let n = self.shards.len() as u64;
-        for s in samples {
-            match self.series.get(s.r#ref) {
-                Some(series) if series.is_dropped() => {} // by write_relabel_configs, as configured
-                Some(series) => f((s.r#ref % n) as usize, series, s),
-                None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
+        match samples {
+            Samples::Decoded(samples) => {
+                for s in samples {
+                    match self.series.get(s.r#ref) {
+                        Some(series) if series.is_dropped() => {} // by write_relabel_configs, as configured
+                        Some(series) => f((s.r#ref % n) as usize, series.series(), s.t, s.v),
+                        None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
+                    }
+                }
             }
+            // Shared only with a remote whose rules keep every series as it is.
+            Samples::Live(batch) => batch.iter().for_each(|s| f((s.series.id() % n) as usize, &s.series, s.t, s.v)),
         }
     }
 
@@ -230,6 +243,24 @@ impl Pump {
         p.forget();
         self.metrics.queue.add(samples as f64);
         let _ = shard.tx.send(Chunk { part, ack: ack.clone(), permits: n as usize });
+    }
+}
+
+/// The samples of one WAL record.
+#[derive(Clone, Copy)]
+enum Samples<'a> {
+    /// Read back from disk: series by ref in this segment.
+    Decoded(&'a [RefSample]),
+    /// Handed over by the writer.
+    Live(&'a [Sample]),
+}
+
+impl Samples<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Samples::Decoded(s) => s.len(),
+            Samples::Live(s) => s.len(),
+        }
     }
 }
 

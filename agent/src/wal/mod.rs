@@ -54,8 +54,8 @@ pub use reader::{Event, Reader};
 pub use record::RefSample;
 
 use crate::metrics::{self, Counter};
-use crate::series::Sample;
-use live::LiveSeries;
+use crate::series::Batch;
+use live::Handover;
 use writer::Writer;
 
 /// The subdirectory of the data directory that holds the WAL.
@@ -91,8 +91,8 @@ pub struct Wal {
     dir: Dir,
     cfg: WalConfig,
     writer: Mutex<Writer>,
-    /// Hands the series the writer records to the remotes (see `live`).
-    live: Arc<LiveSeries>,
+    /// Hands the series and batches the writer records to the remotes (see `live`).
+    live: Handover,
     head: watch::Sender<Pos>,
     /// The newest sample timestamp appended (ms), for the per-remote lag gauge.
     newest_ms: AtomicI64,
@@ -115,7 +115,7 @@ impl Wal {
             info!(segments = existing.len(), bytes = on_disk, "WAL found: unsent samples will be replayed");
         }
         let shared = Arc::new(dir.try_clone().map_err(WalError::OpenDir)?);
-        let live = Arc::new(LiveSeries::default());
+        let live = Handover::default();
         let writer = Writer::create(shared, seg, cfg.effective_segment_bytes(), live.clone())
             .map_err(|source| WalError::CreateSegment { seg, source })?;
         let m = metrics::get();
@@ -134,10 +134,11 @@ impl Wal {
     }
 
     /// Writes a batch; when this returns `Ok` the samples survive a crash of the process.
-    pub fn append(&self, batch: &[Sample]) -> io::Result<()> {
+    pub fn append(&self, batch: Batch) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
+        let (samples, newest) = (batch.len() as u64, batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN));
         let mut w = lock(&self.writer);
         let before = w.head();
         let head = w.append(batch).inspect_err(|_| self.write_errors.inc())?;
@@ -147,8 +148,7 @@ impl Wal {
         } else {
             self.bytes_written.add(head.off);
         }
-        self.samples_written.add(batch.len() as u64);
-        let newest = batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN);
+        self.samples_written.add(samples);
         self.newest_ms.fetch_max(newest, Ordering::Relaxed);
         self.head.send_replace(head);
         Ok(())

@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex};
 
 use tracing::warn;
 
+use cap_std::fs::Dir;
+
 use super::live::LiveCursor;
 use super::record::{Record, RefSample};
 use super::segment::{self, Cursor, Step};
 use super::{Pos, Wal};
 use crate::metrics::Counter;
-use crate::series::Series;
+use crate::series::{Batch, Series};
 
 /// What the reader found, in WAL order.
 #[derive(Debug)]
@@ -27,6 +29,9 @@ pub enum Event {
     Series { r#ref: u64, rw1: Box<[u8]>, live: Option<Series> },
     /// Samples of one record; `end` is the WAL position just after it.
     Samples { end: Pos, samples: Vec<RefSample>, replayed: bool },
+    /// The batch this process appended as the record ending at `end`, handed over (see
+    /// [`Reader::share_live`]); no series records come before it.
+    LiveSamples { end: Pos, batch: Arc<Batch> },
 }
 
 pub struct Reader {
@@ -41,15 +46,26 @@ pub struct Reader {
     /// The head when this reader started: samples before it were written by an earlier process.
     pub(super) replay_end: Pos,
     pub(super) corrupt: Arc<Counter>,
-    pub(super) live: Option<LiveCursor>,
+    /// Following the writer's queues (see [`Reader::share_live`]).
+    pub(super) live: Option<Shared>,
+}
+
+pub(super) struct Shared {
+    series: LiveCursor<Series>,
+    samples: LiveCursor<Arc<Batch>>,
+    /// The cursor's segment is read from the queues: sample records as the batches appended,
+    /// series records passed over (a caught-up remote needs no table of them).
+    now: bool,
 }
 
 impl Reader {
-    /// Resolves series records this process wrote to its own series, while they are queued
-    /// (see `live`): for a remote that sends the labels as they are.
-    pub fn share_live_series(&mut self) {
+    /// Hands over what this process wrote, while it is queued (see `live`): the batches of its
+    /// sample records ([`Event::LiveSamples`]) and the series of its series records: for a
+    /// remote that sends the labels as they are.
+    pub fn share_live(&mut self) {
         let from = *self.pos.lock().unwrap_or_else(|e| e.into_inner());
-        self.live = Some(self.wal.live.follow(from));
+        let (series, samples) = (self.wal.live.series.follow(from), self.wal.live.samples.follow(from));
+        self.live = Some(Shared { series, samples, now: false });
     }
 
     /// Appends events to `out` until about `max_samples` samples are read or the head is reached.
@@ -63,12 +79,45 @@ impl Reader {
                 return Ok(());
             }
             let Some(c) = self.cursor.as_mut() else { return Ok(()) };
+            if let Some(live) = self.live.as_mut().filter(|l| l.now)
+                && let Some((is_samples, end)) = c.peek()
+            {
+                let at = Pos { seg: c.seg, off: end };
+                let batch = if is_samples && end > self.skip_until { live.samples.take(at, |_| true) } else { None };
+                match batch {
+                    Some(batch) => {
+                        pos.off = end;
+                        samples += batch.len();
+                        out.push(Event::LiveSamples { end: at, batch });
+                    }
+                    None if is_samples && end > self.skip_until => {
+                        // No longer queued (this remote fell behind): from here on this segment
+                        // is read from disk, which needs the series recorded before.
+                        live.now = false;
+                        series_before(&self.wal.dir, c.seg, c.offset(), &live.series, out)?;
+                        continue;
+                    }
+                    None if is_samples => {
+                        live.samples.take(at, |_| false); // acknowledged before a restart
+                        pos.off = end.max(self.skip_until);
+                    }
+                    None => {
+                        live.series.take(at, |_| false); // passed over
+                    }
+                }
+                c.skip(end);
+                continue;
+            }
             match c.next_record() {
                 Step::Record(Record::Series { r#ref, rw1 }, end) => {
-                    let live = self.live.as_ref().and_then(|l| l.take(Pos { seg: c.seg, off: end }, r#ref));
+                    let at = Pos { seg: c.seg, off: end };
+                    let live = self.live.as_ref().and_then(|l| l.series.take(at, |s| s.id() == r#ref));
                     out.push(Event::Series { r#ref, rw1, live })
                 }
                 Step::Record(Record::Samples(s), end) => {
+                    if let Some(l) = &self.live {
+                        l.samples.take(Pos { seg: c.seg, off: end }, |_| false); // read from disk
+                    }
                     pos.off = end.max(self.skip_until);
                     if end > self.skip_until {
                         samples += s.len();
@@ -97,6 +146,10 @@ impl Reader {
             Ok(c) => {
                 self.skip_until = pos.off;
                 self.cursor = Some(c);
+                let own = pos.seg >= self.replay_end.seg;
+                if let Some(l) = self.live.as_mut() {
+                    l.now = own && l.samples.holds_all_after(*pos) && l.series.holds_all_after(*pos);
+                }
                 out.push(Event::Segment(pos.seg));
                 Ok(true)
             }
@@ -141,5 +194,22 @@ impl Reader {
         let next = segment::list(&self.wal.dir)?.into_iter().map(|s| s.seg).find(|s| *s > pos.seg);
         *pos = Pos { seg: next.unwrap_or(head.seg).min(head.seg).max(pos.seg + 1), off: 0 };
         Ok(pos.seg <= head.seg)
+    }
+}
+
+/// The series records of segment `seg` before offset `upto`, as events: what a reader that passed
+/// over them needs when it starts reading the segment's samples from disk.
+fn series_before(dir: &Dir, seg: u64, upto: u64, live: &LiveCursor<Series>, out: &mut Vec<Event>) -> io::Result<()> {
+    let mut c = Cursor::open(dir, seg)?;
+    loop {
+        match c.next_record() {
+            Step::Record(Record::Series { r#ref, rw1 }, end) => {
+                let live = live.take(Pos { seg, off: end }, |s| s.id() == r#ref);
+                out.push(Event::Series { r#ref, rw1, live });
+            }
+            Step::Record(..) => {}
+            Step::End if c.fill(upto)? > 0 => {}
+            Step::End | Step::Corrupt(_) => return Ok(()),
+        }
     }
 }

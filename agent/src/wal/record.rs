@@ -104,6 +104,14 @@ fn finish(out: &mut [u8], start: usize) {
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Whether the record at the start of `buf` is a sample record, and its length, without checking
+/// or decoding it; `None` if `buf` does not hold all of it (or its length is out of bounds).
+pub fn peek(buf: &[u8]) -> Option<(bool, usize)> {
+    let header = buf.get(..HEADER)?;
+    let len = u32::from_le_bytes(header[0..4].try_into().ok()?) as usize;
+    (len <= MAX_PAYLOAD && buf.len() >= HEADER + len).then_some((header[HEADER - 1] == KIND_SAMPLES, HEADER + len))
+}
+
 /// Decodes the record at the start of `buf`.
 pub fn decode(buf: &[u8]) -> Decoded {
     if buf.len() < HEADER {

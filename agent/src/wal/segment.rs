@@ -107,6 +107,17 @@ impl Cursor {
         }
     }
 
+    /// Whether the next whole record in what has been read is a sample record, and the segment
+    /// offset just after it, without checking or decoding it (see [`Cursor::skip`]).
+    pub fn peek(&self) -> Option<(bool, u64)> {
+        record::peek(&self.buf[self.used..]).map(|(samples, n)| (samples, self.offset() + n as u64))
+    }
+
+    /// Passes over the record [`Cursor::peek`] saw, which ends at `end`.
+    pub fn skip(&mut self, end: u64) {
+        self.used = (end - self.base) as usize;
+    }
+
     /// Bytes read but not decoded: a torn tail once the file is known to be complete.
     pub fn leftover(&self) -> usize {
         self.buf.len() - self.used

@@ -51,23 +51,33 @@ fn series(n: usize) -> Vec<Series> {
 
 /// Everything a fresh reader for `remote` returns: (labels of each sample, t, v).
 fn read_all(wal: &Arc<Wal>, remote: &str) -> Vec<(String, i64, f64)> {
-    let mut reader = wal.attach(remote).unwrap();
-    let (mut events, mut out) = (Vec::new(), Vec::new());
+    drain(&mut wal.attach(remote).unwrap()).0
+}
+
+/// What `reader` returns until it is at the head: (labels of each sample, t, v), and the number
+/// of series records and of handed-over batches among the events.
+fn drain(reader: &mut Reader) -> (Vec<(String, i64, f64)>, usize, usize) {
+    let (mut events, mut out, mut series, mut live) = (Vec::new(), Vec::new(), 0, 0);
     let mut names = std::collections::HashMap::new();
     loop {
         events.clear();
         reader.read(&mut events, 1000).unwrap();
         if events.is_empty() {
-            return out;
+            return (out, series, live);
         }
         for e in events.drain(..) {
             match e {
                 Event::Segment(_) => names.clear(),
                 Event::Series { r#ref, rw1, .. } => {
+                    series += 1;
                     drop(names.insert(r#ref, crate::remote_write::encode::decode_labels(&rw1).unwrap().to_string()))
                 }
                 Event::Samples { samples, .. } => {
                     out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))
+                }
+                Event::LiveSamples { batch, .. } => {
+                    live += 1;
+                    out.extend(batch.iter().map(|s| (s.series.labels().to_string(), s.t, s.v)))
                 }
             }
         }
@@ -80,7 +90,7 @@ fn samples_read_back_in_order_across_segments_with_their_series() {
     let wal = dir.open(small(200));
     let s = series(3);
     for t in 1..=20 {
-        wal.append(&batch(&s, t)).unwrap();
+        wal.append(batch(&s, t)).unwrap();
     }
     assert!(wal.head().seg > 3, "small segments rotate: {:?}", wal.head());
     let got = read_all(&wal, "r");
@@ -94,9 +104,9 @@ fn series_records_are_written_once_per_segment() {
     let dir = Scratch::new("once");
     let wal = dir.open(small(1 << 20));
     let s = series(100);
-    wal.append(&batch(&s, 1)).unwrap();
+    wal.append(batch(&s, 1)).unwrap();
     let first = wal.head().off;
-    wal.append(&batch(&s, 2)).unwrap();
+    wal.append(batch(&s, 2)).unwrap();
     let second = wal.head().off - first;
     assert!(second < first / 2, "steady state has no label bytes: {second} vs {first}");
     assert!(second <= 100 * 11 + 16, "about 11 bytes a sample: {second}");
@@ -108,14 +118,14 @@ fn a_torn_tail_is_counted_and_skipped_and_a_restart_continues() {
     let s = series(2);
     {
         let wal = dir.open(small(1 << 20));
-        wal.append(&batch(&s, 1)).unwrap();
-        wal.append(&batch(&s, 2)).unwrap();
+        wal.append(batch(&s, 1)).unwrap();
+        wal.append(batch(&s, 2)).unwrap();
     }
     // A crash in the middle of a write: half a record at the end of segment 1.
     let mut f = std::fs::OpenOptions::new().append(true).open(dir.segment_path(1)).unwrap();
     f.write_all(&[40, 0, 0, 0, 1, 2, 3]).unwrap();
     let wal = dir.open(small(1 << 20));
-    wal.append(&batch(&s, 3)).unwrap();
+    wal.append(batch(&s, 3)).unwrap();
     let got: Vec<i64> = read_all(&wal, "torn").iter().map(|(_, t, _)| *t).collect();
     assert_eq!(got, [1, 1, 2, 2, 3, 3]);
     assert_eq!(crate::metrics::get().wal_corrupt_records.with(&["torn"]).get(), 1);
@@ -127,8 +137,8 @@ fn a_corrupt_record_skips_the_rest_of_its_segment_only() {
     let s = series(2);
     {
         let wal = dir.open(small(1 << 20));
-        wal.append(&batch(&s, 1)).unwrap();
-        wal.append(&batch(&s, 2)).unwrap();
+        wal.append(batch(&s, 1)).unwrap();
+        wal.append(batch(&s, 2)).unwrap();
     }
     let path = dir.segment_path(1);
     let mut bytes = std::fs::read(&path).unwrap();
@@ -136,7 +146,7 @@ fn a_corrupt_record_skips_the_rest_of_its_segment_only() {
     bytes[last] ^= 0xff; // a value byte of the second sample record
     std::fs::write(&path, bytes).unwrap();
     let wal = dir.open(small(1 << 20));
-    wal.append(&batch(&s, 3)).unwrap();
+    wal.append(batch(&s, 3)).unwrap();
     let got: Vec<i64> = read_all(&wal, "corrupt").iter().map(|(_, t, _)| *t).collect();
     assert_eq!(got, [1, 1, 3, 3]);
     assert_eq!(crate::metrics::get().wal_corrupt_records.with(&["corrupt"]).get(), 1);
@@ -191,9 +201,9 @@ fn a_reader_resumes_after_its_checkpoint() {
     let dir = Scratch::new("resume");
     let wal = dir.open(small(1 << 20));
     let s = series(1);
-    wal.append(&batch(&s, 1)).unwrap();
+    wal.append(batch(&s, 1)).unwrap();
     let acked = wal.head();
-    wal.append(&batch(&s, 2)).unwrap();
+    wal.append(batch(&s, 2)).unwrap();
     wal.commit("r", acked);
     let got: Vec<i64> = read_all(&wal, "r").iter().map(|(_, t, _)| *t).collect();
     assert_eq!(got, [2], "the series record before the checkpoint is still read");
@@ -206,7 +216,7 @@ fn delivered_segments_are_deleted_and_the_head_never() {
     let s = series(2);
     let _reader = wal.attach("r").unwrap();
     for t in 1..=10 {
-        wal.append(&batch(&s, t)).unwrap();
+        wal.append(batch(&s, t)).unwrap();
     }
     wal.maintain();
     let before = segment::list(&wal.dir).unwrap().len();
@@ -225,7 +235,7 @@ fn over_max_wal_bytes_the_oldest_segments_go_first_counted_per_remote() {
     let s = series(50);
     let mut reader = wal.attach("full_r").unwrap();
     for t in 1..=100 {
-        wal.append(&batch(&s, t)).unwrap();
+        wal.append(batch(&s, t)).unwrap();
     }
     wal.maintain();
     let left = segment::list(&wal.dir).unwrap();
@@ -249,34 +259,84 @@ fn over_max_wal_bytes_the_oldest_segments_go_first_counted_per_remote() {
 }
 
 #[test]
-fn a_sharing_reader_gets_the_series_this_process_wrote_and_only_those() {
+fn a_sharing_reader_gets_the_batches_this_process_wrote_and_only_those() {
     let dir = Scratch::new("live");
     let old = series(2);
     let wal = dir.open(small(1 << 20));
-    wal.append(&batch(&old, 1)).unwrap();
+    wal.append(batch(&old, 1)).unwrap();
     drop(wal);
     // A restarted process: the old segment's refs are an earlier process' series.
     let new = series(2);
     let wal = dir.open(small(1 << 20));
     let (mut sharing, mut plain) = (wal.attach("sharing").unwrap(), wal.attach("plain").unwrap());
-    sharing.share_live_series();
-    wal.append(&batch(&new, 2)).unwrap();
-    let live_of = |reader: &mut Reader| {
-        let mut events = Vec::new();
-        reader.read(&mut events, 1000).unwrap();
-        let live = events.into_iter().filter_map(|e| match e {
-            Event::Series { live, .. } => Some(live),
-            _ => None,
-        });
-        live.collect::<Vec<_>>()
-    };
-    let live = live_of(&mut sharing);
-    assert_eq!(live.len(), 4, "two series records in each segment");
-    assert!(live[..2].iter().all(Option::is_none), "an earlier process' records are decoded");
-    for (l, s) in live[2..].iter().zip(&new) {
-        assert!(Series::ptr_eq(l.as_ref().expect("shared"), s));
+    sharing.share_live();
+    wal.append(batch(&new, 2)).unwrap();
+    let mut events = Vec::new();
+    sharing.read(&mut events, 1000).unwrap();
+    let series = events.iter().filter(|e| matches!(e, Event::Series { .. })).count();
+    assert_eq!(series, 2, "the earlier process' segment is read from disk, this one's records passed over");
+    let batches: Vec<_> = events
+        .iter()
+        .filter_map(|e| if let Event::LiveSamples { batch, .. } = e { Some(batch) } else { None })
+        .collect();
+    assert_eq!(batches.len(), 1, "{events:?}");
+    for (got, s) in batches[0].iter().zip(&new) {
+        assert!(Series::ptr_eq(&got.series, s), "the appended batch itself");
     }
-    assert!(live_of(&mut plain).iter().all(Option::is_none), "a reader that does not share decodes");
+    let (read, series, live) = drain(&mut plain);
+    assert_eq!((read.len(), series, live), (4, 4, 0), "a reader that does not share decodes");
+}
+
+#[test]
+fn a_sharing_reader_reads_what_a_plain_one_does_across_segments() {
+    let dir = Scratch::new("live-same");
+    let wal = dir.open(small(300));
+    let (mut sharing, mut plain) = (wal.attach("sharing").unwrap(), wal.attach("plain").unwrap());
+    sharing.share_live();
+    let s = series(5);
+    let mut got = (Vec::new(), 0, 0);
+    for t in 1..=40 {
+        wal.append(batch(&s[..1 + t as usize % 5], t)).unwrap();
+        if t % 7 == 0 {
+            let (read, series, live) = drain(&mut sharing);
+            got = (got.0.into_iter().chain(read).collect(), got.1 + series, got.2 + live);
+        }
+    }
+    let (read, series, live) = drain(&mut sharing);
+    got = (got.0.into_iter().chain(read).collect(), got.1 + series, got.2 + live);
+    assert!(wal.head().seg > 3, "small segments rotate: {:?}", wal.head());
+    assert_eq!((got.1, got.2), (0, 40), "every batch handed over, no series record needed");
+    assert_eq!(got.0, drain(&mut plain).0);
+}
+
+#[test]
+fn a_sharing_reader_that_falls_behind_reads_the_rest_of_its_segment_from_disk() {
+    let dir = Scratch::new("live-behind");
+    let wal = dir.open(small(1 << 30));
+    let (mut sharing, mut plain) = (wal.attach("sharing").unwrap(), wal.attach("plain").unwrap());
+    sharing.share_live();
+    let s = series(1000);
+    wal.append(batch(&s, 1)).unwrap();
+    let (mut got, series, live) = drain(&mut sharing);
+    assert_eq!((series, live), (0, 1), "caught up: handed over");
+    // More than the queue holds arrives before the reader reads again.
+    let more = series_more(&s, 1000);
+    for t in 2..(2 + (live::SAMPLES_HELD / 2000 + 2) as i64) {
+        wal.append(batch(&more, t)).unwrap();
+    }
+    let (read, series, live) = drain(&mut sharing);
+    assert_eq!(series, 2000, "the segment's series records, read back once it fell behind");
+    assert_eq!(live, 0, "the rest of the segment is read from disk");
+    got.extend(read);
+    assert_eq!(got, drain(&mut plain).0);
+    assert_eq!(got.len(), 1000 + (live::SAMPLES_HELD / 2000 + 2) * 2000);
+}
+
+/// `s` and `n` series more.
+fn series_more(s: &[Series], n: usize) -> Vec<Series> {
+    let f = SeriesFactory::default();
+    let more = (0..n).map(|i| f.make(Labels::from_pairs([("__name__", format!("n{i}"))])));
+    s.iter().cloned().chain(more).collect()
 }
 
 #[test]

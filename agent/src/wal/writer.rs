@@ -19,10 +19,10 @@ use cap_std::fs::{Dir, File, OpenOptions};
 use tracing::warn;
 
 use super::Pos;
-use super::live::LiveSeries;
+use super::live::Handover;
 use super::record::{self, RefSample};
 use super::segment;
-use crate::series::Sample;
+use crate::series::Batch;
 
 pub struct Writer {
     dir: Arc<Dir>,
@@ -36,8 +36,8 @@ pub struct Writer {
     segment_bytes: u64,
     /// Bytes of sample records in the head segment.
     sample_bytes: u64,
-    /// Hands the recorded series to the remotes.
-    live: Arc<LiveSeries>,
+    /// Hands the recorded series and batches to the remotes.
+    live: Handover,
     /// A write failed part-way: the next append starts a new segment so that the torn record
     /// only costs the rest of this one.
     broken: bool,
@@ -45,7 +45,7 @@ pub struct Writer {
 
 impl Writer {
     /// Creates segment `seg` (the head) in `dir`.
-    pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64, live: Arc<LiveSeries>) -> io::Result<Writer> {
+    pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64, live: Handover) -> io::Result<Writer> {
         let file = create_segment(&dir, seg)?;
         let token = next_token();
         Ok(Writer {
@@ -68,17 +68,17 @@ impl Writer {
     }
 
     /// Appends the batch's new series and its samples; returns the new head.
-    pub fn append(&mut self, batch: &[Sample]) -> io::Result<Pos> {
+    pub fn append(&mut self, batch: Batch) -> io::Result<Pos> {
         if self.broken || (self.sample_bytes >= self.segment_bytes && self.off > 0) {
             self.rotate()?;
         }
         self.buf.clear();
         let mut live = None;
-        for s in batch {
+        for s in &batch {
             if s.series.mark_recorded(self.token) {
                 record::encode_series_of(&mut self.buf, &s.series);
                 let end = Pos { seg: self.seg, off: self.off + self.buf.len() as u64 };
-                live.get_or_insert_with(|| self.live.recorder()).record(end, &s.series);
+                live.get_or_insert_with(|| self.live.series.recorder()).record(end, s.series.clone());
             }
         }
         drop(live);
@@ -92,6 +92,7 @@ impl Writer {
         self.off += self.buf.len() as u64;
         self.sample_bytes += (self.buf.len() - series_bytes) as u64;
         super::shrink_after_burst(&mut self.buf);
+        self.live.samples.recorder().record(self.head(), Arc::new(batch));
         Ok(self.head())
     }
 
