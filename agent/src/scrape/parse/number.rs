@@ -45,7 +45,7 @@ fn slow_value(tok: &str) -> Option<f64> {
 
 /// `[+-]?digits[.digits][(e|E)[+-]?digits]` with few enough digits to be exact, else `None`.
 #[inline]
-fn fast_decimal(tok: &[u8]) -> Option<f64> {
+pub(super) fn fast_decimal(tok: &[u8]) -> Option<f64> {
     let (negative, tok) = match tok.first()? {
         b'-' => (true, &tok[1..]),
         b'+' => (false, &tok[1..]),
@@ -115,10 +115,12 @@ fn digits(tok: &[u8]) -> Option<u64> {
 
 /// A text-format timestamp: integer milliseconds, digits only (no sign), as Prometheus' lexer.
 pub(super) fn timestamp_ms(tok: &str) -> Result<i64, Fail> {
-    digits(tok.as_bytes())
-        .filter(|_| !tok.is_empty())
-        .and_then(|n| i64::try_from(n).ok())
-        .ok_or_else(|| format!("invalid timestamp {}", show(tok)))
+    timestamp_digits(tok.as_bytes()).ok_or_else(|| format!("invalid timestamp {}", show(tok)))
+}
+
+/// [`timestamp_ms`] of bytes; `None` if invalid.
+pub(super) fn timestamp_digits(tok: &[u8]) -> Option<i64> {
+    digits(tok).filter(|_| !tok.is_empty()).and_then(|n| i64::try_from(n).ok())
 }
 
 /// An OpenMetrics timestamp: float seconds, converted to milliseconds truncating toward zero

@@ -5,7 +5,7 @@
 
 use super::cursor::{Cursor, Fail, show};
 use super::labelset::{Dialect, scan};
-use super::number::{timestamp_ms, value};
+use super::number::{fast_decimal, timestamp_digits, timestamp_ms, value};
 use super::{Entry, MetricType};
 
 /// The entry on `line` (without its `\n`), or `None` for a blank line or a plain comment.
@@ -36,6 +36,9 @@ pub(super) fn quick_series(line: &[u8]) -> Option<(usize, usize)> {
 
 /// The value and optional timestamp after a series that ends at `end`, as [`line`] reads them.
 pub(super) fn value_and_timestamp(line: &[u8], end: usize) -> Result<(f64, Option<i64>), Fail> {
+    if let Some(parsed) = plain_tail(&line[end..]) {
+        return Ok(parsed);
+    }
     let mut cur = Cursor::new(line, end)?;
     cur.skip_blanks();
     let tok = cur.token(is_blank);
@@ -43,6 +46,27 @@ pub(super) fn value_and_timestamp(line: &[u8], end: usize) -> Result<(f64, Optio
         return Err("expected value after series".into());
     }
     Ok((value(tok)?, timestamp(&mut cur)?))
+}
+
+/// The usual tail, a short decimal and maybe integer milliseconds, read without a UTF-8 pass (it
+/// is all ASCII when it matches); `None` leaves anything else to the checked path.
+fn plain_tail(mut rest: &[u8]) -> Option<(f64, Option<i64>)> {
+    let value = fast_decimal(blank_separated(&mut rest))?;
+    let tok = blank_separated(&mut rest);
+    if tok.is_empty() {
+        return Some((value, None)); // nothing but blanks after the value
+    }
+    let ts = timestamp_digits(tok)?;
+    rest.iter().all(|&c| is_blank(c)).then_some((value, Some(ts)))
+}
+
+/// Skips blanks, then takes the bytes up to the next blank (or the end) off the front of `rest`.
+fn blank_separated<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    let from = rest.iter().position(|&c| !is_blank(c)).unwrap_or(rest.len());
+    let len = rest[from..].iter().position(|&c| is_blank(c)).unwrap_or(rest.len() - from);
+    let (tok, tail) = rest[from..].split_at(len);
+    *rest = tail;
+    tok
 }
 
 fn is_blank(c: u8) -> bool {
