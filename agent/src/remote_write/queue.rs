@@ -1,5 +1,6 @@
 //! One remote's queue: a pump that reads the WAL from the remote's checkpoint, resolves each
-//! series for this remote once per segment, and routes samples to shards by series ref (so a
+//! series for this remote once per segment (or, caught up and sending labels unchanged, takes the
+//! batches the writer hands over: `wal::live`), and routes samples to shards by series ref (so a
 //! series' samples stay in order), with one acknowledgement per WAL record part. Once the remote
 //! speaks remote write 1.0 the pump encodes the samples itself, in pieces of at most
 //! `max_samples_per_send`, so a series' label bytes are read once while they are at hand.
