@@ -112,23 +112,37 @@ fn main() {
     let base = live();
     let sent = scrapelet::metrics::get().rw_samples_sent.with(&[&cfg.remote_write[0].name]);
     let mut appended = 0;
-    for round in 0..3 {
-        for s in &mut scrapers {
-            let (batch, _, _) = s.process(Ok((&body, Format::Text)), 20_000 + round * 5_000, Duration::ZERO);
-            appended += batch.len() as u64;
-            rt.block_on(writer.append(batch));
+    let mut append_rounds = |rounds: i64, wait_each: bool| {
+        for round in 0..rounds {
+            for s in &mut scrapers {
+                let (batch, _, _) = s.process(Ok((&body, Format::Text)), 20_000 + round * 5_000, Duration::ZERO);
+                appended += batch.len() as u64;
+                rt.block_on(writer.append(batch));
+                // Targets' scrapes are spread over the interval: the remote sends each batch
+                // before the next arrives, as it does in the agent.
+                while wait_each && sent.get() < appended {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
-    }
-    while sent.get() < appended {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
+        while sent.get() < appended {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    append_rounds(3, true);
     let total = live() - base;
+    // Ten rounds of every target's batch at once, faster than the remote sends them: if it falls
+    // behind the writer's queue it reads the rest of its segment from disk, with its own copy of
+    // each series until the next segment.
+    append_rounds(10, false);
+    let behind = live() - base;
 
     println!("memory per active series: {targets} targets x {series} samples = {active} active series");
     per_series("scrape caches + series (labels)", scrape, active);
     per_series("WAL writer + remote write queue (startup)", started, active);
     per_series("WAL writer + remote write queue (steady)", total, active);
+    per_series("... after a burst of 10 rounds at once", behind, active);
     per_series("all of the above", scrape + started + total, active);
     per_series("one scrape body (freed after its scrape)", body.len() as isize, active);
     rt.block_on(writer.shutdown(Duration::from_secs(5)));
