@@ -8,9 +8,8 @@
 use std::io::{self, ErrorKind};
 use std::sync::{Arc, Mutex};
 
-use tracing::warn;
-
 use cap_std::fs::Dir;
+use tracing::warn;
 
 use super::live::LiveCursor;
 use super::record::{Record, RefSample};
@@ -146,9 +145,11 @@ impl Reader {
             Ok(c) => {
                 self.skip_until = pos.off;
                 self.cursor = Some(c);
+                // Read from the queues if every batch of this segment is still there (and so
+                // written by this process); a series record is needed only if one is missing.
                 let own = pos.seg >= self.replay_end.seg;
                 if let Some(l) = self.live.as_mut() {
-                    l.now = own && l.samples.holds_all_after(*pos) && l.series.holds_all_after(*pos);
+                    l.now = own && l.samples.holds_all_after(*pos);
                 }
                 out.push(Event::Segment(pos.seg));
                 Ok(true)
