@@ -82,14 +82,14 @@ impl Reader {
                 && let Some((is_samples, end)) = c.peek()
             {
                 let at = Pos { seg: c.seg, off: end };
-                let batch = if is_samples && end > self.skip_until { live.samples.take(at, |_| true) } else { None };
-                match batch {
+                let unsent = is_samples && end > self.skip_until;
+                match if unsent { live.samples.take(at, |_| true) } else { None } {
                     Some(batch) => {
                         pos.off = end;
                         samples += batch.len();
                         out.push(Event::LiveSamples { end: at, batch });
                     }
-                    None if is_samples && end > self.skip_until => {
+                    None if unsent => {
                         // No longer queued (this remote fell behind): from here on this segment
                         // is read from disk, which needs the series recorded before.
                         live.now = false;

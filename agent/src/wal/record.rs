@@ -104,27 +104,32 @@ fn finish(out: &mut [u8], start: usize) {
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// The payload length of the whole record at the start of `buf`, from its header (unchecked).
+fn whole(buf: &[u8]) -> Result<usize, Decoded> {
+    let header = buf.get(..HEADER).ok_or(Decoded::Incomplete)?;
+    let len = u32::from_le_bytes(header[0..4].try_into().unwrap_or_default()) as usize;
+    if len > MAX_PAYLOAD {
+        return Err(Decoded::Corrupt);
+    }
+    if buf.len() < HEADER + len {
+        return Err(Decoded::Incomplete);
+    }
+    Ok(len)
+}
+
 /// Whether the record at the start of `buf` is a sample record, and its length, without checking
 /// or decoding it; `None` if `buf` does not hold all of it (or its length is out of bounds).
 pub fn peek(buf: &[u8]) -> Option<(bool, usize)> {
-    let header = buf.get(..HEADER)?;
-    let len = u32::from_le_bytes(header[0..4].try_into().ok()?) as usize;
-    (len <= MAX_PAYLOAD && buf.len() >= HEADER + len).then_some((header[HEADER - 1] == KIND_SAMPLES, HEADER + len))
+    whole(buf).ok().map(|len| (buf[HEADER - 1] == KIND_SAMPLES, HEADER + len))
 }
 
 /// Decodes the record at the start of `buf`.
 pub fn decode(buf: &[u8]) -> Decoded {
-    if buf.len() < HEADER {
-        return Decoded::Incomplete;
-    }
-    let len = u32::from_le_bytes(buf[0..4].try_into().unwrap_or_default()) as usize;
+    let len = match whole(buf) {
+        Ok(len) => len,
+        Err(d) => return d,
+    };
     let crc = u32::from_le_bytes(buf[4..8].try_into().unwrap_or_default());
-    if len > MAX_PAYLOAD {
-        return Decoded::Corrupt;
-    }
-    if buf.len() < HEADER + len {
-        return Decoded::Incomplete;
-    }
     let body = &buf[HEADER - 1..HEADER + len];
     if crc32fast::hash(body) != crc {
         return Decoded::Corrupt;
