@@ -17,6 +17,7 @@ pub mod queue;
 pub mod refs;
 pub mod retry;
 pub mod shard;
+pub mod sharding;
 pub mod stats;
 pub mod transport;
 

@@ -5,23 +5,29 @@
 //! speaks remote write 1.0 the pump encodes the samples itself, in pieces of at most
 //! `max_samples_per_send`, so a series' label bytes are read once while they are at hand.
 //!
-//! Entry point: [`Queue::start`]. Sharding is fixed at `max(min_shards, 1)` shards. Each shard
-//! holds at most `capacity` queued samples plus the request it is building; when shards are full
-//! the pump waits and the backlog stays in the WAL on disk, not in memory.
+//! Entry point: [`Queue::start`]. The pump runs between `min_shards` and `max_shards` shards,
+//! reconsidering the count every 10 s as Prometheus does ([`sharding`](super::sharding)); a series
+//! always goes to the shard of its label hash, and resharding drains every shard before the new
+//! ones start, so a series' samples reach the backend in order, across restarts too (replayed and
+//! new samples of a series hash alike). Each shard holds at most `capacity` queued samples (and
+//! never more than two requests' worth) plus the request it is building; when shards are full the
+//! pump waits and the backlog stays in the WAL on disk, not in memory.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::{Instrument, warn};
+use tokio::time::Instant;
+use tracing::{Instrument, error, info, warn};
 
 use super::ack::{RecordAck, Tracker};
 use super::config::RemoteWriteConfig;
 use super::encode::{Encoded, QueuedSample, RemoteSeries, SeriesRules};
 use super::refs::RefMap;
 use super::shard::{Chunk, Part, RemoteCtx, Shard};
+use super::sharding::UPDATE_INTERVAL;
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
@@ -46,7 +52,7 @@ pub struct Signals {
 pub struct Queue;
 
 impl Queue {
-    /// Spawns the pump and the shards of remote number `index` into `tasks`.
+    /// Spawns the pump of one remote into `tasks`; the pump runs its own shards.
     pub fn start<T: Transport>(
         cfg: &RemoteWriteConfig,
         external_labels: Labels,
@@ -59,10 +65,13 @@ impl Queue {
         let q = &cfg.queue_config;
         let metrics = Arc::new(RemoteMetrics::new(&cfg.name));
         let ctx = Arc::new(RemoteCtx::new(cfg, transport, metrics.clone()));
-        let n = q.min_shards.max(1);
-        let capacity = q.capacity.clamp(1, u32::MAX as usize);
-        let shards = (0..n).map(|i| spawn_shard(&ctx, i, capacity, &signals.cancel, tasks)).collect();
-        metrics.shards.set(n as f64);
+        let max_read = q.max_samples_per_send.max(1);
+        // At least one request's worth (fewer would wait out `batch_send_deadline` for every
+        // request), at most two: the backlog belongs in the WAL, not in memory.
+        let capacity = q.capacity.clamp(max_read, 2 * max_read).min(u32::MAX as usize);
+        let (min, max) = (q.min_shards.max(1), q.max_shards.max(q.min_shards).max(1));
+        metrics.shard_bounds(min, max);
+        let shards = Shards::spawn(&ctx, min, capacity, &signals.cancel);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };
         if rules.is_identity() {
             reader.share_live(); // the labels it sends are the scrape side's own
@@ -74,9 +83,11 @@ impl Queue {
             rules,
             series: RefMap::default(),
             shards,
-            v2: ctx.v2.clone(),
+            ctx,
+            bounds: (min, max),
+            next_update: Instant::now() + UPDATE_INTERVAL,
             capacity,
-            max_read: q.max_samples_per_send.max(1),
+            max_read,
             bytes_per_sample: 0,
             metrics,
             signals,
@@ -86,16 +97,62 @@ impl Queue {
     }
 }
 
-struct Pump {
+/// The running shards of one remote.
+struct Shards {
+    handles: Vec<ShardHandle>,
+    tasks: JoinSet<()>,
+}
+
+impl Shards {
+    fn spawn<T: Transport>(
+        ctx: &Arc<RemoteCtx<T>>,
+        n: usize,
+        capacity: usize,
+        cancel: &watch::Receiver<bool>,
+    ) -> Shards {
+        let mut tasks = JoinSet::new();
+        let handles = (0..n).map(|i| spawn_shard(ctx, i, capacity, cancel, &mut tasks)).collect();
+        ctx.metrics.shards.set(n as f64);
+        Shards { handles, tasks }
+    }
+
+    fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// The shard of a series (by its labels, so the same after a restart).
+    fn of(&self, series: &Series) -> usize {
+        match self.handles.len() {
+            1 => 0,
+            n => (series.label_hash() % n as u64) as usize,
+        }
+    }
+
+    /// Closes the shards' queues and waits until each has sent what it held (or was cancelled).
+    async fn stop(&mut self) {
+        self.handles.clear();
+        while let Some(r) = self.tasks.join_next().await {
+            if let Err(e) = r {
+                error!(error = %e, "remote write shard failed");
+            }
+        }
+    }
+}
+
+struct Pump<T> {
     wal: Arc<Wal>,
     reader: Reader,
     tracker: Arc<Tracker>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref (or [`RemoteSeries::dropped`]).
     series: RefMap<RemoteSeries>,
-    shards: Vec<ShardHandle>,
-    /// The remote still speaks 2.0 (see `RemoteCtx`): samples are queued, not encoded.
-    v2: Arc<AtomicBool>,
+    shards: Shards,
+    ctx: Arc<RemoteCtx<T>>,
+    /// `min_shards`, `max_shards`.
+    bounds: (usize, usize),
+    /// When the shard count is reconsidered next.
+    next_update: Instant,
+    /// Queued samples per shard.
     capacity: usize,
     max_read: usize,
     /// Encoded bytes per sample in the last record (to size the next pieces).
@@ -104,7 +161,7 @@ struct Pump {
     signals: Signals,
 }
 
-impl Pump {
+impl<T: Transport> Pump<T> {
     async fn run(mut self) {
         let mut head = self.wal.subscribe();
         let mut events = Vec::new();
@@ -112,7 +169,10 @@ impl Pump {
             let _ = *head.borrow_and_update();
             let cancelled = *self.signals.cancel.borrow();
             if cancelled {
-                return;
+                break;
+            }
+            if Instant::now() >= self.next_update {
+                self.update_shards().await;
             }
             if let Err(e) = self.reader.read(&mut events, self.max_read) {
                 warn!(error = %e, "reading the WAL failed; retrying");
@@ -122,7 +182,7 @@ impl Pump {
             if events.is_empty() {
                 let draining = *self.signals.draining.borrow();
                 if draining {
-                    return; // caught up with a WAL nobody appends to: the shards drain and stop
+                    break; // caught up with a WAL nobody appends to: the shards drain and stop
                 }
                 self.wait(&mut head).await;
                 continue;
@@ -131,6 +191,26 @@ impl Pump {
                 self.handle(event).await;
             }
         }
+        self.shards.stop().await;
+    }
+
+    /// Prometheus' shard update: a new count from the rates of the last intervals; a change
+    /// drains the running shards before the new ones start (a series' samples stay in order).
+    async fn update_shards(&mut self) {
+        self.next_update = Instant::now() + UPDATE_INTERVAL;
+        let (newest, sent) = (self.wal.newest_timestamp_ms(), self.metrics.highest_sent_ms());
+        let delay = if newest == i64::MIN || sent == i64::MIN { 0.0 } else { (newest - sent).max(0) as f64 / 1e3 };
+        let (min, max) = self.bounds;
+        let current = self.shards.len();
+        let appended = self.wal.samples_appended();
+        let (desired, n) = self.ctx.throughput.next_shards(current, appended, delay, min, max);
+        self.metrics.shards_desired.set(desired);
+        if n == current {
+            return;
+        }
+        info!(from = current, to = n, desired, "remote write resharding");
+        self.shards.stop().await;
+        self.shards = Shards::spawn(&self.ctx, n, self.capacity, &self.signals.cancel);
     }
 
     async fn wait(&mut self, head: &mut watch::Receiver<crate::wal::Pos>) {
@@ -139,6 +219,7 @@ impl Pump {
             r = head.changed() => r.is_err(),
             r = draining.wait_for(|d| *d) => r.is_err(),
             r = cancel.wait_for(|c| *c) => r.is_err(),
+            () = tokio::time::sleep_until(self.next_update) => false,
         };
         if head_gone {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -164,7 +245,7 @@ impl Pump {
 
     /// Queues the samples of the record ending at `end`, with one acknowledgement for it.
     async fn queue_record(&mut self, end: crate::wal::Pos, samples: Samples<'_>) {
-        let v2 = self.v2.load(Ordering::Relaxed);
+        let v2 = self.ctx.v2.load(Ordering::Relaxed);
         let parts = if v2 { self.split(samples) } else { self.encode(samples) };
         let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
         for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
@@ -213,24 +294,26 @@ impl Pump {
 
     /// Calls `f(shard, series, t, v)` for each sample whose series this remote sends.
     fn each_kept(&self, samples: Samples<'_>, mut f: impl FnMut(usize, &Series, i64, f64)) {
-        let n = self.shards.len() as u64;
+        let shards = &self.shards;
         match samples {
             Samples::Decoded(samples) => {
+                let mut dropped = 0;
                 for s in samples {
                     match self.series.get(s.r#ref) {
-                        Some(series) if series.is_dropped() => {} // by write_relabel_configs, as configured
-                        Some(series) => f((s.r#ref % n) as usize, series.series(), s.t, s.v),
+                        Some(series) if series.is_dropped() => dropped += 1, // by write_relabel_configs
+                        Some(series) => f(shards.of(series.series()), series.series(), s.t, s.v),
                         None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
                     }
                 }
+                self.ctx.throughput.data_dropped.incr(dropped);
             }
             // Shared only with a remote whose rules keep every series as it is.
-            Samples::Live(batch) => batch.iter().for_each(|s| f((s.series.id() % n) as usize, &s.series, s.t, s.v)),
+            Samples::Live(batch) => batch.iter().for_each(|s| f(shards.of(&s.series), &s.series, s.t, s.v)),
         }
     }
 
     async fn send(&self, shard: usize, part: Part, ack: &Arc<RecordAck>) {
-        let shard = &self.shards[shard];
+        let shard = &self.shards.handles[shard];
         let samples = part.len();
         let n = samples.min(self.capacity) as u32;
         let mut cancel = self.signals.cancel.clone();

@@ -20,6 +20,7 @@ use super::config::{Protocol, QueueConfig, RemoteWriteConfig};
 use super::encode::{Encoded, QueuedSample, RequestBuilder};
 use super::encode_v2;
 use super::retry::{Backoff, Outcome, classify, status_class};
+use super::sharding::Throughput;
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::{Response, Transport, TransportError};
 
@@ -31,6 +32,8 @@ pub struct RemoteCtx<T> {
     pub metrics: Arc<RemoteMetrics>,
     /// Configured for 2.0 and not (yet) fallen back to 1.0 (the pump reads it too).
     pub v2: Arc<AtomicBool>,
+    /// What the shard count is computed from (the shards count requests into it).
+    pub throughput: Throughput,
 }
 
 impl<T> RemoteCtx<T> {
@@ -43,6 +46,7 @@ impl<T> RemoteCtx<T> {
             transport,
             metrics,
             v2: Arc::new(AtomicBool::new(v2)),
+            throughput: Throughput::default(),
         }
     }
 
@@ -229,6 +233,7 @@ impl<T: Transport> Shard<T> {
     async fn deliver(&mut self, body: Bytes, protocol: Protocol, n: usize) -> Delivery {
         let (ctx, cancel) = (&self.ctx, &mut self.cancel);
         let mut backoff = Backoff::new(ctx.queue.min_backoff, ctx.queue.max_backoff);
+        let began = Instant::now();
         loop {
             if *cancel.borrow() {
                 return Delivery::Cancelled;
@@ -242,17 +247,22 @@ impl<T: Transport> Shard<T> {
                 return Delivery::Downgrade(why);
             }
             let retry_after = match classify(&result) {
-                Outcome::Sent => return Delivery::Sent,
+                Outcome::Sent => {
+                    ctx.throughput.sent(n, began.elapsed());
+                    return Delivery::Sent;
+                }
                 Outcome::Reject { status } => {
                     let message = result.map(|r| r.message).unwrap_or_default();
                     warn!(remote = %ctx.name, status, samples = n, message, "batch rejected, dropped");
                     ctx.metrics.failed.add(n as u64);
+                    ctx.throughput.sent(n, began.elapsed());
                     return Delivery::Rejected;
                 }
                 Outcome::Retry { retry_after } => retry_after,
             };
             ctx.metrics.failed.add(n as u64);
             let wait = backoff.next_wait(retry_after);
+            ctx.throughput.retrying(wait);
             log_retry(&ctx.name, &result, wait);
             tokio::select! {
                 () = sleep(wait) => {}

@@ -41,6 +41,10 @@ pub struct RemoteMetrics {
     pub bytes: Arc<Counter>,
     pub queue: Arc<Gauge>,
     pub shards: Arc<Gauge>,
+    /// The unrounded count the last shard update asked for.
+    pub shards_desired: Arc<Gauge>,
+    shards_min: Arc<Gauge>,
+    shards_max: Arc<Gauge>,
     dropped_4xx: Arc<Counter>,
     dropped_shutdown: Arc<Counter>,
     dropped_unknown: Arc<Counter>,
@@ -66,6 +70,9 @@ impl RemoteMetrics {
             bytes: m.rw_bytes_sent.with(r),
             queue: m.rw_queue_samples.with(r),
             shards: m.rw_shards.with(r),
+            shards_desired: m.rw_shards_desired.with(r),
+            shards_min: m.rw_shards_min.with(r),
+            shards_max: m.rw_shards_max.with(r),
             dropped_4xx: m.rw_samples_dropped.with(&[name, DropReason::Http4xx.label()]),
             dropped_shutdown: m.rw_samples_dropped.with(&[name, DropReason::Shutdown.label()]),
             dropped_unknown: m.rw_samples_dropped.with(&[name, DropReason::UnknownSeries.label()]),
@@ -85,6 +92,17 @@ impl RemoteMetrics {
             DropReason::UnknownSeries => &self.dropped_unknown,
             DropReason::WalWrite => &self.dropped_wal_write,
         }
+    }
+
+    /// The configured shard bounds (`min_shards`, `max_shards`).
+    pub fn shard_bounds(&self, min: usize, max: usize) {
+        self.shards_min.set(min as f64);
+        self.shards_max.set(max as f64);
+    }
+
+    /// The newest sample timestamp the backend accepted (ms), `i64::MIN` if none.
+    pub fn highest_sent_ms(&self) -> i64 {
+        self.highest_sent_ms.load(Ordering::Relaxed)
     }
 
     /// Sets the lag gauge: the newest appended timestamp minus the newest sent one (0 if none).

@@ -42,7 +42,7 @@ mod tests;
 mod writer;
 
 use std::io;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cap_std::fs::Dir;
@@ -96,6 +96,8 @@ pub struct Wal {
     head: watch::Sender<Pos>,
     /// The newest sample timestamp appended (ms), for the per-remote lag gauge.
     newest_ms: AtomicI64,
+    /// Samples appended by this process (the ingestion rate remote write shards by).
+    appended: AtomicU64,
     remotes: Mutex<Vec<RemoteState>>,
     samples_written: Arc<Counter>,
     bytes_written: Arc<Counter>,
@@ -126,6 +128,7 @@ impl Wal {
             writer: Mutex::new(writer),
             live,
             newest_ms: AtomicI64::new(i64::MIN),
+            appended: AtomicU64::new(0),
             remotes: Mutex::new(Vec::new()),
             samples_written: m.wal_samples_written.with(&[]),
             bytes_written: m.wal_bytes_written.with(&[]),
@@ -149,6 +152,7 @@ impl Wal {
             self.bytes_written.add(head.off);
         }
         self.samples_written.add(samples);
+        self.appended.fetch_add(samples, Ordering::Relaxed);
         self.newest_ms.fetch_max(newest, Ordering::Relaxed);
         self.head.send_replace(head);
         Ok(())
@@ -167,6 +171,11 @@ impl Wal {
     /// The newest sample timestamp appended by this process (ms), `i64::MIN` if none.
     pub fn newest_timestamp_ms(&self) -> i64 {
         self.newest_ms.load(Ordering::Relaxed)
+    }
+
+    /// Samples appended by this process so far.
+    pub fn samples_appended(&self) -> u64 {
+        self.appended.load(Ordering::Relaxed)
     }
 
     pub fn config(&self) -> &WalConfig {

@@ -48,6 +48,8 @@ pub struct Fake {
     pub protocols: Arc<Mutex<Vec<Protocol>>>,
     /// When set, each request waits for one permit first (a slow backend).
     pub gate: Option<Arc<Semaphore>>,
+    /// When set, each request is answered this long after it arrived (a distant backend).
+    pub delay: Option<Duration>,
     pub v2: V2Support,
 }
 
@@ -58,6 +60,15 @@ impl Fake {
 
     pub fn requests(&self) -> Vec<(Instant, WriteRequest)> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Every sample received, in arrival order: (series name, timestamp).
+    pub fn by_series(&self) -> Vec<(String, i64)> {
+        let reqs = self.requests();
+        reqs.iter()
+            .flat_map(|(_, r)| r.timeseries.iter())
+            .flat_map(|ts| ts.samples.iter().map(|s| (ts.labels[0].value.clone(), s.timestamp)))
+            .collect()
     }
 
     /// (value, timestamp) of every sample received, in order, per request.
@@ -106,7 +117,11 @@ impl Transport for Fake {
         if let Some(gate) = &self.gate {
             gate.acquire().await.unwrap().forget();
         }
-        if let Some(r) = self.record(&body, protocol) {
+        let recorded = self.record(&body, protocol);
+        if let Some(delay) = self.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(r) = recorded {
             return Ok(r);
         }
         let step = self.script.lock().unwrap().pop_front().unwrap_or(Step::Status(200, None));
