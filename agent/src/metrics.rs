@@ -158,6 +158,7 @@ macro_rules! self_metrics {
 self_metrics! {
     scrapes: Counter("scrapelet_scrapes_total", "Scrapes attempted.", ["job"]),
     scrape_failures: Counter("scrapelet_scrape_failures_total", "Scrapes that failed, by reason.", ["job", "reason"]),
+    scrape_panics: Counter("scrapelet_scrape_panics_total", "Scrapes that panicked (a bug: the loop goes on with a new series cache).", ["job"]),
     samples_appended: Counter("scrapelet_samples_appended_total", "Samples handed to remote write.", ["job"]),
     targets: Gauge("scrapelet_targets", "Active scrape targets.", ["job"]),
     rw_samples_sent: Counter("scrapelet_remote_write_samples_sent_total", "Samples the backend accepted.", ["remote"]),

@@ -1,13 +1,17 @@
 //! The scrape loop of one target: waits for its jittered slot, fetches, processes and appends,
 //! every interval, until stopped; on a stop that means "the target went away", it sends
-//! staleness markers for everything the target reported.
+//! staleness markers for everything the target reported. A scrape that panics is caught: logged,
+//! counted (`scrapelet_scrape_panics_total`), shown on the targets page, and the loop goes on
+//! with a fresh series cache.
 
 use std::hash::BuildHasher;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures::FutureExt;
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use super::fetch::Source;
 use super::scraper::Scraper;
@@ -74,28 +78,52 @@ pub async fn run<A: Appender>(
                 return;
             }
         }
-        let (t, began) = (now_ms(), Instant::now());
-        let mut body = Vec::with_capacity(body_hint);
-        let fetched = fetcher.fetch(&mut body).await;
-        let took = began.elapsed();
-        let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
-        body_hint = body.len() + body.len() / 16;
-        drop(body);
-        scrapes.inc();
-        if let Some(e) = &error {
-            metrics::get().scrape_failures.with(&[&job, e.reason()]).inc();
-            warn!(target = %target.url, job = %job, error = %e, "scrape failed");
-        } else {
-            debug!(target = %target.url, samples = stats.post_relabel, ?took, "scraped");
+        let step = AssertUnwindSafe(async {
+            let (t, began) = (now_ms(), Instant::now());
+            let mut body = Vec::with_capacity(body_hint);
+            let fetched = fetcher.fetch(&mut body).await;
+            let took = began.elapsed();
+            let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
+            body_hint = body.len() + body.len() / 16;
+            drop(body);
+            scrapes.inc();
+            if let Some(e) = &error {
+                metrics::get().scrape_failures.with(&[&job, e.reason()]).inc();
+                warn!(target = %target.url, job = %job, error = %e, "scrape failed");
+            } else {
+                debug!(target = %target.url, samples = stats.post_relabel, ?took, "scraped");
+            }
+            record(&health, &stats, took, error.map(|e| e.to_string()));
+            appended.add(batch.len() as u64);
+            appender.append(batch).await;
+        });
+        if let Err(why) = supervised(step).await {
+            error!(target = %target.url, job = %job, panic = %why, "scrape panicked; the loop goes on with a new series cache");
+            metrics::get().scrape_panics.with(&[&job]).inc();
+            let mut h = lock(&health);
+            (h.up, h.last_scrape, h.last_error) =
+                (false, Some(SystemTime::now()), Some(format!("internal error: {why}")));
+            drop(h);
+            scraper = scraper.renewed();
         }
-        record(&health, &stats, took, error.map(|e| e.to_string()));
-        appended.add(batch.len() as u64);
-        appender.append(batch).await;
     }
 }
 
+/// Runs one scrape, catching a panic (its message comes back as the error).
+async fn supervised(step: impl std::future::Future<Output = ()>) -> Result<(), String> {
+    AssertUnwindSafe(step).catch_unwind().await.map_err(|panic| {
+        let text =
+            panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+        format!("scrape panicked: {}", text.as_deref().unwrap_or("(no message)"))
+    })
+}
+
+fn lock(health: &Mutex<Health>) -> std::sync::MutexGuard<'_, Health> {
+    health.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn record(health: &Mutex<Health>, stats: &super::scraper::Stats, took: Duration, error: Option<String>) {
-    let mut h = health.lock().unwrap();
+    let mut h = lock(health);
     h.scrapes += 1;
     h.up = error.is_none();
     h.last_scrape = Some(SystemTime::now());
@@ -107,6 +135,15 @@ fn record(health: &Mutex<Health>, stats: &super::scraper::Stats, took: Duration,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_scrape_is_caught_with_its_message() {
+        assert_eq!(supervised(async {}).await, Ok(()));
+        let boom = supervised(async { panic!("index {} out of range", 7) }).await;
+        assert_eq!(boom, Err("scrape panicked: index 7 out of range".to_string()));
+        let fixed = supervised(async { std::panic::panic_any(5u8) }).await;
+        assert_eq!(fixed, Err("scrape panicked: (no message)".to_string()));
+    }
 
     #[test]
     fn initial_delay_is_within_the_interval_and_stable_per_target() {

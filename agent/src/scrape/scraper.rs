@@ -69,6 +69,11 @@ impl Scraper {
         Scraper { target, cache: SeriesCache::default(), factory, report, last_len: 0, transforms }
     }
 
+    /// The same target with an empty series cache (after a scrape panicked mid-way).
+    pub fn renewed(&self) -> Scraper {
+        Scraper::new(self.target.clone(), self.factory.clone())
+    }
+
     /// Turns one fetch result into the batch to send: the samples (or, on any failure, none),
     /// staleness markers, and the report series. `t` is the scrape time in ms.
     pub fn process(
