@@ -79,7 +79,7 @@ impl Queue {
         let pump = Pump {
             tracker: Tracker::new(&cfg.name, wal.clone()),
             wal,
-            reader,
+            reader: Arc::new(std::sync::Mutex::new(reader)),
             rules,
             series: RefMap::default(),
             shards,
@@ -141,7 +141,8 @@ impl Shards {
 
 struct Pump<T> {
     wal: Arc<Wal>,
-    reader: Reader,
+    /// Only the pump reads; shared with the blocking thread it reads from disk on.
+    reader: Arc<std::sync::Mutex<Reader>>,
     tracker: Arc<Tracker>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref (or [`RemoteSeries::dropped`]).
@@ -174,7 +175,7 @@ impl<T: Transport> Pump<T> {
             if Instant::now() >= self.next_update {
                 self.update_shards().await;
             }
-            if let Err(e) = self.reader.read(&mut events, self.max_read) {
+            if let Err(e) = self.read(&mut events).await {
                 warn!(error = %e, "reading the WAL failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -192,6 +193,27 @@ impl<T: Transport> Pump<T> {
             }
         }
         self.shards.stop().await;
+    }
+
+    /// Reads the next events: on the worker while the reader takes the writer's batches, on a
+    /// blocking thread when it reads and decodes from disk (a remote catching up must not hold
+    /// up the scrapes).
+    async fn read(&mut self, events: &mut Vec<Event>) -> std::io::Result<()> {
+        let max = self.max_read;
+        {
+            let mut reader = lock(&self.reader);
+            if reader.reads_live() {
+                return reader.read(events, max);
+            }
+        }
+        let (reader, mut out) = (self.reader.clone(), std::mem::take(events));
+        let read = tokio::task::spawn_blocking(move || {
+            let r = lock(&reader).read(&mut out, max);
+            (r, out)
+        });
+        let (result, out) = read.await.map_err(std::io::Error::other)?;
+        *events = out;
+        result
     }
 
     /// Prometheus' shard update: a new count from the rates of the last intervals; a change
@@ -361,4 +383,8 @@ fn spawn_shard<T: Transport>(
     let span = tracing::info_span!("remote_write_shard", remote = %ctx.name, shard = i);
     tasks.spawn(shard.run().instrument(span));
     ShardHandle { tx, permits }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -67,6 +67,12 @@ impl Reader {
         self.live = Some(Shared { series, samples, now: false });
     }
 
+    /// Whether the next read takes the writer's queued batches (no sample decoding, no reads
+    /// beyond record headers, which the page cache holds): cheap enough for a runtime worker.
+    pub fn reads_live(&self) -> bool {
+        self.live.as_ref().is_some_and(|l| l.now)
+    }
+
     /// Appends events to `out` until about `max_samples` samples are read or the head is reached.
     pub fn read(&mut self, out: &mut Vec<Event>, max_samples: usize) -> io::Result<()> {
         let head = self.wal.head();

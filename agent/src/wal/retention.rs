@@ -1,8 +1,12 @@
 //! Keeps the WAL small: deletes segments every remote has acknowledged, and drops the oldest
 //! segments beyond `max_wal_bytes` / `max_wal_age` even if unsent, counting what each remote loses.
 //!
-//! Entry point: [`run`], called from [`Wal::maintain`]. The head segment is never removed.
+//! Entry point: [`run`], called from [`Wal::maintain`] on a blocking thread. The head segment is
+//! never removed. Disk reads (counting what a dropped segment held) happen without a lock: the
+//! remotes' list is only held to copy it, a reader's position only to read or move it, so the
+//! acknowledgements of the remote-write shards (which take the list) never wait for the disk.
 
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use tracing::{debug, warn};
@@ -70,17 +74,21 @@ fn over_limit(wal: &Wal, segs: &[SegmentInfo], head: Pos, now: SystemTime) -> Op
 /// readers inside it to the next segment.
 fn drop_unsent(wal: &Wal, seg: &SegmentInfo, limit: Limit) {
     let mut lost_total = 0;
-    for r in lock(&wal.remotes).iter() {
-        let mut read = lock(&r.read);
-        if read.seg > seg.seg {
+    for (name, read) in positions(wal) {
+        let at = *lock(&read);
+        if at.seg > seg.seg {
             continue;
         }
-        let from = if read.seg == seg.seg { read.off } else { 0 };
+        // Counted from where the reader was a moment ago: a few samples it reads meanwhile may
+        // be counted as lost too (the count is an upper bound; the samples are not resent).
+        let from = if at.seg == seg.seg { at.off } else { 0 };
         let lost = segment::count_samples(&wal.dir, seg.seg, from).unwrap_or(0);
-        if read.seg == seg.seg {
-            *read = Pos { seg: seg.seg + 1, off: 0 };
+        let mut at = lock(&read);
+        if at.seg == seg.seg {
+            *at = Pos { seg: seg.seg + 1, off: 0 };
         }
-        metrics::get().rw_samples_dropped.with(&[&r.name, limit.label()]).add(lost);
+        drop(at);
+        metrics::get().rw_samples_dropped.with(&[&name, limit.label()]).add(lost);
         lost_total += lost;
     }
     let reason = limit.label();
@@ -92,6 +100,11 @@ fn drop_unsent(wal: &Wal, seg: &SegmentInfo, limit: Limit) {
         "WAL limit reached: dropping the oldest segment"
     );
     remove(wal, seg.seg);
+}
+
+/// Each remote's name and read position, copied so that no lock is held while they are used.
+fn positions(wal: &Wal) -> Vec<(String, Arc<Mutex<Pos>>)> {
+    lock(&wal.remotes).iter().map(|r| (r.name.clone(), r.read.clone())).collect()
 }
 
 fn remove(wal: &Wal, seg: u64) {
@@ -106,11 +119,11 @@ fn update_gauges(wal: &Wal, segs: &[SegmentInfo], head: Pos) {
     m.wal_bytes.with(&[]).set(total as f64);
     m.wal_max_bytes.with(&[]).set(wal.cfg.max_wal_bytes as f64);
     m.wal_segments.with(&[]).set(segs.len() as f64);
-    for r in lock(&wal.remotes).iter() {
-        let read = *lock(&r.read);
+    for (name, read) in positions(wal) {
+        let read = *lock(&read);
         let behind: u64 = segs.iter().filter(|s| s.seg >= read.seg && s.seg < head.seg).map(|s| s.bytes).sum();
         let lag =
             (behind + head.off).saturating_sub(if read.seg < head.seg { read.off } else { read.off.min(head.off) });
-        m.wal_reader_lag_bytes.with(&[&r.name]).set(lag as f64);
+        m.wal_reader_lag_bytes.with(&[&name]).set(lag as f64);
     }
 }

@@ -352,3 +352,30 @@ fn a_buffer_gives_back_the_room_of_a_burst_and_keeps_a_steady_one() {
     shrink_after_burst(&mut steady);
     assert_eq!(steady.capacity(), cap, "within four times what it holds: kept");
 }
+
+#[test]
+fn a_huge_scrape_is_written_as_bounded_records_and_read_back_whole() {
+    let dir = Scratch::new("huge");
+    let wal = dir.open(small(1 << 30));
+    let n = 2 * writer::MAX_RECORD_SAMPLES + 123;
+    let s = series(n);
+    wal.append(batch(&s, 7)).unwrap();
+    let mut reader = wal.attach("r").unwrap();
+    let (mut events, mut records, mut samples) = (Vec::new(), 0, Vec::new());
+    loop {
+        events.clear();
+        reader.read(&mut events, usize::MAX).unwrap();
+        if events.is_empty() {
+            break;
+        }
+        for e in events.drain(..) {
+            if let Event::Samples { samples: s, .. } = e {
+                assert!(s.len() <= writer::MAX_RECORD_SAMPLES);
+                records += 1;
+                samples.extend(s.into_iter().map(|s| s.v));
+            }
+        }
+    }
+    assert_eq!(records, 3);
+    assert_eq!(samples, (0..n).map(|i| i as f64 + 7.0).collect::<Vec<_>>(), "every sample, in order");
+}

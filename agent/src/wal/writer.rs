@@ -24,6 +24,11 @@ use super::record::{self, RefSample};
 use super::segment;
 use crate::series::Batch;
 
+/// Samples in one record at most: a scrape of millions of samples is written as several records,
+/// each far below what a reader takes for a record ([`record::MAX_PAYLOAD`]), and decoded in
+/// pieces of bounded size (a sample takes 11 bytes on disk and 24 decoded, 28 and 24 at worst).
+pub const MAX_RECORD_SAMPLES: usize = 1 << 16;
+
 pub struct Writer {
     dir: Arc<Dir>,
     seg: u64,
@@ -67,8 +72,17 @@ impl Writer {
         Pos { seg: self.seg, off: self.off }
     }
 
-    /// Appends the batch's new series and its samples; returns the new head.
-    pub fn append(&mut self, batch: Batch) -> io::Result<Pos> {
+    /// Appends the batch's new series and its samples, in records of at most
+    /// [`MAX_RECORD_SAMPLES`] samples; returns the new head.
+    pub fn append(&mut self, mut batch: Batch) -> io::Result<Pos> {
+        while batch.len() > MAX_RECORD_SAMPLES {
+            let rest = batch.split_off(MAX_RECORD_SAMPLES);
+            self.append_record(std::mem::replace(&mut batch, rest))?;
+        }
+        self.append_record(batch)
+    }
+
+    fn append_record(&mut self, batch: Batch) -> io::Result<Pos> {
         if self.broken || (self.sample_bytes >= self.segment_bytes && self.off > 0) {
             self.rotate()?;
         }
