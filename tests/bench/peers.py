@@ -9,7 +9,13 @@ tests/bench/peers.sh.
 
 Scale: `--matrix 10x1000,100x5000,500x1000,10x50000` runs one table per TARGETSxSERIES point
 (with `--agents scrapelet` for a quick look at how the agent alone grows with work).
-Profiling: `--perf DIR` records `perf record -g` of scrapelet over the window into DIR."""
+Profiling: `--perf DIR` records `perf record -g` of scrapelet over the window into DIR.
+
+A distant backend: `--delays 0,50,200` answers every write that many milliseconds after it
+arrived and measures every agent at each delay (one table per delay). An outage: `--outage 300`
+lets the agents settle for the warm-up, answers 503 for that many seconds, then prints how long each
+agent took to deliver the backlog (the samples delivered since the outage began reaching 99% of
+those scraped since), with its CPU and peak RSS over the whole run."""
 import argparse, datetime, os, platform, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,10 +73,53 @@ def peak_rss_mb(pid):
     return 0.0
 
 
-def sink_counts():
-    """(samples, bytes, requests, malformed requests) the receiver has seen so far."""
-    body = urllib.request.urlopen(f"http://127.0.0.1:{RECEIVER}/count", timeout=10).read()
+def sink(path="count"):
+    """(samples, bytes, requests, malformed requests) the receiver has seen so far; `path` may
+    first change how it answers (`delay/MS`, `fail`, `ok`)."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{RECEIVER}/{path}", timeout=10).read()
     return [int(x) for x in body.split()]
+
+
+def sink_counts():
+    return sink()
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def measure_outage(name, argv, d, samples_per_second, warmup, outage, limit):
+    """Settles, fails every write for `outage` seconds, then times the delivery of the backlog."""
+    log = open(f"{d}/{name}.log", "w")
+    proc = subprocess.Popen(argv, stdout=log, stderr=log)
+    caught = None
+    try:
+        time.sleep(warmup)
+        if proc.poll() is not None:
+            sys.exit(f"{name} exited early; see {d}/{name}.log")
+        c0, r0, t0 = cpu_seconds(proc.pid), sink()[0], time.time()
+        sink("fail")
+        time.sleep(outage)
+        sink("ok")
+        t1 = time.time()
+        while time.time() - t1 < limit:
+            time.sleep(1)
+            delivered, scraped = sink()[0] - r0, samples_per_second * (time.time() - t0)
+            if delivered >= 0.99 * scraped:
+                caught = time.time() - t1
+                break
+        delivered = sink()[0] - r0
+        cpu, rss = cpu_seconds(proc.pid) - c0, peak_rss_mb(proc.pid)
+        scraped = samples_per_second * (time.time() - t0)
+    finally:
+        sink("ok")
+        stop(proc)
+    return {"agent": name, "backlog": samples_per_second * outage, "caught_s": caught, "cpu_s": cpu,
+            "rss_mb": rss, "delivered": delivered, "scraped": scraped}
 
 
 def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
@@ -95,11 +144,7 @@ def measure(name, argv, d, samples_per_second, warmup, window, perf_dir=None):
         r1 = sink_counts()
         rss = peak_rss_mb(proc.pid)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     samples = samples_per_second * (t1 - t0)
     cpu = c1 - c0
     delivered, sent, malformed = r1[0] - r0[0], r1[1] - r0[1], r1[3] - r0[3]
@@ -118,6 +163,9 @@ def main():
     p.add_argument("--agents", default="scrapelet,vmagent,prometheus-agent")
     p.add_argument("--matrix", help="TARGETSxSERIES points, comma-separated; overrides --targets/--series")
     p.add_argument("--perf", metavar="DIR", help="perf record scrapelet over the window into DIR")
+    p.add_argument("--delays", default="0", help="receiver delays in ms, comma-separated: one table each")
+    p.add_argument("--outage", type=int, help="seconds of 503s after the warm-up; prints the catch-up time")
+    p.add_argument("--catchup-limit", type=int, default=600, help="give up waiting for the backlog after this")
     a = p.parse_args()
     points = [tuple(int(x) for x in pt.split("x")) for pt in a.matrix.split(",")] if a.matrix else [(a.targets, a.series)]
     for a.targets, a.series in points:
@@ -136,29 +184,51 @@ def run_point(a):
     open(f"{d}/nginx.conf", "w").write(nginx_conf(d, a.targets, first_port))
     open(f"{d}/scrape.yml", "w").write(scrape_config(a.targets, first_port, a.interval))
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", f"{d}/nginx.conf", "-p", d], stderr=subprocess.DEVNULL)
-    sink = subprocess.Popen([f"{repo}/target/release/rw-sink", f"127.0.0.1:{RECEIVER}"])
+    sink_proc = subprocess.Popen([f"{repo}/target/release/rw-sink", f"127.0.0.1:{RECEIVER}"])
     rate = a.targets * per_body / a.interval
-    results = []
     try:
         time.sleep(1)
         urllib.request.urlopen(f"http://127.0.0.1:{first_port}/metrics").read()
         all_agents = agents(repo, d, f"{d}/scrape.yml")
-        for name in a.agents.split(","):
-            print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window ...", file=sys.stderr)
-            results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window, a.perf))
+        for delay in [int(x) for x in a.delays.split(",")]:
+            sink(f"delay/{delay}")
+            results = []
+            for name in a.agents.split(","):
+                for data in ("scrapelet", "vmagent", "prometheus"):  # each run starts without a backlog
+                    shutil.rmtree(f"{d}/{data}", ignore_errors=True)
+                if a.outage:
+                    print(f"{name}: {a.warmup}s warm-up, {a.outage}s outage, delay {delay} ms ...", file=sys.stderr)
+                    results.append(measure_outage(name, all_agents[name], d, rate, a.warmup, a.outage, a.catchup_limit))
+                else:
+                    print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window, delay {delay} ms ...", file=sys.stderr)
+                    results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window, a.perf))
+            (report_outage if a.outage else report)(a, per_body, results, delay)
     finally:
         nginx.terminate()
-        sink.terminate()
-    report(a, per_body, results)
+        sink_proc.terminate()
     shutil.rmtree(d, ignore_errors=True)
 
 
-def report(a, per_body, results):
-    vm = next((r for r in results if r["agent"] == "vmagent"), None)
+def header(a, per_body, delay, what):
     cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"\n{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · {cpu_model}")
     print(f"{a.targets} targets × {per_body} samples every {a.interval}s = {a.targets * per_body:,} active series; "
-          f"{a.warmup}s warm-up, {a.window}s window\n")
+          f"receiver answers after {delay} ms; {what}\n")
+
+
+def report_outage(a, per_body, results, delay):
+    header(a, per_body, delay, f"{a.warmup}s warm-up, then {a.outage}s of 503s")
+    print("| agent | backlog (samples) | backlog delivered after | delivered (of scraped since the outage began) | CPU s (outage + catch-up) | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        caught = f"{r['caught_s']:.0f} s" if r["caught_s"] is not None else f"not within {a.catchup_limit} s"
+        print(f"| {r['agent']} | {r['backlog']:,.0f} | {caught} | {r['delivered']:,} ({r['delivered'] / r['scraped']:.1%}) | "
+              f"{r['cpu_s']:.1f} | {r['rss_mb']:.1f} |")
+
+
+def report(a, per_body, results, delay):
+    vm = next((r for r in results if r["agent"] == "vmagent"), None)
+    header(a, per_body, delay, f"{a.warmup}s warm-up, {a.window}s window")
     print("| agent | CPU s / million samples | ns CPU / sample | peak RSS MB | RSS bytes / active series | samples delivered (of scraped) | bytes sent / sample | CPU vs vmagent | RSS vs vmagent |")
     print("|---|---|---|---|---|---|---|---|---|")
     active = a.targets * per_body
