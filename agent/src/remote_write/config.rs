@@ -24,7 +24,9 @@ pub struct RemoteWriteConfig {
     pub http: HttpClientConfig,
     pub write_relabel_configs: Vec<RelabelConfig>,
     pub queue_config: QueueConfig,
-    /// `protocol: 1.0` (default) or `2.0` (falls back to 1.0 when the backend answers 415).
+    /// `protobuf_message: prometheus.WriteRequest` (default) or `io.prometheus.write.v2.Request`
+    /// as in Prometheus 3; `protocol: 1.0` / `2.0` is scrapelet's older spelling of the same.
+    /// 2.0 falls back to 1.0 when the backend answers 415 or a 2xx without the written counts.
     pub protocol: Protocol,
 }
 
@@ -67,6 +69,10 @@ pub struct QueueConfig {
     pub max_backoff: Duration,
     /// Accepted for compatibility; 429 is always retried (see the module docs of `retry`).
     pub retry_on_http_429: bool,
+    /// Samples older than this are dropped (reason `too_old`) when read from the WAL, and a
+    /// request whose samples have all grown older than this while it was retried is given up.
+    /// `None`: never (the default).
+    pub sample_age_limit: Option<Duration>,
 }
 
 impl Default for QueueConfig {
@@ -80,6 +86,7 @@ impl Default for QueueConfig {
             min_backoff: Duration::from_millis(30),
             max_backoff: Duration::from_secs(5),
             retry_on_http_429: false,
+            sample_age_limit: None,
         }
     }
 }
@@ -149,7 +156,7 @@ pub(crate) fn parse_with(
     if let Some(n) = r.get("metadata_config") {
         read_metadata(n, &r.path_of("metadata_config"), r.errors);
     }
-    let protocol = r.parsed("protocol", "1.0 or 2.0", Protocol::parse).unwrap_or_default();
+    let protocol = read_protocol(&mut r);
     r.bool("send_exemplars");
     r.bool("send_native_histograms");
     refuse_unsupported(&mut r, &["sigv4", "azuread"]);
@@ -158,6 +165,22 @@ pub(crate) fn parse_with(
     let url = url.filter(|_| errors.0.len() == before)?;
     let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| default_name(&url));
     Some(RemoteWriteConfig { url, name, remote_timeout, headers, http, write_relabel_configs, queue_config, protocol })
+}
+
+/// `protobuf_message` (Prometheus 3) or `protocol` (scrapelet's spelling); both may be given if
+/// they agree.
+fn read_protocol(r: &mut MapReader<'_>) -> Protocol {
+    let message = r.parsed("protobuf_message", "prometheus.WriteRequest or io.prometheus.write.v2.Request", |s| {
+        matches!(s, "prometheus.WriteRequest" | "io.prometheus.write.v2.Request").then(|| Protocol::parse(s)).flatten()
+    });
+    let protocol = r.parsed("protocol", "1.0 or 2.0", Protocol::parse);
+    if let (Some(m), Some(p)) = (message, protocol)
+        && m != p
+        && let Some(node) = r.get("protocol")
+    {
+        r.error(node, "protocol", "disagrees with protobuf_message (protocol is scrapelet's older spelling of it)");
+    }
+    message.or(protocol).unwrap_or_default()
 }
 
 fn read_url(r: &mut MapReader<'_>) -> Option<String> {
@@ -219,6 +242,7 @@ fn read_queue(node: &Node, path: &str, errors: &mut Errors) -> QueueConfig {
         min_backoff: r.duration("min_backoff").unwrap_or(d.min_backoff),
         max_backoff: r.duration("max_backoff").unwrap_or(d.max_backoff),
         retry_on_http_429: r.bool("retry_on_http_429").unwrap_or(d.retry_on_http_429),
+        sample_age_limit: r.duration("sample_age_limit").filter(|d| !d.is_zero()),
     };
     if q.min_shards > q.max_shards {
         pair_error(&mut r, ["min_shards", "max_shards"], "min_shards must not be greater than max_shards");
@@ -318,6 +342,34 @@ mod tests {
             "line 11: remote_write[0].wat: unknown field \"wat\"",
         ];
         assert_eq!(errs, expected);
+    }
+
+    #[test]
+    fn prometheus_3_keys_select_the_message_and_the_age_limit() {
+        let (cfg, errs) = parse(
+            "url: http://a/\nprotobuf_message: io.prometheus.write.v2.Request\nqueue_config:\n  sample_age_limit: 30m\n",
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        let cfg = cfg.unwrap();
+        assert_eq!((cfg.protocol, cfg.queue_config.sample_age_limit), (Protocol::V2, Some(Duration::from_secs(1800))));
+        let (cfg, _) = parse("url: http://a/\nprotobuf_message: prometheus.WriteRequest\nprotocol: \"1.0\"\n");
+        assert_eq!(cfg.unwrap().protocol, Protocol::V1, "both spellings, agreeing");
+        assert_eq!(parse("url: http://a/\n").0.unwrap().queue_config.sample_age_limit, None);
+        let (cfg, errs) = parse("url: http://a/\nprotobuf_message: \"2.0\"\n");
+        assert!(cfg.is_none());
+        assert_eq!(
+            errs,
+            [
+                "line 2: remote_write[0].protobuf_message: expected prometheus.WriteRequest or io.prometheus.write.v2.Request, found \"2.0\""
+            ]
+        );
+        let (_, errs) = parse("url: http://a/\nprotobuf_message: io.prometheus.write.v2.Request\nprotocol: \"1.0\"\n");
+        assert_eq!(
+            errs,
+            [
+                "line 3: remote_write[0].protocol: disagrees with protobuf_message (protocol is scrapelet's older spelling of it)"
+            ]
+        );
     }
 
     #[test]

@@ -314,23 +314,36 @@ impl<T: Transport> Pump<T> {
         parts
     }
 
-    /// Calls `f(shard, series, t, v)` for each sample whose series this remote sends.
+    /// Calls `f(shard, series, t, v)` for each sample whose series this remote sends (and that
+    /// is not older than `sample_age_limit`).
     fn each_kept(&self, samples: Samples<'_>, mut f: impl FnMut(usize, &Series, i64, f64)) {
         let shards = &self.shards;
+        let oldest = self.ctx.oldest_to_send();
+        let mut too_old = 0;
+        let mut keep = |shard: usize, series: &Series, t: i64, v: f64| {
+            if t < oldest {
+                too_old += 1;
+            } else {
+                f(shard, series, t, v);
+            }
+        };
         match samples {
             Samples::Decoded(samples) => {
                 let mut dropped = 0;
                 for s in samples {
                     match self.series.get(s.r#ref) {
                         Some(series) if series.is_dropped() => dropped += 1, // by write_relabel_configs
-                        Some(series) => f(shards.of(series.series()), series.series(), s.t, s.v),
+                        Some(series) => keep(shards.of(series.series()), series.series(), s.t, s.v),
                         None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
                     }
                 }
                 self.ctx.throughput.data_dropped.incr(dropped);
             }
             // Shared only with a remote whose rules keep every series as it is.
-            Samples::Live(batch) => batch.iter().for_each(|s| f(shards.of(&s.series), &s.series, s.t, s.v)),
+            Samples::Live(batch) => batch.iter().for_each(|s| keep(shards.of(&s.series), &s.series, s.t, s.v)),
+        }
+        if too_old > 0 {
+            self.metrics.dropped(DropReason::TooOld).add(too_old);
         }
     }
 

@@ -54,6 +54,14 @@ impl<T> RemoteCtx<T> {
         if self.v2.load(Ordering::Relaxed) { Protocol::V2 } else { Protocol::V1 }
     }
 
+    /// Samples older than this (ms) are not sent (`sample_age_limit`); `i64::MIN` without a limit.
+    pub fn oldest_to_send(&self) -> i64 {
+        match self.queue.sample_age_limit {
+            Some(limit) => unix_ms() - limit.as_millis() as i64,
+            None => i64::MIN,
+        }
+    }
+
     fn fall_back(&self, why: &str) {
         if self.v2.swap(false, Ordering::Relaxed) {
             info!(remote = %self.name, why, "backend does not take remote write 2.0; using 1.0");
@@ -94,6 +102,8 @@ impl Part {
 enum Delivery {
     Sent,
     Rejected,
+    /// Every sample grew older than `sample_age_limit` while the request was retried.
+    TooOld,
     Cancelled,
     /// A 2.0 request the backend cannot read: send it again as 1.0.
     Downgrade(&'static str),
@@ -196,14 +206,14 @@ impl<T: Transport> Shard<T> {
             let highest = self.req.highest_timestamp();
             let body = self.req.finish();
             let len = body.len();
-            (self.deliver(body, Protocol::V1, n).await, len, highest)
+            (self.deliver(body, Protocol::V1, n, highest).await, len, highest)
         } else {
             let highest = self.batch.iter().map(|s| s.t).max().unwrap_or(i64::MIN);
             loop {
                 let protocol = self.ctx.protocol();
                 let body = self.encode(protocol);
                 let len = body.len();
-                match self.deliver(body, protocol, n).await {
+                match self.deliver(body, protocol, n, highest).await {
                     Delivery::Downgrade(why) => self.ctx.fall_back(why),
                     d => break (d, len, highest),
                 }
@@ -213,6 +223,7 @@ impl<T: Transport> Shard<T> {
         match delivery {
             Delivery::Sent => m.accepted(n, len, highest),
             Delivery::Rejected => m.dropped(DropReason::Http4xx).add(n as u64),
+            Delivery::TooOld => m.dropped(DropReason::TooOld).add(n as u64),
             Delivery::Cancelled | Delivery::Downgrade(_) => return, // left in the WAL for the next start
         }
         m.queue.add(-(n as f64));
@@ -229,14 +240,19 @@ impl<T: Transport> Shard<T> {
         self.req.finish()
     }
 
-    /// Sends one batch until it is accepted, rejected or cancelled.
-    async fn deliver(&mut self, body: Bytes, protocol: Protocol, n: usize) -> Delivery {
+    /// Sends one batch until it is accepted, rejected or cancelled, or (with `sample_age_limit`)
+    /// until its newest sample, at `highest` ms, is too old to send.
+    async fn deliver(&mut self, body: Bytes, protocol: Protocol, n: usize, highest: i64) -> Delivery {
         let (ctx, cancel) = (&self.ctx, &mut self.cancel);
         let mut backoff = Backoff::new(ctx.queue.min_backoff, ctx.queue.max_backoff);
         let began = Instant::now();
         loop {
             if *cancel.borrow() {
                 return Delivery::Cancelled;
+            }
+            if highest < ctx.oldest_to_send() {
+                warn!(remote = %ctx.name, samples = n, "batch older than sample_age_limit, dropped");
+                return Delivery::TooOld;
             }
             let result = tokio::select! {
                 r = ctx.transport.send(body.clone(), protocol) => r,
@@ -299,4 +315,8 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     if cancel.wait_for(|c| *c).await.is_err() {
         debug!("remote writer dropped without shutdown");
     }
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -20,6 +20,8 @@ pub enum DropReason {
     UnknownSeries,
     /// The WAL could not write the batch (disk full, I/O error).
     WalWrite,
+    /// Older than `sample_age_limit` when read, or when its request was to be retried.
+    TooOld,
 }
 
 impl DropReason {
@@ -29,6 +31,7 @@ impl DropReason {
             DropReason::Shutdown => "shutdown",
             DropReason::UnknownSeries => "unknown_series",
             DropReason::WalWrite => "wal_write",
+            DropReason::TooOld => "too_old",
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct RemoteMetrics {
     dropped_shutdown: Arc<Counter>,
     dropped_unknown: Arc<Counter>,
     dropped_wal_write: Arc<Counter>,
+    dropped_too_old: Arc<Counter>,
     /// Samples re-read after a restart (possible duplicates).
     pub replayed: Arc<Counter>,
     /// 1 or 2.
@@ -77,6 +81,7 @@ impl RemoteMetrics {
             dropped_shutdown: m.rw_samples_dropped.with(&[name, DropReason::Shutdown.label()]),
             dropped_unknown: m.rw_samples_dropped.with(&[name, DropReason::UnknownSeries.label()]),
             dropped_wal_write: m.rw_samples_dropped.with(&[name, DropReason::WalWrite.label()]),
+            dropped_too_old: m.rw_samples_dropped.with(&[name, DropReason::TooOld.label()]),
             replayed: m.wal_replayed_samples.with(r),
             protocol: m.rw_protocol.with(r),
             highest_sent: m.rw_highest_sent_timestamp.with(r),
@@ -91,6 +96,7 @@ impl RemoteMetrics {
             DropReason::Shutdown => &self.dropped_shutdown,
             DropReason::UnknownSeries => &self.dropped_unknown,
             DropReason::WalWrite => &self.dropped_wal_write,
+            DropReason::TooOld => &self.dropped_too_old,
         }
     }
 

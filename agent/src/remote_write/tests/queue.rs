@@ -224,3 +224,42 @@ async fn a_distant_backend_gets_more_shards_and_every_series_stays_in_order() {
     w.shutdown(Duration::from_secs(60)).await;
     assert_each_series_in_order(&fake, 200, ticks);
 }
+
+#[tokio::test(start_paused = true)]
+async fn samples_older_than_sample_age_limit_are_not_sent_and_counted() {
+    let fake = Fake::default();
+    let f = SeriesFactory::default();
+    let q = QueueConfig { sample_age_limit: Some(Duration::from_secs(600)), ..queue(10) };
+    let (w, _dir) = writer(&[config("age", q)], |_| fake.clone());
+    let now = crate::scrape::run::now_ms();
+    let s = f.make(Labels::from_pairs([("__name__", "a")]));
+    let at = |t: i64| Sample { series: s.clone(), t, v: 1.0 };
+    w.append(vec![at(now - 3_600_000), at(now - 700_000), at(now - 1000), at(now)]).await;
+    w.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(fake.by_series(), [("a".to_string(), now - 1000), ("a".to_string(), now)]);
+    assert_eq!(counter(&metrics::get().rw_samples_dropped, &["age", "too_old"]), 2);
+}
+
+#[tokio::test]
+async fn a_request_retried_past_sample_age_limit_is_given_up() {
+    let fake = Fake::scripted(&[Step::Status(503, None); 1000]);
+    let f = SeriesFactory::default();
+    let limit = Duration::from_millis(300);
+    let deadline = Duration::from_millis(10);
+    let q = QueueConfig {
+        sample_age_limit: Some(limit),
+        min_backoff: Duration::from_millis(20),
+        batch_send_deadline: deadline,
+        ..queue(10)
+    };
+    let (w, _dir) = writer(&[config("age-retry", q)], |_| fake.clone());
+    let s = f.make(Labels::from_pairs([("__name__", "a")]));
+    w.append(vec![Sample { series: s, t: crate::scrape::run::now_ms(), v: 1.0 }]).await;
+    let dropped = || counter(&metrics::get().rw_samples_dropped, &["age-retry", "too_old"]);
+    while dropped() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(fake.requests().len() >= 2, "retried before it aged out");
+    assert_eq!(counter(&metrics::get().rw_samples_sent, &["age-retry"]), 0);
+    w.shutdown(Duration::from_secs(1)).await;
+}
