@@ -127,12 +127,16 @@ impl Drop for RemoteWriter {
     }
 }
 
-/// The WAL's timer: fsync, deletion of delivered segments, limits, gauges.
+/// The WAL's timer: fsync, deletion of delivered segments, limits, gauges; at once when an
+/// append takes the WAL past its size limit.
 async fn maintain(wal: Arc<Wal>) {
     let mut tick = tokio::time::interval(wal.config().fsync_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = wal.over_limit() => {}
+        }
         // An fsync can take a while: not on a worker, where scrapes would wait for it.
         let wal = wal.clone();
         if let Err(e) = tokio::task::spawn_blocking(move || wal.maintain()).await {

@@ -2,7 +2,8 @@
 //!
 //! ```yaml
 //! wal:
-//!   max_wal_bytes: 1GiB     # oldest segments are dropped (counted, reason wal_full) beyond this
+//!   max_wal_bytes: 1GiB     # oldest segments are dropped (counted, reason wal_full) beyond this,
+//!                           # the open segment included (it is closed at half of this)
 //!   max_wal_age: 0s         # 0s = no age limit; older segments are dropped (reason wal_age)
 //!   segment_bytes: 128MiB   # a new segment starts after this many bytes of samples (+ its series)
 //!   fsync_interval: 1s      # the head segment is fsynced this often, and on every rotation

@@ -28,7 +28,11 @@
 //!
 //! **Bounds.** Segments beyond `max_wal_bytes` or older than `max_wal_age` are dropped oldest
 //! first even if unsent; their unread samples are counted per remote with reason `wal_full` /
-//! `wal_age`. Never: a panic on bad disk content, or an unbounded directory.
+//! `wal_age`. The head segment counts too: it is closed once it holds half of `max_wal_bytes`
+//! (series records included), and an append that takes the WAL past the limit wakes retention at
+//! once, so the directory stays within `max_wal_bytes` plus what is appended while retention runs
+//! (as long as one append's series records and samples fit in half the limit). Never: a panic on
+//! bad disk content, or an unbounded directory.
 
 pub mod checkpoint;
 pub mod config;
@@ -98,6 +102,11 @@ pub struct Wal {
     newest_ms: AtomicI64,
     /// Samples appended by this process (the ingestion rate remote write shards by).
     appended: AtomicU64,
+    /// The WAL's bytes on disk as retention last listed them, plus what was appended since.
+    disk_bytes: AtomicU64,
+    /// Woken when an append takes the WAL past `max_wal_bytes`: retention runs at once instead of
+    /// at the next tick, so the disk use stays within the limit plus what is written meanwhile.
+    over_limit: tokio::sync::Notify,
     remotes: Mutex<Vec<RemoteState>>,
     samples_written: Arc<Counter>,
     bytes_written: Arc<Counter>,
@@ -118,7 +127,7 @@ impl Wal {
         }
         let shared = Arc::new(dir.try_clone().map_err(WalError::OpenDir)?);
         let live = Handover::default();
-        let writer = Writer::create(shared, seg, cfg.effective_segment_bytes(), live.clone())
+        let writer = Writer::create(shared, seg, cfg.effective_segment_bytes(), cfg.max_wal_bytes / 2, live.clone())
             .map_err(|source| WalError::CreateSegment { seg, source })?;
         let m = metrics::get();
         Ok(Arc::new(Wal {
@@ -129,6 +138,8 @@ impl Wal {
             live,
             newest_ms: AtomicI64::new(i64::MIN),
             appended: AtomicU64::new(0),
+            disk_bytes: AtomicU64::new(on_disk),
+            over_limit: tokio::sync::Notify::new(),
             remotes: Mutex::new(Vec::new()),
             samples_written: m.wal_samples_written.with(&[]),
             bytes_written: m.wal_bytes_written.with(&[]),
@@ -146,10 +157,11 @@ impl Wal {
         let before = w.head();
         let head = w.append(batch).inspect_err(|_| self.write_errors.inc())?;
         drop(w);
-        if head.seg == before.seg {
-            self.bytes_written.add(head.off - before.off);
-        } else {
-            self.bytes_written.add(head.off);
+        let written = if head.seg == before.seg { head.off - before.off } else { head.off };
+        self.bytes_written.add(written);
+        let on_disk = self.disk_bytes.fetch_add(written, Ordering::Relaxed) + written;
+        if self.cfg.max_wal_bytes > 0 && on_disk > self.cfg.max_wal_bytes {
+            self.over_limit.notify_one();
         }
         self.samples_written.add(samples);
         self.appended.fetch_add(samples, Ordering::Relaxed);
@@ -237,6 +249,11 @@ impl Wal {
         if let Err(e) = file.and_then(|f| f.sync_data()) {
             warn!(error = %e, "fsync of the WAL head segment failed");
         }
+    }
+
+    /// Resolves when an append took the WAL past `max_wal_bytes` (run [`maintain`](Self::maintain)).
+    pub async fn over_limit(&self) {
+        self.over_limit.notified().await
     }
 
     /// Periodic upkeep: fsync, delete delivered segments, enforce the limits, update gauges.

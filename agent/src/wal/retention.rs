@@ -116,6 +116,7 @@ fn remove(wal: &Wal, seg: u64) {
 fn update_gauges(wal: &Wal, segs: &[SegmentInfo], head: Pos) {
     let m = metrics::get();
     let total: u64 = segs.iter().map(|s| s.bytes).sum();
+    wal.disk_bytes.store(total, std::sync::atomic::Ordering::Relaxed);
     m.wal_bytes.with(&[]).set(total as f64);
     m.wal_max_bytes.with(&[]).set(wal.cfg.max_wal_bytes as f64);
     m.wal_segments.with(&[]).set(segs.len() as f64);

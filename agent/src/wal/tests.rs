@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use cap_std::fs::Dir;
 
@@ -378,4 +379,42 @@ fn a_huge_scrape_is_written_as_bounded_records_and_read_back_whole() {
     }
     assert_eq!(records, 3);
     assert_eq!(samples, (0..n).map(|i| i as f64 + 7.0).collect::<Vec<_>>(), "every sample, in order");
+}
+
+#[test]
+fn series_records_cannot_take_the_wal_past_its_limit() {
+    // Each append brings 1,000 new series with long labels (~130 kB of series records) and only
+    // ~11 kB of samples: counted by samples alone, the head would rotate after 23 appends (3 MB).
+    let dir = Scratch::new("series-heavy");
+    let max = 1 << 20;
+    let wal = dir.open(WalConfig { segment_bytes: 1 << 30, max_wal_bytes: max, ..WalConfig::default() });
+    let _reader = wal.attach("heavy_r").unwrap(); // never reads: nothing is delivered
+    let f = SeriesFactory::default();
+    let long = "v".repeat(100);
+    let mut largest_append = 0;
+    for round in 0..40 {
+        let s: Vec<Series> = (0..1000)
+            .map(|i| f.make(Labels::from_pairs([("__name__", format!("m{round}_{i}")), ("l", long.clone())])))
+            .collect();
+        let before = wal.disk_bytes.load(Ordering::Relaxed);
+        wal.append(batch(&s, round)).unwrap();
+        largest_append = largest_append.max(wal.disk_bytes.load(Ordering::Relaxed) - before);
+        wal.maintain();
+        let on_disk: u64 = segment::list(&wal.dir).unwrap().iter().map(|s| s.bytes).sum();
+        assert!(on_disk <= max + largest_append, "round {round}: {on_disk} bytes on disk");
+    }
+    assert!(largest_append > 100_000, "the series records dominate: {largest_append}");
+}
+
+#[tokio::test]
+async fn an_append_past_the_limit_wakes_retention_at_once() {
+    let dir = Scratch::new("wake");
+    let wal = dir.open(WalConfig { max_wal_bytes: 64 << 10, ..WalConfig::default() });
+    let s = series(1000);
+    let woken = wal.clone();
+    let waiter = tokio::spawn(async move { woken.over_limit().await });
+    for t in 0..20 {
+        wal.append(batch(&s, t)).unwrap();
+    }
+    waiter.await.unwrap();
 }

@@ -41,6 +41,10 @@ pub struct Writer {
     segment_bytes: u64,
     /// Bytes of sample records in the head segment.
     sample_bytes: u64,
+    /// A new segment starts once the head holds this many bytes, series records included (half
+    /// of `max_wal_bytes`; 0: no limit), so that retention, which never drops the head, can
+    /// always bring the WAL under its limit however many series records a segment repeats.
+    head_limit: u64,
     /// Hands the recorded series and batches to the remotes.
     live: Handover,
     /// A write failed part-way: the next append starts a new segment so that the torn record
@@ -50,7 +54,7 @@ pub struct Writer {
 
 impl Writer {
     /// Creates segment `seg` (the head) in `dir`.
-    pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64, live: Handover) -> io::Result<Writer> {
+    pub fn create(dir: Arc<Dir>, seg: u64, segment_bytes: u64, head_limit: u64, live: Handover) -> io::Result<Writer> {
         let file = create_segment(&dir, seg)?;
         let token = next_token();
         Ok(Writer {
@@ -62,6 +66,7 @@ impl Writer {
             buf: Vec::new(),
             segment_bytes,
             sample_bytes: 0,
+            head_limit,
             live,
             broken: false,
         })
@@ -83,7 +88,8 @@ impl Writer {
     }
 
     fn append_record(&mut self, batch: Batch) -> io::Result<Pos> {
-        if self.broken || (self.sample_bytes >= self.segment_bytes && self.off > 0) {
+        let full = self.sample_bytes >= self.segment_bytes || (self.head_limit > 0 && self.off >= self.head_limit);
+        if self.broken || (full && self.off > 0) {
             self.rotate()?;
         }
         self.buf.clear();
