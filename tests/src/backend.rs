@@ -39,6 +39,8 @@ pub struct Counts {
 pub struct FaultProxy {
     pub addr: String,
     fault: Arc<Mutex<Fault>>,
+    /// Milliseconds every request waits before it is answered or forwarded (a distant backend).
+    delay_ms: Arc<AtomicU64>,
     pub counts: Arc<Counts>,
 }
 
@@ -47,16 +49,22 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (fault, counts) = (Arc::new(Mutex::new(Fault::None)), Arc::new(Counts::default()));
-        let (f, c, backend) = (fault.clone(), counts.clone(), backend.to_string());
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let (f, c, d, backend) = (fault.clone(), counts.clone(), delay_ms.clone(), backend.to_string());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (f, c, backend) = (f.clone(), c.clone(), backend.clone());
+                let (f, c, d, backend) = (f.clone(), c.clone(), d.clone(), backend.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &f, &c, &backend);
+                    let _ = serve(stream, &f, &c, &d, &backend);
                 });
             }
         });
-        FaultProxy { addr, fault, counts }
+        FaultProxy { addr, fault, delay_ms, counts }
+    }
+
+    /// Every later request waits this long first (each connection has a thread of its own).
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms.store(delay.as_millis() as u64, Ordering::Relaxed);
     }
 
     pub fn set(&self, fault: Fault) {
@@ -68,10 +76,17 @@ impl FaultProxy {
     }
 }
 
-fn serve(stream: TcpStream, fault: &Mutex<Fault>, counts: &Counts, backend: &str) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    fault: &Mutex<Fault>,
+    counts: &Counts,
+    delay: &AtomicU64,
+    backend: &str,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     while let Some(req) = read_request(&mut reader)? {
+        std::thread::sleep(Duration::from_millis(delay.load(Ordering::Relaxed)));
         let n = counts.forwarded.load(Ordering::Relaxed) + counts.faults.load(Ordering::Relaxed) + 1;
         counts.headers.lock().unwrap().push(req.headers.clone());
         let reply = match *fault.lock().unwrap() {

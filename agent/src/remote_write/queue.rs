@@ -64,20 +64,22 @@ impl Queue {
     ) {
         let q = &cfg.queue_config;
         let metrics = Arc::new(RemoteMetrics::new(&cfg.name));
-        let ctx = Arc::new(RemoteCtx::new(cfg, transport, metrics.clone()));
+        let (min, max) = (q.min_shards.max(1), q.max_shards.max(q.min_shards).max(1));
+        let tracker = Tracker::new(&cfg.name, wal.clone(), reader.position(), min);
+        let ctx = Arc::new(RemoteCtx::new(cfg, transport, metrics.clone(), tracker));
         let max_read = q.max_samples_per_send.max(1);
         // At least one request's worth (fewer would wait out `batch_send_deadline` for every
         // request), at most two: the backlog belongs in the WAL, not in memory.
         let capacity = q.capacity.clamp(max_read, 2 * max_read).min(u32::MAX as usize);
-        let (min, max) = (q.min_shards.max(1), q.max_shards.max(q.min_shards).max(1));
         metrics.shard_bounds(min, max);
         let shards = Shards::spawn(&ctx, min, capacity, &signals.cancel);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };
         if rules.is_identity() {
             reader.share_live(); // the labels it sends are the scrape side's own
         }
+        let resume = reader.shards_acked().to_vec();
         let pump = Pump {
-            tracker: Tracker::new(&cfg.name, wal.clone()),
+            resume,
             wal,
             reader: Arc::new(std::sync::Mutex::new(reader)),
             rules,
@@ -111,6 +113,7 @@ impl Shards {
         cancel: &watch::Receiver<bool>,
     ) -> Shards {
         let mut tasks = JoinSet::new();
+        ctx.tracker.resize(n);
         let handles = (0..n).map(|i| spawn_shard(ctx, i, capacity, cancel, &mut tasks)).collect();
         ctx.metrics.shards.set(n as f64);
         Shards { handles, tasks }
@@ -143,7 +146,9 @@ struct Pump<T> {
     wal: Arc<Wal>,
     /// Only the pump reads; shared with the blocking thread it reads from disk on.
     reader: Arc<std::sync::Mutex<Reader>>,
-    tracker: Arc<Tracker>,
+    /// The checkpoint's per-shard positions (see [`Reader::shards_acked`]), until the replay is
+    /// past them: samples they say were acknowledged are not sent again.
+    resume: Vec<crate::wal::Pos>,
     rules: SeriesRules,
     /// The series of the segment being read, by ref (or [`RemoteSeries::dropped`]).
     series: RefMap<RemoteSeries>,
@@ -267,19 +272,23 @@ impl<T: Transport> Pump<T> {
 
     /// Queues the samples of the record ending at `end`, with one acknowledgement for it.
     async fn queue_record(&mut self, end: crate::wal::Pos, samples: Samples<'_>) {
+        if self.resume.iter().max().is_some_and(|last| end > *last) {
+            self.resume = Vec::new(); // the replay is past what the last run's shards had sent
+        }
         let v2 = self.ctx.v2.load(Ordering::Relaxed);
-        let parts = if v2 { self.split(samples) } else { self.encode(samples) };
-        let ack = self.tracker.issue(end, parts.iter().filter(|(_, p)| !p.is_empty()).count());
+        let parts = if v2 { self.split(samples, end) } else { self.encode(samples, end) };
+        let shards: Vec<usize> = parts.iter().filter(|(_, p)| !p.is_empty()).map(|(i, _)| *i).collect();
+        let ack = self.ctx.tracker.issue(end, &shards);
         for (i, part) in parts.into_iter().filter(|(_, p)| !p.is_empty()) {
             self.send(i, part, &ack).await;
         }
     }
 
     /// The samples this remote keeps, one list per shard: (shard, part).
-    fn split(&self, samples: Samples<'_>) -> Vec<(usize, Part)> {
+    fn split(&self, samples: Samples<'_>, end: crate::wal::Pos) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
-        self.each_kept(samples, |shard, series, t, v| {
+        self.each_kept(samples, end, |shard, series, t, v| {
             parts[shard].push(QueuedSample { series: RemoteSeries::shared(series), t, v });
         });
         parts.into_iter().map(Part::Samples).enumerate().collect()
@@ -290,14 +299,14 @@ impl<T: Transport> Pump<T> {
     ///
     /// Pieces are sized up front from the bytes a sample took so far (growing a piece by doubling
     /// copied every label byte twice more).
-    fn encode(&mut self, samples: Samples<'_>) -> Vec<(usize, Part)> {
+    fn encode(&mut self, samples: Samples<'_>, end: crate::wal::Pos) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let per_piece = (samples.len() / n + 1).min(self.max_read);
         let capacity = per_piece * (self.bytes_per_sample + self.bytes_per_sample / 8 + 16);
         let new_piece = || Encoded::with_capacity(capacity);
         let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
         let mut parts = Vec::new();
-        self.each_kept(samples, |shard, series, t, v| {
+        self.each_kept(samples, end, |shard, series, t, v| {
             open[shard].push(series, t, v);
             if open[shard].samples >= self.max_read {
                 parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
@@ -314,16 +323,17 @@ impl<T: Transport> Pump<T> {
         parts
     }
 
-    /// Calls `f(shard, series, t, v)` for each sample whose series this remote sends (and that
-    /// is not older than `sample_age_limit`).
-    fn each_kept(&self, samples: Samples<'_>, mut f: impl FnMut(usize, &Series, i64, f64)) {
+    /// Calls `f(shard, series, t, v)` for each sample of the record ending at `end` whose series
+    /// this remote sends, that is not older than `sample_age_limit`, and that the last run's
+    /// shards had not had acknowledged (a replay after a crash).
+    fn each_kept(&self, samples: Samples<'_>, end: crate::wal::Pos, mut f: impl FnMut(usize, &Series, i64, f64)) {
         let shards = &self.shards;
         let oldest = self.ctx.oldest_to_send();
-        let mut too_old = 0;
+        let (mut too_old, resume) = (0, &self.resume[..]);
         let mut keep = |shard: usize, series: &Series, t: i64, v: f64| {
             if t < oldest {
                 too_old += 1;
-            } else {
+            } else if resume.is_empty() || end > resume[(series.label_hash() % resume.len() as u64) as usize] {
                 f(shard, series, t, v);
             }
         };
@@ -392,7 +402,7 @@ fn spawn_shard<T: Transport>(
 ) -> ShardHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let permits = Arc::new(Semaphore::new(capacity));
-    let shard = Shard::new(ctx.clone(), rx, permits.clone(), cancel.clone());
+    let shard = Shard::new(ctx.clone(), i, rx, permits.clone(), cancel.clone());
     let span = tracing::info_span!("remote_write_shard", remote = %ctx.name, shard = i);
     tasks.spawn(shard.run().instrument(span));
     ShardHandle { tx, permits }

@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::{Instant, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
-use super::ack::RecordAck;
+use super::ack::{RecordAck, Tracker};
 use super::config::{Protocol, QueueConfig, RemoteWriteConfig};
 use super::encode::{Encoded, QueuedSample, RequestBuilder};
 use super::encode_v2;
@@ -34,10 +34,12 @@ pub struct RemoteCtx<T> {
     pub v2: Arc<AtomicBool>,
     /// What the shard count is computed from (the shards count requests into it).
     pub throughput: Throughput,
+    /// Where shards hand back the record parts they finished.
+    pub tracker: Arc<Tracker>,
 }
 
 impl<T> RemoteCtx<T> {
-    pub fn new(cfg: &RemoteWriteConfig, transport: T, metrics: Arc<RemoteMetrics>) -> Self {
+    pub fn new(cfg: &RemoteWriteConfig, transport: T, metrics: Arc<RemoteMetrics>, tracker: Arc<Tracker>) -> Self {
         let v2 = cfg.protocol == Protocol::V2;
         metrics.protocol.set(if v2 { 2.0 } else { 1.0 });
         RemoteCtx {
@@ -47,6 +49,7 @@ impl<T> RemoteCtx<T> {
             metrics,
             v2: Arc::new(AtomicBool::new(v2)),
             throughput: Throughput::default(),
+            tracker,
         }
     }
 
@@ -111,6 +114,8 @@ enum Delivery {
 
 pub struct Shard<T> {
     ctx: Arc<RemoteCtx<T>>,
+    /// This shard's number (its series are those whose label hash gives it).
+    index: usize,
     rx: mpsc::UnboundedReceiver<Chunk>,
     permits: Arc<Semaphore>,
     cancel: watch::Receiver<bool>,
@@ -126,12 +131,13 @@ pub struct Shard<T> {
 impl<T: Transport> Shard<T> {
     pub fn new(
         ctx: Arc<RemoteCtx<T>>,
+        index: usize,
         rx: mpsc::UnboundedReceiver<Chunk>,
         permits: Arc<Semaphore>,
         cancel: watch::Receiver<bool>,
     ) -> Self {
         let (req, batch, acks) = (RequestBuilder::default(), Vec::new(), Vec::new());
-        Shard { ctx, rx, permits, cancel, req, batch, encoded: 0, acks, batch_deadline: None }
+        Shard { ctx, index, rx, permits, cancel, req, batch, encoded: 0, acks, batch_deadline: None }
     }
 
     /// Runs until the queue is closed and everything in it is sent or rejected, or cancelled.
@@ -197,7 +203,7 @@ impl<T: Transport> Shard<T> {
     async fn flush(&mut self) {
         if self.batch.is_empty() && self.encoded == 0 {
             // Parts with no samples left (all sent in earlier requests) are done.
-            self.acks.drain(..).for_each(|a| a.complete());
+            self.ctx.tracker.complete(self.index, self.acks.drain(..));
             return;
         }
         self.batch_deadline = None;
@@ -229,7 +235,7 @@ impl<T: Transport> Shard<T> {
         m.queue.add(-(n as f64));
         self.batch.clear();
         self.encoded = 0;
-        self.acks.drain(..).for_each(|a| a.complete());
+        self.ctx.tracker.complete(self.index, self.acks.drain(..));
     }
 
     fn encode(&mut self, protocol: Protocol) -> Bytes {

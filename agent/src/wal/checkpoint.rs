@@ -1,16 +1,23 @@
 //! Per-remote checkpoints: the WAL position up to which a remote's backend has acknowledged
-//! every sample (or it was dropped and counted).
+//! every sample (or it was dropped and counted), and how far each of its shards got beyond it.
 //!
-//! Entry points: [`read`], [`write`], [`stale`]. The file has two slots of 20 bytes (segment,
-//! offset, CRC32); a write overwrites the slot holding the older position in place, so a crash
-//! or a torn write leaves the other slot's (older but valid) checkpoint, never a mix. Positions
-//! only grow, so the newer valid slot is the checkpoint. It is not fsynced: after a power loss
-//! an older checkpoint can come back, which only means duplicates, never loss.
+//! Entry points: [`read`], [`write`], [`stale`]. The file has two slots; a write overwrites the
+//! slot holding the older position in place, so a crash or a torn write leaves the other slot's
+//! (older but valid) checkpoint, never a mix. Positions only grow, so the newer valid slot is the
+//! checkpoint. It is not fsynced: after a power loss an older checkpoint can come back, which only
+//! means duplicates, never loss.
+//!
+//! A slot (`SLC2`, a sequence number, segment, offset, shard count, one position per shard,
+//! CRC32; the newer of two valid slots is the one with the higher number) also says, per
+//! remote-write shard, up to where that shard had every one of its samples acknowledged: samples
+//! of a series are sent by the shard of its label hash, and a shard ahead of the others must not
+//! send again after a restart what the backend already took (a strict backend such as Prometheus
+//! refuses a request holding an older sample of a series, and with it the new samples beside it).
+//! Slots of earlier versions (segment, offset, CRC32: 20 bytes, one or two of them) are read too.
 //!
 //! Why not a temporary file renamed over the old one: ext4 flushes a file's data when it is
 //! renamed over another (`auto_da_alloc`), and a checkpoint follows every acknowledged request;
 //! that cost 5% of the agent's CPU at 100,000 samples/s. An in-place write is one `pwrite`.
-//! A 20-byte file (one slot, as earlier versions wrote it by rename) is read as slot 0.
 
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::FileExt;
@@ -23,7 +30,27 @@ use super::Pos;
 const PREFIX: &str = "checkpoint-";
 /// Left by earlier versions (which renamed a temporary file into place); removed as stale.
 const TMP_SUFFIX: &str = ".tmp";
-const SLOT: usize = 20;
+/// An earlier version's slot: segment, offset, CRC32.
+const OLD_SLOT: usize = 20;
+const MAGIC: &[u8; 4] = b"SLC2";
+/// Shard positions kept at most (more shards: none are kept, and a restart may resend).
+pub const MAX_SHARDS: usize = 1024;
+/// Where the second slot starts: room for the largest first one.
+const SLOT_SPACE: usize = slot_len(MAX_SHARDS);
+
+const fn slot_len(shards: usize) -> usize {
+    4 + 8 + 16 + 4 + 16 * shards + 4
+}
+
+/// What a remote's backend has acknowledged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Every sample before this is acknowledged.
+    pub pos: Pos,
+    /// Per shard (of as many as there are entries), the position before which every sample of
+    /// that shard's series is acknowledged; never before `pos`. Empty: no such knowledge.
+    pub shards: Vec<Pos>,
+}
 
 /// The checkpoint file of `remote` (its name hex-encoded, so any name is a safe file name).
 pub fn file_name(remote: &str) -> String {
@@ -31,32 +58,36 @@ pub fn file_name(remote: &str) -> String {
     format!("{PREFIX}{hex}")
 }
 
-/// The remote's acknowledged position; `None` if it has none (or an unreadable one, logged).
-pub fn read(dir: &Dir, remote: &str) -> io::Result<Option<Pos>> {
+/// The remote's checkpoint; `None` if it has none (or an unreadable one, logged).
+pub fn read(dir: &Dir, remote: &str) -> io::Result<Option<Checkpoint>> {
     let bytes = match dir.read(file_name(remote)) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let pos = slots(&bytes).into_iter().flatten().max();
-    if pos.is_none() {
+    let found = slots(&bytes).into_iter().flatten().max_by_key(|(seq, c)| (*seq, c.pos));
+    if found.is_none() {
         warn!(remote, "WAL checkpoint unreadable; replaying the whole WAL for this remote");
     }
-    Ok(pos)
+    Ok(found.map(|(_, c)| c))
 }
 
 /// Records the remote's checkpoint in the slot that does not hold the newest valid one.
-pub fn write(dir: &Dir, remote: &str, pos: Pos) -> io::Result<()> {
+pub fn write(dir: &Dir, remote: &str, checkpoint: &Checkpoint) -> io::Result<()> {
     let file = dir.open_with(file_name(remote), OpenOptions::new().read(true).write(true).create(true))?.into_std();
-    let mut current = [0u8; 2 * SLOT];
+    let mut current = vec![0u8; SLOT_SPACE + slot_len(checkpoint.shards.len().min(MAX_SHARDS))];
     let n = read_at_most(&file, &mut current)?;
     let [a, b] = slots(&current[..n]);
-    let slot = match (a, b) {
+    let old_format = n > 0 && n <= 2 * OLD_SLOT && &current[..4] != MAGIC;
+    let seq = |s: &Option<(u64, Checkpoint)>| s.as_ref().map(|(seq, _)| *seq);
+    let next = seq(&a).max(seq(&b)).map_or(1, |s| s + 1);
+    let slot = match (seq(&a), seq(&b)) {
+        _ if old_format => 1, // slot 0 of an earlier version's file stays valid until slot 1 is
         (Some(a), Some(b)) if a > b => 1,
         (Some(_), None) => 1,
         _ => 0,
     };
-    file.write_all_at(&encode(pos), (slot * SLOT) as u64)
+    file.write_all_at(&encode(next, checkpoint), (slot * SLOT_SPACE) as u64)
 }
 
 fn read_at_most(file: &std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
@@ -70,9 +101,14 @@ fn read_at_most(file: &std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// The positions in the two slots (`None`: missing, torn or corrupt).
-fn slots(b: &[u8]) -> [Option<Pos>; 2] {
-    let slot = |i: usize| b.get(i * SLOT..(i + 1) * SLOT).and_then(decode);
+/// The checkpoints in the two slots with their sequence numbers (`None`: missing, torn or
+/// corrupt; an earlier version's slots have number 0).
+fn slots(b: &[u8]) -> [Option<(u64, Checkpoint)>; 2] {
+    if b.len() <= 2 * OLD_SLOT && b.get(..4) != Some(MAGIC) {
+        let slot = |i: usize| b.get(i * OLD_SLOT..(i + 1) * OLD_SLOT).and_then(decode_old).map(|c| (0, c));
+        return [slot(0), slot(1)];
+    }
+    let slot = |i: usize| b.get(i * SLOT_SPACE..).and_then(decode);
     [slot(0), slot(1)]
 }
 
@@ -90,21 +126,51 @@ pub fn stale(dir: &Dir, remotes: &[&str]) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
-fn encode(pos: Pos) -> Vec<u8> {
-    let mut out = Vec::with_capacity(20);
-    out.extend_from_slice(&pos.seg.to_le_bytes());
-    out.extend_from_slice(&pos.off.to_le_bytes());
+fn encode(seq: u64, c: &Checkpoint) -> Vec<u8> {
+    let shards = if c.shards.len() <= MAX_SHARDS { &c.shards[..] } else { &[] };
+    let mut out = Vec::with_capacity(slot_len(shards.len()));
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&c.pos.seg.to_le_bytes());
+    out.extend_from_slice(&c.pos.off.to_le_bytes());
+    out.extend_from_slice(&(shards.len() as u32).to_le_bytes());
+    for p in shards {
+        out.extend_from_slice(&p.seg.to_le_bytes());
+        out.extend_from_slice(&p.off.to_le_bytes());
+    }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
 
-fn decode(b: &[u8]) -> Option<Pos> {
+/// A slot at the start of `b` (anything may follow it), with its sequence number.
+fn decode(b: &[u8]) -> Option<(u64, Checkpoint)> {
+    let rest = b.strip_prefix(MAGIC)?;
+    let n = u32::from_le_bytes(rest.get(24..28)?.try_into().ok()?) as usize;
+    if n > MAX_SHARDS {
+        return None;
+    }
+    let len = slot_len(n);
+    let (body, crc) = b.get(..len)?.split_at(len - 4);
+    if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?) {
+        return None;
+    }
+    let pos = |b: &[u8]| Pos {
+        seg: u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+        off: u64::from_le_bytes(b[8..16].try_into().expect("8 bytes")),
+    };
+    let seq = u64::from_le_bytes(body[4..12].try_into().ok()?);
+    let shards = body[32..].chunks_exact(16).map(pos).collect();
+    Some((seq, Checkpoint { pos: pos(&body[12..28]), shards }))
+}
+
+/// An earlier version's slot.
+fn decode_old(b: &[u8]) -> Option<Checkpoint> {
     let (body, crc) = b.split_at_checked(16)?;
     if crc.len() != 4 || crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?) {
         return None;
     }
     let seg = u64::from_le_bytes(body[..8].try_into().ok()?);
     let off = u64::from_le_bytes(body[8..].try_into().ok()?);
-    Some(Pos { seg, off })
+    Some(Checkpoint { pos: Pos { seg, off }, shards: Vec::new() })
 }

@@ -199,9 +199,9 @@ impl Wal {
         let err = |source| WalError::Checkpoint { remote: remote.to_string(), source };
         let acked = checkpoint::read(&self.dir, remote).map_err(err)?;
         let oldest = segment::list(&self.dir).map_err(WalError::List)?.first().map_or(self.head().seg, |s| s.seg);
-        let start = match acked {
-            Some(p) if p.seg >= oldest => p,
-            _ => Pos { seg: oldest, off: 0 },
+        let (start, shards_acked) = match acked {
+            Some(c) if c.pos.seg >= oldest => (c.pos, c.shards),
+            _ => (Pos { seg: oldest, off: 0 }, Vec::new()),
         };
         let read = Arc::new(Mutex::new(start));
         let mut remotes = lock(&self.remotes);
@@ -218,17 +218,18 @@ impl Wal {
             cursor: None,
             skip_until: 0,
             replay_end: self.head(),
+            shards_acked,
             corrupt,
             live: None,
         })
     }
 
-    /// Records that `remote`'s backend has acknowledged everything before `pos`.
-    pub fn commit(&self, remote: &str, pos: Pos) {
+    /// Records what `remote`'s backend has acknowledged.
+    pub fn commit(&self, remote: &str, checkpoint: &checkpoint::Checkpoint) {
         if let Some(r) = lock(&self.remotes).iter_mut().find(|r| r.name == remote) {
-            r.acked = r.acked.max(pos);
+            r.acked = r.acked.max(checkpoint.pos);
         }
-        if let Err(e) = checkpoint::write(&self.dir, remote, pos) {
+        if let Err(e) = checkpoint::write(&self.dir, remote, checkpoint) {
             warn!(remote, error = %e, "writing the WAL checkpoint failed; a restart may resend more");
         }
     }

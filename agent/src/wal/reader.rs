@@ -44,6 +44,9 @@ pub struct Reader {
     pub(super) skip_until: u64,
     /// The head when this reader started: samples before it were written by an earlier process.
     pub(super) replay_end: Pos,
+    /// From the checkpoint: per shard of the remote's last run, the position before which that
+    /// shard's samples were all acknowledged (see [`Reader::shards_acked`]).
+    pub(super) shards_acked: Vec<Pos>,
     pub(super) corrupt: Arc<Counter>,
     /// Following the writer's queues (see [`Reader::share_live`]).
     pub(super) live: Option<Shared>,
@@ -65,6 +68,19 @@ impl Reader {
         let from = *self.pos.lock().unwrap_or_else(|e| e.into_inner());
         let (series, samples) = (self.wal.live.series.follow(from), self.wal.live.samples.follow(from));
         self.live = Some(Shared { series, samples, now: false });
+    }
+
+    /// Where the next read starts.
+    pub fn position(&self) -> Pos {
+        *self.pos.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Per remote-write shard of the run that wrote the checkpoint (a series' shard is its label
+    /// hash modulo their number): the position before which every sample of that shard was
+    /// acknowledged. Samples of records ending there or before need not be sent again. Empty
+    /// when the checkpoint says nothing about shards.
+    pub fn shards_acked(&self) -> &[Pos] {
+        &self.shards_acked
     }
 
     /// Whether the next read takes the writer's queued batches (no sample decoding, no reads

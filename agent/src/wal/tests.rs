@@ -153,6 +153,11 @@ fn a_corrupt_record_skips_the_rest_of_its_segment_only() {
     assert_eq!(crate::metrics::get().wal_corrupt_records.with(&["corrupt"]).get(), 1);
 }
 
+fn cp(seg: u64, off: u64, shards: &[(u64, u64)]) -> checkpoint::Checkpoint {
+    let shards = shards.iter().map(|&(seg, off)| Pos { seg, off }).collect();
+    checkpoint::Checkpoint { pos: Pos { seg, off }, shards }
+}
+
 #[test]
 fn checkpoints_survive_a_torn_write_and_bad_ones_are_ignored() {
     let dir = Scratch::new("checkpoint");
@@ -160,41 +165,53 @@ fn checkpoints_survive_a_torn_write_and_bad_ones_are_ignored() {
     let d = &wal.dir;
     let name = checkpoint::file_name("a/b");
     assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
-    checkpoint::write(d, "a/b", Pos { seg: 3, off: 77 }).unwrap();
-    checkpoint::write(d, "a/b", Pos { seg: 4, off: 9 }).unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 9 }));
-    checkpoint::write(d, "a/b", Pos { seg: 4, off: 50 }).unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 50 }));
+    checkpoint::write(d, "a/b", &cp(3, 77, &[])).unwrap();
+    checkpoint::write(d, "a/b", &cp(4, 9, &[(4, 9), (4, 30)])).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(cp(4, 9, &[(4, 9), (4, 30)])));
+    // The same position with shards further on is newer (slots are numbered).
+    checkpoint::write(d, "a/b", &cp(4, 9, &[(4, 20), (4, 30)])).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(cp(4, 9, &[(4, 20), (4, 30)])));
     // A torn write of the next checkpoint (it goes to the slot of the older one) leaves the last.
+    let newest = cp(4, 50, &[(4, 50), (5, 0), (4, 60)]);
+    checkpoint::write(d, "a/b", &newest).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(newest.clone()));
     let mut bytes = d.read(&name).unwrap();
-    assert_eq!(bytes.len(), 40);
-    assert_eq!((bytes[20], bytes[28]), (4, 9), "slot 1 holds the older position, slot 0 the newer");
-    bytes[28] ^= 0xff;
+    let torn = bytes.len() - 30; // inside the slot just written (the second one)
+    bytes[torn] ^= 0xff;
     d.write(&name, &bytes).unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 4, off: 50 }));
-    checkpoint::write(d, "a/b", Pos { seg: 5, off: 1 }).unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 5, off: 1 }));
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(cp(4, 9, &[(4, 20), (4, 30)])));
+    checkpoint::write(d, "a/b", &cp(5, 1, &[])).unwrap();
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(cp(5, 1, &[])));
     // Earlier versions left a temporary file behind a crash; it is stale, the checkpoint stands.
     d.write(format!("{name}.tmp"), b"garbage").unwrap();
-    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(Pos { seg: 5, off: 1 }));
+    assert_eq!(checkpoint::read(d, "a/b").unwrap(), Some(cp(5, 1, &[])));
     assert_eq!(checkpoint::stale(d, &["a/b"]).unwrap(), [format!("{name}.tmp")]);
     d.write(&name, b"short").unwrap();
     assert_eq!(checkpoint::read(d, "a/b").unwrap(), None);
 }
 
 #[test]
-fn a_one_slot_checkpoint_of_an_earlier_version_is_read() {
+fn checkpoints_of_earlier_versions_are_read_and_kept_until_overwritten() {
     let dir = Scratch::new("checkpoint-v1");
     let wal = dir.open(small(1 << 20));
-    let mut old = Vec::new();
-    old.extend_from_slice(&7u64.to_le_bytes());
-    old.extend_from_slice(&123u64.to_le_bytes());
-    let crc = crc32fast::hash(&old);
-    old.extend_from_slice(&crc.to_le_bytes());
-    wal.dir.write(checkpoint::file_name("r"), &old).unwrap();
-    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(Pos { seg: 7, off: 123 }));
-    checkpoint::write(&wal.dir, "r", Pos { seg: 7, off: 200 }).unwrap();
-    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(Pos { seg: 7, off: 200 }));
+    let old_slot = |seg: u64, off: u64| {
+        let mut b = Vec::new();
+        b.extend_from_slice(&seg.to_le_bytes());
+        b.extend_from_slice(&off.to_le_bytes());
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    };
+    wal.dir.write(checkpoint::file_name("r"), old_slot(7, 123)).unwrap();
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(cp(7, 123, &[])));
+    wal.dir.write(checkpoint::file_name("r"), [old_slot(7, 300), old_slot(7, 200)].concat()).unwrap();
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(cp(7, 300, &[])), "the newer of two old slots");
+    checkpoint::write(&wal.dir, "r", &cp(7, 400, &[(7, 500)])).unwrap();
+    let bytes = wal.dir.read(checkpoint::file_name("r")).unwrap();
+    assert_eq!(&bytes[..20], &old_slot(7, 300)[..], "the old slot stays until the new one is written");
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(cp(7, 400, &[(7, 500)])));
+    checkpoint::write(&wal.dir, "r", &cp(8, 0, &[])).unwrap();
+    assert_eq!(checkpoint::read(&wal.dir, "r").unwrap(), Some(cp(8, 0, &[])));
 }
 
 #[test]
@@ -205,7 +222,7 @@ fn a_reader_resumes_after_its_checkpoint() {
     wal.append(batch(&s, 1)).unwrap();
     let acked = wal.head();
     wal.append(batch(&s, 2)).unwrap();
-    wal.commit("r", acked);
+    wal.commit("r", &checkpoint::Checkpoint { pos: acked, shards: vec![] });
     let got: Vec<i64> = read_all(&wal, "r").iter().map(|(_, t, _)| *t).collect();
     assert_eq!(got, [2], "the series record before the checkpoint is still read");
 }
@@ -221,7 +238,7 @@ fn delivered_segments_are_deleted_and_the_head_never() {
     }
     wal.maintain();
     let before = segment::list(&wal.dir).unwrap().len();
-    wal.commit("r", wal.head());
+    wal.commit("r", &checkpoint::Checkpoint { pos: wal.head(), shards: vec![] });
     wal.maintain();
     let after = segment::list(&wal.dir).unwrap();
     assert!(before > 2);

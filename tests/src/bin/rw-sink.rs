@@ -75,6 +75,7 @@ fn control(head: &str, c: &Counts) -> String {
     } else if path == "/fail" || path == "/ok" {
         c.failing.store(path == "/fail", Relaxed);
     }
-    let (s, b, r, e) = (c.samples.load(Relaxed), c.bytes.load(Relaxed), c.requests.load(Relaxed), c.errors.load(Relaxed));
+    let (s, b, r, e) =
+        (c.samples.load(Relaxed), c.bytes.load(Relaxed), c.requests.load(Relaxed), c.errors.load(Relaxed));
     format!("{s} {b} {r} {e}\n")
 }

@@ -50,6 +50,8 @@ pub struct Fake {
     pub gate: Option<Arc<Semaphore>>,
     /// When set, each request is answered this long after it arrived (a distant backend).
     pub delay: Option<Duration>,
+    /// A request holding a series of this name is answered 503 and not recorded (one shard stuck).
+    pub refuse: Option<&'static str>,
     pub v2: V2Support,
 }
 
@@ -89,6 +91,11 @@ impl Fake {
             (Protocol::V2, V2Support::Yes) => v2_as_v1(RequestV2::decode(raw.as_slice()).unwrap()),
             _ => WriteRequest::decode(raw.as_slice()).unwrap(),
         };
+        if let Some(name) = self.refuse
+            && req.timeseries.iter().any(|ts| ts.labels.iter().any(|l| l.value == name))
+        {
+            return Some(response(503, None));
+        }
         self.log.lock().unwrap().push((Instant::now(), req));
         None
     }

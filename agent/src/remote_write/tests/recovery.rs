@@ -71,6 +71,39 @@ async fn a_crash_during_an_outage_loses_nothing() {
     assert_eq!(got, want);
 }
 
+/// One shard is stuck (its backend answers 503 to requests with a certain series) while the
+/// others go on; then the agent dies. After the restart, what the other shards had delivered is
+/// not sent again (a strict backend would refuse it as out of order, and with it the new samples
+/// of the same request), and the stuck shard's samples all arrive.
+#[tokio::test(start_paused = true)]
+async fn after_a_crash_a_shard_that_ran_ahead_sends_nothing_twice() {
+    let dir = Scratch::new("ahead");
+    let f = SeriesFactory::default();
+    let names: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    let stuck: &'static str = names[0].clone().leak();
+    let first = Fake { refuse: Some(stuck), ..Fake::default() };
+    let q = QueueConfig { min_shards: 4, max_shards: 4, ..queue(5) };
+    let w = start(&dir, &[config("ahead", q.clone())], &first);
+    let series: Vec<_> = names.iter().map(|n| f.make(Labels::from_pairs([("__name__", n.as_str())]))).collect();
+    for t in 1..=10 {
+        w.append(series.iter().map(|s| Sample { series: s.clone(), t, v: t as f64 }).collect()).await;
+    }
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    drop(w); // killed
+    let before: Vec<(String, i64)> = first.by_series();
+    assert!(before.len() >= 20, "the other shards went on: {}", before.len());
+    assert!(before.iter().all(|(n, _)| n != stuck));
+    let second = Fake::default();
+    start(&dir, &[config("ahead", q)], &second).shutdown(Duration::from_secs(10)).await;
+    let after = second.by_series();
+    let mut all: Vec<(String, i64)> = before.iter().chain(after.iter()).cloned().collect();
+    all.sort();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(n, all.len(), "sent twice: {} samples", n - all.len());
+    assert_eq!(all.len(), 12 * 10, "every sample arrived");
+}
+
 #[tokio::test(start_paused = true)]
 async fn several_remotes_keep_their_own_progress() {
     let dir = Scratch::new("progress");
