@@ -1,7 +1,7 @@
 //! Per-remote checkpoints: the WAL position up to which a remote's backend has acknowledged
 //! every sample (or it was dropped and counted), and how far each of its shards got beyond it.
 //!
-//! Entry points: [`read`], [`write`], [`stale`]. The file has two slots; a write overwrites the
+//! Entry points: [`read`], [`Writer`], [`stale`]. The file has two slots; a write overwrites the
 //! slot holding the older position in place, so a crash or a torn write leaves the other slot's
 //! (older but valid) checkpoint, never a mix. Positions only grow, so the newer valid slot is the
 //! checkpoint. It is not fsynced: after a power loss an older checkpoint can come back, which only
@@ -72,33 +72,57 @@ pub fn read(dir: &Dir, remote: &str) -> io::Result<Option<Checkpoint>> {
     Ok(found.map(|(_, c)| c))
 }
 
-/// Records the remote's checkpoint in the slot that does not hold the newest valid one.
-pub fn write(dir: &Dir, remote: &str, checkpoint: &Checkpoint) -> io::Result<()> {
-    let file = dir.open_with(file_name(remote), OpenOptions::new().read(true).write(true).create(true))?.into_std();
-    let mut current = vec![0u8; SLOT_SPACE + slot_len(checkpoint.shards.len().min(MAX_SHARDS))];
-    let n = read_at_most(&file, &mut current)?;
-    let [a, b] = slots(&current[..n]);
-    let old_format = n > 0 && n <= 2 * OLD_SLOT && &current[..4] != MAGIC;
-    let seq = |s: &Option<(u64, Checkpoint)>| s.as_ref().map(|(seq, _)| *seq);
-    let next = seq(&a).max(seq(&b)).map_or(1, |s| s + 1);
-    let slot = match (seq(&a), seq(&b)) {
-        _ if old_format => 1, // slot 0 of an earlier version's file stays valid until slot 1 is
-        (Some(a), Some(b)) if a > b => 1,
-        (Some(_), None) => 1,
-        _ => 0,
-    };
-    file.write_all_at(&encode(next, checkpoint), (slot * SLOT_SPACE) as u64)
+/// Writes one remote's checkpoints, each into the slot that does not hold the newest valid one
+/// (the file is read once, when the writer is made; it is the file's only writer).
+#[derive(Debug)]
+pub struct Writer {
+    name: String,
+    /// Opened at the first write and kept.
+    file: Option<std::fs::File>,
+    /// The slot the next write goes to, and its sequence number.
+    next_slot: usize,
+    next_seq: u64,
 }
 
-fn read_at_most(file: &std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read_at(&mut buf[n..], n as u64)? {
-            0 => break,
-            k => n += k,
-        }
+impl Writer {
+    pub fn new(dir: &Dir, remote: &str) -> io::Result<Writer> {
+        let name = file_name(remote);
+        let current = match dir.read(&name) {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let [a, b] = slots(&current);
+        let old_format = !current.is_empty() && current.len() <= 2 * OLD_SLOT && &current[..4] != MAGIC;
+        let seq = |s: &Option<(u64, Checkpoint)>| s.as_ref().map(|(seq, _)| *seq);
+        let next_seq = seq(&a).max(seq(&b)).map_or(1, |s| s + 1);
+        let next_slot = match (seq(&a), seq(&b)) {
+            _ if old_format => 1, // slot 0 of an earlier version's file stays valid until slot 1 is
+            (Some(a), Some(b)) if a > b => 1,
+            (Some(_), None) => 1,
+            _ => 0,
+        };
+        Ok(Writer { name, file: None, next_slot, next_seq })
     }
-    Ok(n)
+
+    /// Writes `checkpoint` (one `pwrite`).
+    pub fn write(&mut self, dir: &Dir, checkpoint: &Checkpoint) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                self.file.insert(dir.open_with(&self.name, OpenOptions::new().write(true).create(true))?.into_std())
+            }
+        };
+        file.write_all_at(&encode(self.next_seq, checkpoint), (self.next_slot * SLOT_SPACE) as u64)?;
+        self.next_slot ^= 1;
+        self.next_seq += 1;
+        Ok(())
+    }
+}
+
+/// Records the remote's checkpoint (a [`Writer`] for one write).
+pub fn write(dir: &Dir, remote: &str, checkpoint: &Checkpoint) -> io::Result<()> {
+    Writer::new(dir, remote)?.write(dir, checkpoint)
 }
 
 /// The checkpoints in the two slots with their sequence numbers (`None`: missing, torn or

@@ -89,6 +89,7 @@ struct RemoteState {
     name: String,
     read: Arc<Mutex<Pos>>,
     acked: Pos,
+    checkpoint: checkpoint::Writer,
 }
 
 pub struct Wal {
@@ -204,9 +205,10 @@ impl Wal {
             _ => (Pos { seg: oldest, off: 0 }, Vec::new()),
         };
         let read = Arc::new(Mutex::new(start));
+        let checkpoint = checkpoint::Writer::new(&self.dir, remote).map_err(err)?;
         let mut remotes = lock(&self.remotes);
         remotes.retain(|r| r.name != remote);
-        remotes.push(RemoteState { name: remote.to_string(), read: read.clone(), acked: start });
+        remotes.push(RemoteState { name: remote.to_string(), read: read.clone(), acked: start, checkpoint });
         if start < self.head() {
             info!(remote, segment = start.seg, offset = start.off, "replaying the WAL from the checkpoint");
         }
@@ -224,12 +226,13 @@ impl Wal {
         })
     }
 
-    /// Records what `remote`'s backend has acknowledged.
+    /// Records what `remote`'s backend has acknowledged (one `pwrite`, under the remotes' lock,
+    /// which nothing holds for longer).
     pub fn commit(&self, remote: &str, checkpoint: &checkpoint::Checkpoint) {
-        if let Some(r) = lock(&self.remotes).iter_mut().find(|r| r.name == remote) {
-            r.acked = r.acked.max(checkpoint.pos);
-        }
-        if let Err(e) = checkpoint::write(&self.dir, remote, checkpoint) {
+        let mut remotes = lock(&self.remotes);
+        let Some(r) = remotes.iter_mut().find(|r| r.name == remote) else { return };
+        r.acked = r.acked.max(checkpoint.pos);
+        if let Err(e) = r.checkpoint.write(&self.dir, checkpoint) {
             warn!(remote, error = %e, "writing the WAL checkpoint failed; a restart may resend more");
         }
     }

@@ -222,6 +222,7 @@ fn a_reader_resumes_after_its_checkpoint() {
     wal.append(batch(&s, 1)).unwrap();
     let acked = wal.head();
     wal.append(batch(&s, 2)).unwrap();
+    drop(wal.attach("r").unwrap());
     wal.commit("r", &checkpoint::Checkpoint { pos: acked, shards: vec![] });
     let got: Vec<i64> = read_all(&wal, "r").iter().map(|(_, t, _)| *t).collect();
     assert_eq!(got, [2], "the series record before the checkpoint is still read");
