@@ -163,7 +163,7 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let cfg = load(&args)?;
     for key in &cfg.ignored {
-        info!(key = %key, "ignored configuration key (a Prometheus server setting an agent does not use)");
+        warn!(key = %key, "configuration key not in effect");
     }
     warn_unexpanded_targets(&cfg);
     let state = Arc::new(ServerState::default());

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::{Config, ScrapeConfig};
-use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::http_client::HttpClient;
 use crate::labels::Labels;
 use crate::scrape::fetch::Fetcher;
 use crate::scrape::run::now_ms;
@@ -57,29 +57,7 @@ fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<Scrape
 }
 
 fn ad_hoc_job() -> ScrapeConfig {
-    ScrapeConfig {
-        job_name: "scrape".into(),
-        scrape_interval: Duration::from_secs(60),
-        scrape_timeout: Duration::from_secs(10),
-        metrics_path: "/metrics".into(),
-        scheme: "http".into(),
-        params: Vec::new(),
-        honor_labels: false,
-        honor_timestamps: true,
-        sample_limit: 0,
-        label_limit: 0,
-        label_name_length_limit: 0,
-        label_value_length_limit: 0,
-        body_size_limit: 0,
-        enable_compression: true,
-        http: HttpClientConfig { follow_redirects: true, enable_http2: true, ..Default::default() },
-        relabel_configs: Vec::new(),
-        metric_relabel_configs: Vec::new(),
-        static_configs: Vec::new(),
-        kubernetes_sd_configs: Vec::new(),
-        exporter: None,
-        transforms: Vec::new(),
-    }
+    ScrapeConfig::ad_hoc("scrape")
 }
 
 async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
@@ -106,7 +84,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     };
     let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
     let fetched = match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
-        Ok(mut f) => f.fetch(&mut body).await,
+        Ok(f) => f.with_protocols(&job).fetch(&mut body).await,
         Err(e) => Err(e),
     };
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));

@@ -6,8 +6,10 @@
 
 mod env;
 mod global;
+mod histograms;
 mod plugins;
 mod scrape;
+mod scrape_keys;
 #[cfg(test)]
 mod tests;
 pub mod yaml;
@@ -16,9 +18,10 @@ use std::time::Duration;
 
 use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
-use crate::labels::Labels;
+use crate::labels::{Labels, NameValidation};
 use crate::relabel::RelabelConfig;
 use crate::remote_write::RemoteWriteConfig;
+use crate::scrape::protocols::{NameEscaping, ScrapeProtocol};
 
 pub use yaml::{ConfigError, Errors};
 
@@ -38,17 +41,22 @@ pub struct Config {
     pub ignored: Vec<IgnoredKey>,
 }
 
-/// A key that was accepted and ignored, and where it is.
+/// A key that was accepted but is not (fully) in effect, where it is, and why: one warning each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IgnoredKey {
     pub line: usize,
     /// Dotted path, e.g. `global.evaluation_interval`.
     pub path: String,
+    /// What scrapelet does with it, e.g. "ignored (a Prometheus server setting an agent does not use)".
+    pub reason: String,
 }
+
+/// The reason of keys an agent has no use for (rules, alerting, the TSDB, the query log).
+pub const SERVER_ONLY: &str = "ignored (a Prometheus server setting an agent does not use)";
 
 impl std::fmt::Display for IgnoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.path)
+        write!(f, "line {}: {}: {}", self.line, self.path, self.reason)
     }
 }
 
@@ -66,6 +74,16 @@ pub struct GlobalConfig {
     pub label_name_length_limit: u64,
     pub label_value_length_limit: u64,
     pub body_size_limit: u64,
+    /// Defaults of the job keys of the same names (Prometheus 3 semantics; unset = `None`).
+    pub target_limit: u64,
+    pub keep_dropped_targets: u64,
+    pub validation: Option<NameValidation>,
+    pub escaping: Option<NameEscaping>,
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    pub scrape_native_histograms: bool,
+    pub always_scrape_classic_histograms: bool,
+    pub extra_scrape_metrics: bool,
+    pub scrape_failure_log_file: Option<std::path::PathBuf>,
 }
 
 /// One entry of `scrape_configs:`, with the global defaults already applied.
@@ -91,6 +109,30 @@ pub struct ScrapeConfig {
     pub body_size_limit: u64,
     /// Default true: ask for gzip.
     pub enable_compression: bool,
+    /// `metric_name_validation_scheme` (job, else global; `utf8` by default): which scraped and
+    /// relabelled names are valid.
+    pub validation: NameValidation,
+    /// `metric_name_escaping_scheme`: what `escaping=` the `Accept` header asks for.
+    pub escaping: NameEscaping,
+    /// `scrape_protocols`, most wanted first (protobuf is never offered: not parsed yet).
+    pub scrape_protocols: Vec<ScrapeProtocol>,
+    /// `fallback_scrape_protocol`: how to read a body whose `Content-Type` is missing or unusable.
+    pub fallback_protocol: Option<ScrapeProtocol>,
+    /// `track_timestamps_staleness`: stale markers also for series that carried a timestamp.
+    pub track_timestamps_staleness: bool,
+    /// More targets than this after relabelling fail every scrape of the job (0 = no limit).
+    pub target_limit: u64,
+    /// How many dropped targets `/api/v1/targets` keeps per job (0 = all).
+    pub keep_dropped_targets: u64,
+    /// `extra_scrape_metrics`: also report `scrape_timeout_seconds`, `scrape_sample_limit` and
+    /// `scrape_body_size_bytes`.
+    pub extra_scrape_metrics: bool,
+    /// `scrape_native_histograms` (only meaningful with the protobuf format, not parsed yet).
+    pub scrape_native_histograms: bool,
+    /// `always_scrape_classic_histograms` (classic histograms are always scraped here).
+    pub always_scrape_classic_histograms: bool,
+    /// `scrape_failure_log_file`: each failed scrape is appended to it as a JSON line.
+    pub scrape_failure_log_file: Option<std::path::PathBuf>,
     pub http: HttpClientConfig,
     pub relabel_configs: Vec<RelabelConfig>,
     pub metric_relabel_configs: Vec<RelabelConfig>,
@@ -142,6 +184,9 @@ impl Config {
         let scrape = self.scrape_configs.iter_mut().map(|j| &mut j.http);
         for http in scrape.chain(self.remote_write.iter_mut().map(|rw| &mut rw.http)) {
             http.set_directory(dir);
+        }
+        for job in &mut self.scrape_configs {
+            job.scrape_failure_log_file = job.scrape_failure_log_file.as_ref().map(|f| dir.join(f));
         }
         for p in &mut self.plugins {
             p.path = dir.join(&p.path);
@@ -196,7 +241,7 @@ const TOP_LEVEL_IGNORED: &[&str] = &["rule_files", "alerting", "remote_read", "s
 fn ignore_keys(r: &mut MapReader<'_>, keys: &[&'static str], ignored: &mut Vec<IgnoredKey>) {
     for key in keys {
         if let Some(line) = r.ignore(key) {
-            ignored.push(IgnoredKey { line, path: r.path_of(key) });
+            ignored.push(IgnoredKey { line, path: r.path_of(key), reason: SERVER_ONLY.into() });
         }
     }
 }

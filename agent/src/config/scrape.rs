@@ -6,32 +6,23 @@
 use std::collections::HashMap;
 
 use super::env::expand_braced;
-use super::global::valid_label_name;
 use super::yaml::{Errors, Kind, MapReader, Node};
-use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, ignore_keys};
+use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, scrape_keys};
 use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
-use crate::labels::Labels;
+use crate::labels::{Labels, NameValidation};
 use crate::relabel::{self, RelabelConfig};
 
-/// Job keys that tune Prometheus server features the agent does not have (native histograms,
-/// the targets page's dropped list, UTF-8 name negotiation, ...).
-const IGNORED: &[&str] = &[
-    "track_timestamps_staleness",
-    "scrape_protocols",
-    "fallback_scrape_protocol",
-    "scrape_native_histograms",
-    "always_scrape_classic_histograms",
-    "convert_classic_histograms_to_nhcb",
-    "native_histogram_bucket_limit",
-    "native_histogram_min_bucket_factor",
-    "keep_dropped_targets",
-    "target_limit",
-    "metric_name_validation_scheme",
-    "metric_name_escaping_scheme",
-    "scrape_failure_log_file",
-    "extra_scrape_metrics",
-];
+impl ScrapeConfig {
+    /// A job named `name` with Prometheus' defaults and no targets (for `scrapelet scrape URL`).
+    pub fn ad_hoc(name: &str) -> ScrapeConfig {
+        let node = super::yaml::parse(&format!("job_name: {name:?}\n")).expect("static YAML");
+        let (mut errors, mut ignored) = (Errors::default(), Vec::new());
+        let (job, _) = parse_one(0, &node, &GlobalConfig::default(), &[], &mut errors, &mut ignored);
+        debug_assert!(errors.is_empty(), "{:?}", errors.0);
+        job
+    }
+}
 
 /// Parses every job, then rejects duplicate job names.
 pub(super) fn parse_all(
@@ -66,7 +57,6 @@ fn parse_one(
     ignored: &mut Vec<IgnoredKey>,
 ) -> (ScrapeConfig, usize) {
     let mut r = MapReader::new(node, &format!("scrape_configs[{i}]"), errors);
-    ignore_keys(&mut r, IGNORED, ignored);
     let kubernetes_sd_configs = kubernetes_sd_configs(&mut r);
     reject_service_discovery(&mut r);
     let job_name = r.string("job_name").unwrap_or_default();
@@ -76,7 +66,9 @@ fn parse_one(
         r.errors.push(line, &path, "job_name is empty");
     }
     let (scrape_interval, scrape_timeout) = interval_and_timeout(&mut r, node, global, &job_name);
-    let relabel_configs = relabel_list(&mut r, "relabel_configs");
+    let keys = scrape_keys::resolve(&mut r, node, global, &job_name);
+    let histograms = super::histograms::read(&mut r, global, ignored);
+    let relabel_configs = relabel_list(&mut r, "relabel_configs", keys.validation);
     let check_targets = relabel_configs.is_empty();
     let (exporter, transforms) = super::plugins::job_plugins(&mut r, plugins);
     let job = ScrapeConfig {
@@ -93,8 +85,23 @@ fn parse_one(
         label_value_length_limit: limit(&mut r, "label_value_length_limit", global.label_value_length_limit),
         body_size_limit: r.bytes("body_size_limit").filter(|&n| n > 0).unwrap_or(global.body_size_limit),
         enable_compression: r.bool("enable_compression").unwrap_or(true),
+        validation: keys.validation,
+        escaping: keys.escaping,
+        scrape_protocols: keys.protocols,
+        fallback_protocol: scrape_keys::fallback(&mut r, &job_name),
+        track_timestamps_staleness: r.bool("track_timestamps_staleness").unwrap_or(false),
+        target_limit: limit(&mut r, "target_limit", global.target_limit),
+        keep_dropped_targets: limit(&mut r, "keep_dropped_targets", global.keep_dropped_targets),
+        extra_scrape_metrics: r.bool("extra_scrape_metrics").unwrap_or(global.extra_scrape_metrics),
+        scrape_native_histograms: histograms.scrape_native,
+        always_scrape_classic_histograms: histograms.always_classic,
+        scrape_failure_log_file: r
+            .string("scrape_failure_log_file")
+            .filter(|f| !f.is_empty())
+            .map(Into::into)
+            .or_else(|| global.scrape_failure_log_file.clone()),
         http: HttpClientConfig::parse(&mut r),
-        metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs"),
+        metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs", keys.validation),
         static_configs: static_configs(&mut r, check_targets, &|name| std::env::var(name).ok()),
         kubernetes_sd_configs,
         relabel_configs,
@@ -183,14 +190,15 @@ fn limit(r: &mut MapReader<'_>, key: &'static str, global: u64) -> u64 {
     r.u64(key).filter(|&n| n > 0).unwrap_or(global)
 }
 
-/// Hands a relabel list to the relabel engine; an absent or empty list is no rules.
-fn relabel_list(r: &mut MapReader<'_>, key: &'static str) -> Vec<RelabelConfig> {
+/// Hands a relabel list to the relabel engine (names checked under the job's scheme); an absent
+/// or empty list is no rules.
+fn relabel_list(r: &mut MapReader<'_>, key: &'static str, validation: NameValidation) -> Vec<RelabelConfig> {
     match r.get(key) {
         None => Vec::new(),
         Some(Node { kind: Kind::Seq(items), .. }) if items.is_empty() => Vec::new(),
         Some(n) => {
             let path = r.path_of(key);
-            relabel::parse_configs(n, &path, r.errors)
+            relabel::parse_configs_with(n, &path, validation, r.errors)
         }
     }
 }
@@ -225,11 +233,13 @@ fn static_configs(
     out
 }
 
+/// A target group's `labels`: read as `model.LabelSet`, whose names Prometheus 3 checks under
+/// utf8 whatever the job's scheme (any non-empty name).
 fn static_labels(sr: &mut MapReader<'_>, env: &dyn Fn(&str) -> Option<String>) -> Labels {
     let pairs = sr.string_map("labels");
     let mut labels = Labels::new();
     for (name, value) in pairs {
-        if !valid_label_name(&name) {
+        if !NameValidation::Utf8.is_valid_label_name(&name) {
             let (line, path) = (sr.key_line("labels").unwrap_or(sr.line()), sr.path_of("labels"));
             sr.errors.push(line, &path, format!("{name:?} is not a valid label name"));
         }

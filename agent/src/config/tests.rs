@@ -173,10 +173,12 @@ fn url_as_static_target_is_rejected_like_prometheus() {
 }
 
 #[test]
-fn invalid_static_label_name_is_rejected() {
-    let errs = errors("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, 0bad: y}\n");
+fn static_label_names_are_utf8_and_must_not_be_empty() {
+    let c = load("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, 0.utf8: y}\n");
+    assert_eq!(c.scrape_configs[0].static_configs[0].labels.get("0.utf8"), Some("y"));
+    let errs = errors("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, '': y}\n");
     assert_eq!(errs[0].path, "scrape_configs[0].static_configs[0].labels");
-    assert!(errs[0].message.contains(r#""0bad" is not a valid label name"#));
+    assert!(errs[0].message.contains(r#""" is not a valid label name"#));
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn source(target: &Target, client: HttpClient) -> Result<Source, String> {
     let job = &target.job;
     match &target.exporter {
         None => Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
-            .map(Source::Http)
+            .map(|f| Source::Http(f.with_protocols(job)))
             .map_err(|e| e.to_string()),
         Some(name) => {
             let cfg = crate::http_client::HttpClientConfig { follow_redirects: false, ..job.http.clone() };
