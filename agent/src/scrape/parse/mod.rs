@@ -23,6 +23,8 @@ mod golden;
 mod tests;
 #[cfg(test)]
 mod tests_known;
+#[cfg(test)]
+mod tests_prom3;
 
 pub use labelset::series_labels;
 pub use normalize::format_openmetrics_float;
