@@ -144,6 +144,10 @@ pub struct ScrapeConfig {
     pub exporter: Option<String>,
     /// Transform plugins run, in order, after `metric_relabel_configs` on each new series.
     pub transforms: Vec<String>,
+    /// A hash of the job as written (secrets included, never shown) and as resolved with the
+    /// global defaults: equal fingerprints, same job. A reload leaves the loops of an unchanged
+    /// job alone.
+    pub fingerprint: u64,
 }
 
 /// One entry of `plugins:`.

@@ -108,9 +108,43 @@ fn parse_one(
         exporter,
         transforms,
         job_name,
+        fingerprint: 0,
     };
     r.finish();
+    let mut job = job;
+    job.fingerprint = fingerprint(node, &job);
     (job, line)
+}
+
+/// Hashes the job's YAML (without line numbers) and its resolved settings.
+fn fingerprint(node: &Node, job: &ScrapeConfig) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    fn feed(h: &mut impl Hasher, n: &Node) {
+        match &n.kind {
+            Kind::Scalar(s, quoted) => {
+                h.write_u8(0);
+                h.write(s.as_bytes());
+                h.write_u8(u8::from(*quoted));
+            }
+            Kind::Seq(items) => {
+                h.write_u8(1);
+                h.write_usize(items.len());
+                items.iter().for_each(|i| feed(h, i));
+            }
+            Kind::Map(pairs) => {
+                h.write_u8(2);
+                h.write_usize(pairs.len());
+                pairs.iter().for_each(|(k, v)| {
+                    feed(h, k);
+                    feed(h, v);
+                });
+            }
+        }
+    }
+    let mut h = foldhash::fast::FixedState::with_seed(0x6a6f_62).build_hasher();
+    feed(&mut h, node);
+    h.write(format!("{job:?}").as_bytes());
+    h.finish()
 }
 
 /// Prometheus' rule: an unset (or zero) interval is the global one; an explicit timeout longer

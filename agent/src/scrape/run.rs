@@ -1,6 +1,7 @@
 //! The scrape loop of one target: waits for its jittered slot, fetches, processes and appends,
 //! every interval, until stopped; on a stop that means "the target went away", it sends
-//! staleness markers for everything the target reported.
+//! staleness markers for everything the target reported; on a hand-over (a reload replaced it)
+//! it passes its state to the loop that replaces it and sends nothing.
 
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
+use super::error::ScrapeError;
 use super::fetch::Source;
 use super::scraper::Scraper;
 use crate::metrics;
@@ -23,15 +25,30 @@ pub struct Health {
     pub last_duration: Duration,
     pub last_error: Option<String>,
     pub last_samples: u64,
+    /// Repeated series dropped in the last scrape (the first sample of each was kept).
+    pub last_duplicates: u64,
+    /// Repeats with an older timestamp dropped in the last scrape.
+    pub last_out_of_order: u64,
+    /// Set while the job has more targets than its `target_limit` (targets, limit): every
+    /// scrape then fails without fetching, as in Prometheus.
+    pub forced: Option<(usize, u64)>,
 }
 
 /// How a loop should end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopMode {
     /// The target went away: send staleness markers.
     Stale,
     /// The agent is shutting down: the series just stop (Prometheus does the same).
     Quiet,
+    /// A reload replaced the loop: hand the scraper (its series cache) to the new one.
+    Handover(oneshot::Sender<Scraper>),
+}
+
+/// What a loop that replaces another one waits for before its first scrape.
+pub struct Handover {
+    pub previous: oneshot::Receiver<Scraper>,
+    /// Whether the old cache stays valid (see [`Scraper::take_over`]).
+    pub reuse: bool,
 }
 
 pub fn now_ms() -> i64 {
@@ -48,12 +65,14 @@ fn initial_delay(key: &str, interval: Duration) -> Duration {
 }
 
 /// Runs the loop until `stop` fires (or its sender is dropped, which means [`StopMode::Quiet`]).
+/// With a `handover`, it first takes over the state of the loop it replaces.
 pub async fn run<A: Appender>(
     mut scraper: Scraper,
     mut fetcher: Source,
     appender: Arc<A>,
     health: Arc<Mutex<Health>>,
     mut stop: oneshot::Receiver<StopMode>,
+    handover: Option<Handover>,
 ) {
     let target = scraper.target.clone();
     let job = target.job.job_name.clone();
@@ -64,19 +83,24 @@ pub async fn run<A: Appender>(
     // The body lives for one scrape only (a target's body is ~100 bytes a series: kept between
     // scrapes, 100 bodies would outweigh the series state); the last size presizes the next.
     let mut body_hint = 0;
+    if let Some(h) = handover {
+        tokio::select! {
+            old = h.previous => if let Ok(old) = old { scraper.take_over(old, h.reuse) },
+            mode = &mut stop => return end(mode.ok(), scraper, &*appender).await,
+        }
+    }
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            mode = &mut stop => {
-                if mode == Ok(StopMode::Stale) {
-                    appender.append(scraper.stop(now_ms())).await;
-                }
-                return;
-            }
+            mode = &mut stop => return end(mode.ok(), scraper, &*appender).await,
         }
         let (t, began) = (now_ms(), Instant::now());
         let mut body = Vec::with_capacity(body_hint);
-        let fetched = fetcher.fetch(&mut body).await;
+        let forced = health.lock().unwrap().forced;
+        let fetched = match forced {
+            Some((targets, limit)) => Err(ScrapeError::TargetLimit { targets, limit }),
+            None => fetcher.fetch(&mut body).await,
+        };
         let took = began.elapsed();
         let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
         body_hint = body.len() + body.len() / 16;
@@ -88,9 +112,26 @@ pub async fn run<A: Appender>(
         } else {
             debug!(target = %target.url, samples = stats.post_relabel, ?took, "scraped");
         }
+        if stats.duplicates + stats.out_of_order > 0 {
+            metrics::get().samples_duplicate.with(&[&job]).add(stats.duplicates);
+            metrics::get().samples_out_of_order.with(&[&job]).add(stats.out_of_order);
+            debug!(target = %target.url, duplicates = stats.duplicates, out_of_order = stats.out_of_order, "repeated series dropped");
+        }
         record(&health, &stats, took, error.map(|e| e.to_string()));
         appended.add(batch.len() as u64);
         appender.append(batch).await;
+    }
+}
+
+/// How a loop ends: staleness markers when its target went away, its scraper handed to the loop
+/// that replaces it, or nothing (shutdown; a dropped sender counts as shutdown).
+async fn end<A: Appender>(mode: Option<StopMode>, mut scraper: Scraper, appender: &A) {
+    match mode {
+        Some(StopMode::Stale) => appender.append(scraper.stop(now_ms())).await,
+        Some(StopMode::Handover(to)) => {
+            let _ = to.send(scraper);
+        }
+        Some(StopMode::Quiet) | None => {}
     }
 }
 
@@ -102,6 +143,8 @@ fn record(health: &Mutex<Health>, stats: &super::scraper::Stats, took: Duration,
     h.last_duration = took;
     h.last_error = error;
     h.last_samples = stats.post_relabel;
+    h.last_duplicates = stats.duplicates;
+    h.last_out_of_order = stats.out_of_order;
 }
 
 #[cfg(test)]

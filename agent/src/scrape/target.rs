@@ -36,12 +36,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// Identity for diffing target sets: same job settings, URL and labels = same target.
+    /// Identity of a target, as Prometheus hashes one (its labels and URL) within its job: the
+    /// scrape manager keeps one loop per key, and the loop's phase derives from it, so a loop
+    /// replaced by a reload keeps its slot.
     pub fn key(&self) -> String {
-        use std::hash::BuildHasher;
-        let job = foldhash::fast::FixedState::with_seed(0).hash_one(format!("{:?}", self.job));
         let exporter = self.exporter.as_deref().unwrap_or("");
-        format!("{}|{job:x}|{}|{}|{exporter}", self.job.job_name, self.url, self.labels)
+        format!("{}|{}|{}|{exporter}", self.job.job_name, self.url, self.labels)
     }
 
     /// `host:port` of the target.
@@ -64,17 +64,26 @@ impl Target {
 
 /// The static targets of a job, or a reason per target that could not be formed.
 pub fn targets_for_job(job: &Arc<ScrapeConfig>) -> Vec<Result<Target, String>> {
+    static_label_sets(job).into_iter().filter_map(|l| Target::from_labels(job, l).transpose()).collect()
+}
+
+/// The label sets of a job's `static_configs`, before relabelling: one per target.
+pub fn static_label_sets(job: &ScrapeConfig) -> Vec<Labels> {
     let mut out = Vec::new();
     for group in &job.static_configs {
         for addr in &group.targets {
             let mut lset = group.labels.clone();
             lset.set("__address__".into(), addr.clone());
-            if let Some(t) = Target::from_labels(job, lset).transpose() {
-                out.push(t);
-            }
+            out.push(lset);
         }
     }
     out
+}
+
+/// What Prometheus shows as a target's discovered labels: the discovered set with the job-level
+/// labels it sets before relabelling (Prometheus 3's `PopulateDiscoveredLabels`).
+pub fn discovered_labels(job: &ScrapeConfig, lset: Labels) -> Labels {
+    with_job_defaults(job, lset)
 }
 
 /// Adds the job-level labels Prometheus sets before relabelling (existing labels win).
@@ -85,6 +94,10 @@ fn with_job_defaults(job: &ScrapeConfig, mut lset: Labels) -> Labels {
         ("__metrics_path__".to_string(), job.metrics_path.clone()),
         ("__scrape_interval__".to_string(), fmt_duration(job.scrape_interval)),
         ("__scrape_timeout__".to_string(), fmt_duration(job.scrape_timeout)),
+        // Per-target overrides of the histogram settings, Prometheus 3.
+        ("__convert_classic_histograms_to_nhcb__".to_string(), "false".to_string()),
+        ("__always_scrape_classic_histograms__".to_string(), job.always_scrape_classic_histograms.to_string()),
+        ("__scrape_native_histograms__".to_string(), job.scrape_native_histograms.to_string()),
     ];
     // The first value of each URL parameter is visible to relabelling as `__param_<name>`.
     for (name, value) in &job.params {
