@@ -103,15 +103,25 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     }
 }
 
-/// One sample in text exposition format; the timestamp only when it is the target's own.
+/// One sample in text exposition format (a name that is not a legacy name quoted inside the
+/// braces, Prometheus 3's syntax); the timestamp only when it is the target's own.
 fn write_sample(out: &mut String, s: &Sample, scrape_t: i64) {
     use std::fmt::Write;
     let labels = s.series.labels();
-    out.push_str(labels.get("__name__").unwrap_or(""));
+    let name = labels.get("__name__").unwrap_or("");
     let mut rest = labels.clone();
     rest.remove("__name__");
-    if !rest.is_empty() {
-        let _ = write!(out, "{rest}");
+    if crate::labels::is_legacy_metric_name(name) {
+        out.push_str(name);
+        if !rest.is_empty() {
+            let _ = write!(out, "{rest}");
+        }
+    } else {
+        let mut quoted = String::new();
+        let _ = crate::labels::write_escaped(&mut quoted, name);
+        let rest = rest.to_string();
+        let sep = if rest.len() > 2 { "," } else { "" };
+        let _ = write!(out, "{{\"{quoted}\"{sep}{}", &rest[1..]);
     }
     let _ = write!(out, " {}", fmt_float(s.v));
     if s.t != scrape_t {
