@@ -10,6 +10,8 @@ use super::{GlobalConfig, IgnoredKey, ignore_keys, scrape_keys};
 use crate::labels::{Labels, NameValidation};
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(60);
+/// What `body_size_limit` takes (Go's `units.Base2Bytes`).
+pub(super) const SIZE: &str = "a size with a unit such as 512KB or 10MiB";
 const DEFAULT_SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `global:` keys that only matter to a Prometheus server: rule evaluation and the query log.
@@ -63,7 +65,7 @@ pub(super) fn parse(node: Option<&Node>, errors: &mut Errors, ignored: &mut Vec<
         label_limit: r.u64("label_limit").unwrap_or(0),
         label_name_length_limit: r.u64("label_name_length_limit").unwrap_or(0),
         label_value_length_limit: r.u64("label_value_length_limit").unwrap_or(0),
-        body_size_limit: r.bytes("body_size_limit").unwrap_or(0),
+        body_size_limit: r.parsed("body_size_limit", SIZE, super::yaml::parse_base2_bytes).unwrap_or(0),
         target_limit: r.u64("target_limit").unwrap_or(0),
         keep_dropped_targets: r.u64("keep_dropped_targets").unwrap_or(0),
         validation,

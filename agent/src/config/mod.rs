@@ -5,6 +5,7 @@
 //! Prometheus' defaults filled in; nothing here does I/O beyond reading the file.
 
 mod env;
+mod files;
 mod global;
 mod histograms;
 mod plugins;
@@ -178,8 +179,9 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| {
             vec![ConfigError { line: 0, path: String::new(), message: format!("cannot read {}: {e}", path.display()) }]
         })?;
-        let mut config = Config::from_yaml(&text)?;
-        config.set_directory(path.parent().unwrap_or(std::path::Path::new(".")));
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let mut config = Config::from_yaml_in(&text, dir)?;
+        config.set_directory(dir);
         Ok(config)
     }
 
@@ -199,23 +201,32 @@ impl Config {
     }
 
     /// Parses and validates YAML text; every problem is returned, sorted by line.
+    /// `scrape_config_files` are read relative to the working directory.
     pub fn from_yaml(text: &str) -> Result<Config, Vec<ConfigError>> {
+        Config::from_yaml_in(text, std::path::Path::new("."))
+    }
+
+    /// [`Config::from_yaml`] with `scrape_config_files` relative to `dir`.
+    pub fn from_yaml_in(text: &str, dir: &std::path::Path) -> Result<Config, Vec<ConfigError>> {
         let root = yaml::parse(text).map_err(|e| vec![e])?;
         let mut errors = Errors::default();
-        let config = Config::read(&root, &mut errors);
+        let config = Config::read(&root, dir, &mut errors);
         if errors.is_empty() { Ok(config) } else { Err(errors.into_sorted()) }
     }
 
-    fn read(root: &Node, errors: &mut Errors) -> Config {
+    fn read(root: &Node, dir: &std::path::Path, errors: &mut Errors) -> Config {
         let mut ignored = Vec::new();
         let mut r = MapReader::new(root, "", errors);
         ignore_keys(&mut r, TOP_LEVEL_IGNORED, &mut ignored);
-        reject_scrape_config_files(&mut r);
         let global = global::parse(r.get("global"), r.errors, &mut ignored);
         let plugins = plugins::parse(&r.list("plugins"), r.errors);
         let names: Vec<String> = plugins.iter().map(|p| p.name.clone()).collect();
         let scrape_nodes = r.list("scrape_configs");
-        let scrape_configs = scrape::parse_all(&scrape_nodes, &global, &names, r.errors, &mut ignored);
+        let mut scrape_configs = scrape::parse_all(&scrape_nodes, &global, &names, r.errors, &mut ignored);
+        if let Some(files) = r.get("scrape_config_files") {
+            let from_files = files::read(files, dir, &global, &names, r.errors, &mut ignored);
+            add_file_jobs(&mut scrape_configs, from_files, files.line, r.errors);
+        }
         let remote_write = remote_writes(&r.list("remote_write"), r.errors);
         let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
@@ -250,11 +261,22 @@ fn ignore_keys(r: &mut MapReader<'_>, keys: &[&'static str], ignored: &mut Vec<I
     }
 }
 
-/// Ignoring `scrape_config_files` would silently drop jobs, so a non-empty one is an error.
-fn reject_scrape_config_files(r: &mut MapReader<'_>) {
-    if let Some(n) = r.get("scrape_config_files")
-        && !matches!(&n.kind, yaml::Kind::Seq(items) if items.is_empty())
-    {
-        r.error(n, "scrape_config_files", "not supported yet: move these jobs into scrape_configs");
+/// Adds the jobs of `scrape_config_files`, rejecting a name already used (Prometheus' words).
+fn add_file_jobs(
+    jobs: &mut Vec<ScrapeConfig>,
+    from_files: Vec<(ScrapeConfig, String)>,
+    line: usize,
+    errors: &mut Errors,
+) {
+    let mut seen: Vec<(String, String)> =
+        jobs.iter().map(|j| (j.job_name.clone(), "main config file".into())).collect();
+    for (job, file) in from_files {
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == job.job_name) {
+            let msg = format!("found multiple scrape configs with job name {:?}, first found in {first}", job.job_name);
+            errors.push(line, &format!("scrape_config_files ({file})"), msg);
+            continue;
+        }
+        seen.push((job.job_name.clone(), file));
+        jobs.push(job);
     }
 }

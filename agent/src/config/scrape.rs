@@ -34,8 +34,7 @@ pub(super) fn parse_all(
 ) -> Vec<ScrapeConfig> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut jobs = Vec::new();
-    for &(i, node) in nodes {
-        let (job, line) = parse_one(i, node, global, plugins, errors, ignored);
+    for (job, line, i) in parse_each_at(nodes, global, plugins, errors, ignored) {
         if let Some(first) = seen.get(&job.job_name) {
             let msg = format!("found multiple scrape configs with job name {:?} (first at line {first})", job.job_name);
             errors.push(line, &format!("scrape_configs[{i}].job_name"), msg);
@@ -45,6 +44,36 @@ pub(super) fn parse_all(
         jobs.push(job);
     }
     jobs
+}
+
+/// Every job of a `scrape_configs` list and the line of its `job_name`, duplicates included.
+pub(super) fn parse_each(
+    nodes: &[(usize, &Node)],
+    global: &GlobalConfig,
+    plugins: &[String],
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> Vec<(ScrapeConfig, usize)> {
+    parse_each_at(nodes, global, plugins, errors, ignored).into_iter().map(|(j, line, _)| (j, line)).collect()
+}
+
+fn parse_each_at(
+    nodes: &[(usize, &Node)],
+    global: &GlobalConfig,
+    plugins: &[String],
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> Vec<(ScrapeConfig, usize, usize)> {
+    let mut out = Vec::new();
+    for &(i, node) in nodes {
+        if node.is_null() {
+            errors.push(node.line, &format!("scrape_configs[{i}]"), "empty or null scrape config section");
+            continue;
+        }
+        let (job, line) = parse_one(i, node, global, plugins, errors, ignored);
+        out.push((job, line, i));
+    }
+    out
 }
 
 /// One job and the line of its `job_name`.
@@ -83,7 +112,10 @@ fn parse_one(
         label_limit: limit(&mut r, "label_limit", global.label_limit),
         label_name_length_limit: limit(&mut r, "label_name_length_limit", global.label_name_length_limit),
         label_value_length_limit: limit(&mut r, "label_value_length_limit", global.label_value_length_limit),
-        body_size_limit: r.bytes("body_size_limit").filter(|&n| n > 0).unwrap_or(global.body_size_limit),
+        body_size_limit: r
+            .parsed("body_size_limit", super::global::SIZE, super::yaml::parse_base2_bytes)
+            .filter(|&n| n > 0)
+            .unwrap_or(global.body_size_limit),
         enable_compression: r.bool("enable_compression").unwrap_or(true),
         validation: keys.validation,
         escaping: keys.escaping,
@@ -249,6 +281,10 @@ fn static_configs(
     let items = r.list("static_configs");
     let mut out = Vec::new();
     for (i, item) in items {
+        if item.is_null() {
+            r.errors.push(item.line, &format!("{base}[{i}]"), "empty or null section in static_configs");
+            continue;
+        }
         let mut sr = MapReader::new(item, &format!("{base}[{i}]"), r.errors);
         let mut targets = Vec::new();
         for (j, t) in sr.list("targets") {

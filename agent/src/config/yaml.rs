@@ -122,7 +122,29 @@ pub fn parse(text: &str) -> Result<Node, ConfigError> {
     if let Some(err) = b.error {
         return Err(err);
     }
-    Ok(b.root.unwrap_or(Node { line: 1, kind: Kind::Map(Vec::new()) }))
+    let root = b.root.unwrap_or(Node { line: 1, kind: Kind::Map(Vec::new()) });
+    check_duplicate_keys(&root)?;
+    Ok(root)
+}
+
+/// Go's strict YAML decoder rejects a mapping that names a key twice (`field X already set`).
+fn check_duplicate_keys(n: &Node) -> Result<(), ConfigError> {
+    match &n.kind {
+        Kind::Scalar(..) => Ok(()),
+        Kind::Seq(items) => items.iter().try_for_each(check_duplicate_keys),
+        Kind::Map(pairs) => {
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if let Some(name) = k.as_str()
+                    && pairs[..i].iter().any(|(p, _)| p.as_str() == Some(name))
+                {
+                    let message = format!("key {name:?} already set in this mapping");
+                    return Err(ConfigError { line: k.line, path: String::new(), message });
+                }
+                check_duplicate_keys(v)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Default)]
@@ -165,7 +187,11 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line().max(1);
         match ev {
-            Event::Scalar(s, style, anchor, _) => {
+            Event::Scalar(s, style, anchor, tag) => {
+                if tag.is_some_and(|t| t.suffix == "binary") {
+                    let message = "!!binary values are not supported (names and values are UTF-8 text)".into();
+                    self.error.get_or_insert(ConfigError { line, path: String::new(), message });
+                }
                 let quoted = style != TScalarStyle::Plain;
                 self.insert(Node { line, kind: Kind::Scalar(s, quoted) }, anchor);
             }
@@ -412,6 +438,30 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_millis(total_ms))
 }
 
+/// Go's `units.ParseBase2Bytes`, as Prometheus reads `body_size_limit`: `0`, or one or more
+/// `<number><unit>` parts (`512KB`, `1.5MiB`, `1GB512MB`) with units B, KB/KiB ... EB/EiB, all
+/// powers of 1024; a bare number has no unit and is an error.
+pub fn parse_base2_bytes(s: &str) -> Option<u64> {
+    if s == "0" {
+        return Some(0);
+    }
+    let mut rest = s;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+        let power = ["B", "KB", "MB", "GB", "TB", "PB", "EB"]
+            .iter()
+            .zip(["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"])
+            .position(|(a, b)| *a == &rest[..unit_len] || b == &rest[..unit_len])?;
+        rest = &rest[unit_len..];
+        total += n * 1024f64.powi(power as i32);
+    }
+    (total <= u64::MAX as f64).then_some(total as u64)
+}
+
 /// Parses a size with Prometheus' units (B, KB, MB, GB, TB, KiB, ...; powers of 1024 for both).
 pub fn parse_size(s: &str) -> Option<u64> {
     let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
@@ -440,6 +490,16 @@ mod tests {
         assert_eq!(parse_duration("30s1m"), None);
         assert_eq!(parse_duration("10"), None);
         assert_eq!(parse_duration("1.5s"), None);
+    }
+
+    #[test]
+    fn body_size_limits_read_like_go_units() {
+        assert_eq!(parse_base2_bytes("10MB"), Some(10 << 20));
+        assert_eq!(parse_base2_bytes("1.5KiB"), Some(1536));
+        assert_eq!(parse_base2_bytes("1GB512MB"), Some((1 << 30) + (512 << 20)));
+        assert_eq!(parse_base2_bytes("0"), Some(0));
+        assert_eq!(parse_base2_bytes("100"), None, "Prometheus: units: unknown unit  in 100");
+        assert_eq!(parse_base2_bytes("1 MB"), None);
     }
 
     #[test]
