@@ -29,8 +29,11 @@ fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A file in the temp directory, unique per call (tests run in parallel).
 fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("scrapelet-prom3-{}-{name}", std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = std::env::temp_dir().join(format!("scrapelet-prom3-{}-{n}-{name}", std::process::id()));
     std::fs::write(&p, text).unwrap();
     p
 }
@@ -298,4 +301,22 @@ fn accept_header_follows_scrape_protocols_and_escaping() {
         let accept = headers.iter().find_map(|h| h.strip_prefix("accept: ").or(h.strip_prefix("Accept: ")));
         assert_eq!(accept, Some(want), "{job}: {headers:?}");
     }
+}
+
+/// `extra_scrape_metrics`: Prometheus 3 also reports the timeout, the sample limit and the body
+/// size.
+#[test]
+fn extra_scrape_metrics_report_timeout_limit_and_body_size() {
+    let (code, out, err) =
+        scrape(TEXT, "m 1\n", "    extra_scrape_metrics: true\n    sample_limit: 10\n    scrape_timeout: 3s\n");
+    assert_eq!(code, Some(0), "{err}");
+    for line in [
+        "scrape_timeout_seconds{job=\"j\"} 3\n",
+        "scrape_sample_limit{job=\"j\"} 10\n",
+        "scrape_body_size_bytes{job=\"j\"} 4\n",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let (_, out, _) = scrape(TEXT, "m 1\n", "");
+    assert!(!out.contains("scrape_timeout_seconds"), "{out}");
 }

@@ -183,3 +183,38 @@ fn discovered_labels_refresh_and_dropped_pods_are_listed() {
 fn agent_json(agent: &Scrapelet, path: &str) -> Value {
     serde_json::from_str(&http::get(&agent.addr, path).expect("agent").1).unwrap()
 }
+
+/// `target_limit`: more targets than the limit fail every scrape of the job (Prometheus'
+/// `TestScrapePoolTargetLimit` message), and `scrape_failure_log_file` gets one JSON line per
+/// failed fetch.
+#[test]
+fn target_limit_fails_the_job_and_failures_are_logged_to_the_file() {
+    let app = FixtureServer::start(|path, _| if path == "/bad" { Reply::Status(500) } else { Reply::text("m 1\n") });
+    let dir = std::env::temp_dir().join(format!("scrapelet-prom3-fail-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("failures.log");
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: limited\n    target_limit: 1\n    static_configs:\n      - targets: [\"{a}\", \"localhost:{p}\"]\n  - job_name: failing\n    metrics_path: /bad\n    scrape_failure_log_file: {log}\n    static_configs:\n      - targets: [\"{a}\"]\n",
+        a = app.addr,
+        p = app.addr.rsplit(':').next().unwrap(),
+        log = log.display()
+    );
+    let agent = Scrapelet::start(&cfg);
+    wait_for("both limited targets down with the limit error", TIMEOUT, || {
+        let d = data(&agent);
+        let limited: Vec<&Value> =
+            d["activeTargets"].as_array().unwrap().iter().filter(|t| t["scrapePool"] == "limited").collect();
+        (limited.len() == 2
+            && limited.iter().all(|t| {
+                t["health"] == "down" && t["lastError"] == "target_limit exceeded (number of targets: 2, limit: 1)"
+            }))
+        .then_some(())
+    });
+    let line = wait_for("a failure line", TIMEOUT, || {
+        std::fs::read_to_string(&log).ok().and_then(|s| s.lines().next().map(str::to_string))
+    });
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((v["level"].as_str(), v["job_name"].as_str()), (Some("ERROR"), Some("failing")), "{line}");
+    assert!(v["msg"].as_str().unwrap().contains("500"), "{line}");
+    assert_eq!(v["target"], format!("http://{}/bad", app.addr));
+}

@@ -13,6 +13,7 @@ mod scrape;
 mod scrape_keys;
 #[cfg(test)]
 mod tests;
+mod units;
 pub mod yaml;
 
 use std::time::Duration;

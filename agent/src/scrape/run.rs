@@ -101,6 +101,9 @@ pub async fn run<A: Appender>(
             Some((targets, limit)) => Err(ScrapeError::TargetLimit { targets, limit }),
             None => fetcher.fetch(&mut body).await,
         };
+        if let (Err(e), Some(file)) = (&fetched, &target.job.scrape_failure_log_file) {
+            log_failure(file, &job, &target.url, e);
+        }
         let took = began.elapsed();
         let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
         body_hint = body.len() + body.len() / 16;
@@ -121,6 +124,43 @@ pub async fn run<A: Appender>(
         appended.add(batch.len() as u64);
         appender.append(batch).await;
     }
+}
+
+/// `scrape_failure_log_file`: one JSON line per failed fetch, as Prometheus' JSON file logger
+/// writes it (`time`, `level`, `msg`, `job_name`, `target`). A file that cannot be written is
+/// logged and skipped: it never fails the scrape.
+fn log_failure(file: &std::path::Path, job: &str, url: &str, e: &ScrapeError) {
+    use std::io::Write;
+    let ms = now_ms();
+    let line = serde_json::json!({
+        "time": rfc3339_ms(ms),
+        "level": "ERROR",
+        "msg": e.to_string(),
+        "job_name": job,
+        "target": url,
+    });
+    let written =
+        std::fs::OpenOptions::new().create(true).append(true).open(file).and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(err) = written {
+        warn!(file = %file.display(), error = %err, "cannot write scrape_failure_log_file");
+    }
+}
+
+/// `2026-01-02T03:04:05.678Z` for Unix milliseconds.
+fn rfc3339_ms(ms: i64) -> String {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 /// How a loop ends: staleness markers when its target went away, its scraper handed to the loop
@@ -150,6 +190,13 @@ fn record(health: &Mutex<Health>, stats: &super::scraper::Stats, took: Duration,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_log_times_are_rfc3339_utc() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
 
     #[test]
     fn initial_delay_is_within_the_interval_and_stable_per_target() {
