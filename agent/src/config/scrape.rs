@@ -173,7 +173,7 @@ fn fingerprint(node: &Node, job: &ScrapeConfig) -> u64 {
             }
         }
     }
-    let mut h = foldhash::fast::FixedState::with_seed(0x6a6f_62).build_hasher();
+    let mut h = foldhash::fast::FixedState::with_seed(0x006a_6f62).build_hasher();
     feed(&mut h, node);
     h.write(format!("{job:?}").as_bytes());
     h.finish()

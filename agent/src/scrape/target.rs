@@ -141,7 +141,7 @@ pub fn fmt_duration(d: Duration) -> String {
 fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Result<Target, String> {
     let addr = lset.get("__address__").ok_or("no address")?.to_string();
     let scheme = lset.get("__scheme__").unwrap_or("http").to_string();
-    let addr = with_default_port(&addr, &scheme)?;
+    check_scheme(&scheme)?;
     if addr.contains('/') {
         return Err(format!("{addr:?} is not a valid hostname"));
     }
@@ -166,19 +166,11 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
     Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout, exporter, params })
 }
 
-fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
-    let has_port = match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
-        }
-        None => false,
-    };
-    if has_port || addr.is_empty() {
-        return Ok(addr.to_string());
-    }
+/// Prometheus 3 adds no default port to an address (2.x did: `host` became `host:80`); the
+/// address stays as written, in `instance` too, and the URL's scheme implies the port.
+fn check_scheme(scheme: &str) -> Result<(), String> {
     match scheme {
-        "http" | "" => Ok(format!("{addr}:80")),
-        "https" => Ok(format!("{addr}:443")),
+        "http" | "https" | "" => Ok(()),
         other => Err(format!("invalid scheme: {other:?}")),
     }
 }
@@ -248,11 +240,15 @@ mod tests {
     }
 
     #[test]
-    fn adds_default_port_by_scheme() {
-        assert_eq!(with_default_port("example", "https").unwrap(), "example:443");
-        assert_eq!(with_default_port("example:9100", "https").unwrap(), "example:9100");
-        assert_eq!(with_default_port("[::1]", "http").unwrap(), "[::1]:80");
-        assert_eq!(with_default_port("[::1]:9", "http").unwrap(), "[::1]:9");
+    fn adds_no_default_port_as_in_prometheus_3() {
+        let job = std::sync::Arc::new(crate::config::ScrapeConfig::ad_hoc("j"));
+        let t = Target::from_labels(&job, Labels::from_pairs([("__address__", "example")])).unwrap().unwrap();
+        assert_eq!((t.url.as_str(), t.labels.get("instance")), ("http://example/metrics", Some("example")));
+        let l = Labels::from_pairs([("__address__", "[::1]"), ("__scheme__", "https")]);
+        let t = Target::from_labels(&job, l).unwrap().unwrap();
+        assert_eq!((t.url.as_str(), t.labels.get("instance")), ("https://[::1]/metrics", Some("[::1]")));
+        let l = Labels::from_pairs([("__address__", "example"), ("__scheme__", "ftp")]);
+        assert!(Target::from_labels(&job, l).is_err());
     }
 
     #[test]
