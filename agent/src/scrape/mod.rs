@@ -12,6 +12,8 @@ pub mod protocols;
 pub mod run;
 pub mod scraper;
 pub mod target;
+#[cfg(test)]
+mod tests_loop;
 pub mod transforms;
 
 pub use error::ScrapeError;
