@@ -86,7 +86,7 @@ fn parse_one(
     ignored: &mut Vec<IgnoredKey>,
 ) -> (ScrapeConfig, usize) {
     let mut r = MapReader::new(node, &format!("scrape_configs[{i}]"), errors);
-    let kubernetes_sd_configs = kubernetes_sd_configs(&mut r);
+    let kubernetes_sd_configs = kubernetes_sd_configs(&mut r, ignored);
     reject_service_discovery(&mut r);
     let job_name = r.string("job_name").unwrap_or_default();
     let line = r.key_line("job_name").unwrap_or(node.line);
@@ -197,13 +197,19 @@ fn interval_and_timeout(
 }
 
 /// `kubernetes_sd_configs:`, each entry read by the discovery module.
-fn kubernetes_sd_configs(r: &mut MapReader<'_>) -> Vec<KubernetesSdConfig> {
+/// `attach_metadata` keys set to true are warned about: no metadata is attached yet.
+fn kubernetes_sd_configs(r: &mut MapReader<'_>, warnings: &mut Vec<IgnoredKey>) -> Vec<KubernetesSdConfig> {
     let base = r.path_of("kubernetes_sd_configs");
     let items = r.list("kubernetes_sd_configs");
-    items
+    let sds: Vec<KubernetesSdConfig> = items
         .into_iter()
         .filter_map(|(i, node)| KubernetesSdConfig::parse(node, &format!("{base}[{i}]"), r.errors))
-        .collect()
+        .collect();
+    for (path, line) in sds.iter().flat_map(|sd| &sd.attach_metadata.requested) {
+        let reason = "accepted, not in effect: scrapelet attaches no metadata to pod targets yet (those __meta_kubernetes_* labels are absent)";
+        warnings.push(IgnoredKey { line: *line, path: path.clone(), reason: reason.into() });
+    }
+    sds
 }
 
 /// Other service discoveries are not implemented.

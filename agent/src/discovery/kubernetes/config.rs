@@ -36,10 +36,13 @@ pub struct Selector {
     pub field: Option<String>,
 }
 
-/// `attach_metadata:`. Accepted for compatibility; node metadata is not attached yet.
+/// `attach_metadata:` (Prometheus 3: `node`, `namespace`, `deployment`, `job`, `cronjob`).
+/// Accepted; no metadata is attached yet: each key set to true is listed in `requested` (its
+/// path and line) so that loading warns about it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AttachMetadata {
     pub node: bool,
+    pub requested: Vec<(String, usize)>,
 }
 
 /// The HTTP client settings used with an explicit `api_server`.
@@ -229,9 +232,20 @@ fn read_attach_metadata(r: &mut MapReader) -> AttachMetadata {
     let Some(node) = r.get("attach_metadata") else { return AttachMetadata::default() };
     let path = r.path_of("attach_metadata");
     let mut a = MapReader::new(node, &path, r.errors);
-    let node = a.bool("node").unwrap_or(false);
+    let mut requested = Vec::new();
+    let mut flag = |a: &mut MapReader, key: &'static str| {
+        let on = a.bool(key).unwrap_or(false);
+        if on {
+            requested.push((a.path_of(key), a.key_line(key).unwrap_or(a.line())));
+        }
+        on
+    };
+    let node = flag(&mut a, "node");
+    for key in ["namespace", "deployment", "job", "cronjob"] {
+        flag(&mut a, key);
+    }
     a.finish();
-    AttachMetadata { node }
+    AttachMetadata { node, requested }
 }
 
 fn read_http(r: &mut MapReader) -> ApiHttp {
