@@ -231,6 +231,7 @@ impl Config {
         let remote_write = remote_writes(&r.list("remote_write"), r.errors);
         let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
+        ignored.sort_by_key(|k| k.line);
         Config { global, scrape_configs, remote_write, wal, plugins, ignored }
     }
 }

@@ -146,8 +146,8 @@ fn log_failure(file: &std::path::Path, job: &str, url: &str, e: &ScrapeError) {
     }
 }
 
-/// `2026-01-02T03:04:05.678Z` for Unix milliseconds.
-fn rfc3339_ms(ms: i64) -> String {
+/// `2026-01-02T03:04:05.678Z` for Unix milliseconds (promslog's time format).
+pub fn rfc3339_ms(ms: i64) -> String {
     let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -59,7 +59,7 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
                 (_, true) => "up",
                 _ => "down",
             };
-            let last = h.last_scrape.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs_f64());
+            let last = go_time(h.last_scrape);
             json!({
                 "discoveredLabels": labels_json(&v.target.discovered),
                 "labels": labels_json(&v.target.labels),
@@ -84,13 +84,25 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
         .iter()
         .map(|d| json!({"discoveredLabels": labels_json(&d.discovered), "scrapePool": d.job}))
         .collect();
-    let mut data = json!({"activeTargets": active, "droppedTargets": dropped_json});
+    let mut data = json!({"activeTargets": active, "droppedTargets": dropped_json, "droppedTargetCounts": null});
     if show_dropped {
         data["droppedTargetCounts"] = json!(dropped.counts);
     }
     data["discovery"] = health::all().iter().map(source_json).collect();
     data["invalidAnnotations"] = invalid_json().into();
     json!({"status": "success", "data": data}).to_string()
+}
+
+/// A time as Go's JSON writes a `time.Time` (RFC 3339, fraction without trailing zeros);
+/// never is Go's zero time, as Prometheus shows a target not scraped yet.
+fn go_time(t: Option<std::time::SystemTime>) -> String {
+    let Some(ms) = t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64) else {
+        return "0001-01-01T00:00:00Z".into();
+    };
+    let s = crate::scrape::run::rfc3339_ms(ms);
+    let (head, frac) = s.trim_end_matches('Z').split_once('.').unwrap_or((&s, ""));
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { format!("{head}Z") } else { format!("{head}.{frac}Z") }
 }
 
 fn unix(t: Option<std::time::SystemTime>) -> Option<f64> {
@@ -290,3 +302,7 @@ fn error_and_repeats(h: &crate::scrape::run::Health) -> String {
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+#[cfg(test)]
+#[path = "targets_tests.rs"]
+mod tests;
