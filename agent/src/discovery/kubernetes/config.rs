@@ -39,11 +39,24 @@ pub struct Selector {
 /// `attach_metadata:` (Prometheus 3: `node`, `namespace`, `deployment`, `job`, `cronjob`).
 /// Accepted; no metadata is attached yet: each key set to true is listed in `requested` (its
 /// path and line) so that loading warns about it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct AttachMetadata {
     pub node: bool,
     pub requested: Vec<(String, usize)>,
 }
+
+/// Equal settings, wherever in the file they are (a reload keeps a pod source whose settings
+/// did not change, even if lines above it did).
+impl PartialEq for AttachMetadata {
+    fn eq(&self, other: &Self) -> bool {
+        let keys = |a: &AttachMetadata| -> Vec<String> {
+            a.requested.iter().map(|(p, _)| p.rsplit('.').next().unwrap_or("").to_string()).collect()
+        };
+        self.node == other.node && keys(self) == keys(other)
+    }
+}
+
+impl Eq for AttachMetadata {}
 
 /// The HTTP client settings used with an explicit `api_server`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
