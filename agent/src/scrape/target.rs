@@ -146,14 +146,11 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
         return Err(format!("{addr:?} is not a valid hostname"));
     }
     lset.set("__address__".into(), addr.clone());
-    let interval = label_duration(&lset, "__scrape_interval__", job.scrape_interval)?;
-    let timeout = label_duration(&lset, "__scrape_timeout__", job.scrape_timeout)?;
+    let interval = label_duration(&lset, "__scrape_interval__", "interval", job.scrape_interval)?;
+    let timeout = label_duration(&lset, "__scrape_timeout__", "timeout", job.scrape_timeout)?;
     if timeout > interval {
-        return Err(format!(
-            "scrape timeout {} greater than scrape interval {}",
-            fmt_duration(timeout),
-            fmt_duration(interval)
-        ));
+        let (t, i) = (fmt_duration(timeout), fmt_duration(interval));
+        return Err(format!("scrape timeout cannot be greater than scrape interval ({t:?} > {i:?})"));
     }
     if lset.get("instance").is_none() {
         lset.set("instance".into(), addr.clone());
@@ -175,12 +172,15 @@ fn check_scheme(scheme: &str) -> Result<(), String> {
     }
 }
 
-fn label_duration(lset: &Labels, name: &str, default: Duration) -> Result<Duration, String> {
+/// `__scrape_interval__` / `__scrape_timeout__` as Prometheus 3's `PopulateLabels` reads them,
+/// with its messages.
+fn label_duration(lset: &Labels, name: &str, what: &str, default: Duration) -> Result<Duration, String> {
     match lset.get(name) {
         None => Ok(default),
         Some(v) => match parse_duration(v) {
-            Some(d) if !d.is_zero() => Ok(d),
-            _ => Err(format!("error parsing {name} {v:?}")),
+            Some(d) if d.is_zero() => Err(format!("scrape {what} cannot be 0")),
+            Some(d) => Ok(d),
+            None => Err(format!("error parsing scrape {what}: not a valid duration string: {v:?}")),
         },
     }
 }
