@@ -14,7 +14,7 @@ use scrapelet::config::Config;
 use scrapelet::labels::Labels;
 use scrapelet::relabel;
 use scrapelet::scrape::new_series::merge_target_labels;
-use scrapelet::scrape::parse::{Entry, Format, Parser, series_labels};
+use scrapelet::scrape::parse::{Entry, Format, MetricType, Parser, series_labels};
 
 #[path = "common/workload.rs"]
 mod workload;
@@ -38,7 +38,7 @@ fn main() {
     let mut p = Parser::new(&body, Format::Text);
     while let Some(e) = p.next().unwrap() {
         if let Entry::Sample { series, .. } = e {
-            let mut l = series_labels(series).unwrap();
+            let mut l = series_labels(series, MetricType::Unknown).unwrap();
             merge_target_labels(&mut l, &target, false);
             sets.push(l);
         }

@@ -1,9 +1,74 @@
 //! Label sets: sorted, unique-by-name lists of name/value pairs, and their `{a="b"}` notation.
 //!
 //! [`Labels`] is the one label-set type of the agent: discovery, relabelling, the series cache and
-//! remote write all speak it. An empty value means "absent", as in Prometheus.
+//! remote write all speak it. An empty value means "absent", as in Prometheus. [`NameValidation`]
+//! is Prometheus 3's `metric_name_validation_scheme`: which names are valid.
 
 use std::fmt;
+
+/// Prometheus' `model.ValidationScheme`: `utf8` (the Prometheus 3 default) accepts any non-empty
+/// name, `legacy` only `[a-zA-Z_:][a-zA-Z0-9_:]*` metric names and `[a-zA-Z_][a-zA-Z0-9_]*`
+/// label names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum NameValidation {
+    Legacy,
+    #[default]
+    Utf8,
+}
+
+impl NameValidation {
+    /// The YAML spelling; `""` is "unset" (`Ok(None)`), as in Prometheus.
+    pub fn parse(s: &str) -> Result<Option<NameValidation>, String> {
+        match s {
+            "" => Ok(None),
+            "legacy" => Ok(Some(NameValidation::Legacy)),
+            "utf8" => Ok(Some(NameValidation::Utf8)),
+            _ => Err(format!("unrecognized ValidationScheme: {s:?}")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NameValidation::Legacy => "legacy",
+            NameValidation::Utf8 => "utf8",
+        }
+    }
+
+    pub fn is_valid_label_name(self, name: &str) -> bool {
+        match self {
+            NameValidation::Legacy => is_legacy_label_name(name),
+            NameValidation::Utf8 => !name.is_empty(),
+        }
+    }
+
+    pub fn is_valid_metric_name(self, name: &str) -> bool {
+        match self {
+            NameValidation::Legacy => is_legacy_metric_name(name),
+            NameValidation::Utf8 => !name.is_empty(),
+        }
+    }
+
+    /// Prometheus' `Labels.IsValid`: `__name__` a valid metric name, every name a valid label name.
+    pub fn is_valid(self, labels: &Labels) -> bool {
+        labels
+            .iter()
+            .all(|l| self.is_valid_label_name(&l.name) && (l.name != "__name__" || self.is_valid_metric_name(&l.value)))
+    }
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_legacy_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_legacy_metric_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label {
@@ -86,22 +151,25 @@ impl Labels {
     }
 
     /// Parses the `{name="value",...}` notation (exposition-format escaping; spaces allowed
-    /// around tokens). Used by `scrapelet relabel` and tests.
+    /// around tokens). A name may be quoted (`{"my.label"="v"}`), and a quoted string on its own
+    /// is the metric name (`{"my.metric",a="b"}`), as in Prometheus 3's text format. Used by
+    /// `scrapelet relabel` and tests.
     pub fn parse(s: &str) -> Result<Labels, String> {
         let body =
             s.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or("expected {name=\"value\",...}")?;
         let mut pairs = Vec::new();
         let mut rest = body.trim_start();
         while !rest.is_empty() {
-            let eq = rest.find('=').ok_or_else(|| format!("missing '=' in {rest:?}"))?;
-            let name = rest[..eq].trim().to_string();
-            if name.is_empty() {
-                return Err("empty label name".into());
+            let (name, quoted, after) = read_name(rest)?;
+            let after = after.trim_start();
+            if quoted && (after.is_empty() || after.starts_with(',')) {
+                pairs.push(("__name__".to_string(), name));
+                rest = after.strip_prefix(',').unwrap_or(after).trim_start();
+                continue;
             }
-            let after = rest[eq + 1..].trim_start();
+            let after = after.strip_prefix('=').ok_or_else(|| format!("missing '=' after {name:?}"))?.trim_start();
             let after = after.strip_prefix('"').ok_or_else(|| format!("value of {name} must be quoted"))?;
-            let (value, used) =
-                unescape_quoted(after).ok_or_else(|| format!("unterminated or badly escaped value of {name}"))?;
+            let (value, used) = unescape_quoted(after).ok_or_else(|| format!("unterminated value of {name}"))?;
             pairs.push((name, value));
             rest = after[used..].trim_start();
             if let Some(r) = rest.strip_prefix(',') {
@@ -114,7 +182,23 @@ impl Labels {
     }
 }
 
-/// Reads an escaped value up to its closing quote; returns it and the bytes consumed (quote included).
+/// A label name, plain (up to `=`) or quoted; the name, whether it was quoted, and the rest.
+fn read_name(s: &str) -> Result<(String, bool, &str), String> {
+    if let Some(q) = s.strip_prefix('"') {
+        let (name, used) = unescape_quoted(q).ok_or("unterminated quoted name")?;
+        return Ok((name, true, &q[used..]));
+    }
+    let eq = s.find('=').ok_or_else(|| format!("missing '=' in {s:?}"))?;
+    let name = s[..eq].trim();
+    if name.is_empty() {
+        return Err("empty label name".into());
+    }
+    Ok((name.to_string(), false, &s[eq..]))
+}
+
+/// Reads an escaped value up to its closing quote; returns it and the bytes consumed (quote
+/// included). `\\`, `\"` and `\n` are unescaped; any other `\x` stays as written, as
+/// Prometheus' text parsers keep it.
 fn unescape_quoted(s: &str) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut chars = s.char_indices();
@@ -125,7 +209,7 @@ fn unescape_quoted(s: &str) -> Option<(String, usize)> {
                 'n' => out.push('\n'),
                 '\\' => out.push('\\'),
                 '"' => out.push('"'),
-                _ => return None,
+                e => out.extend(['\\', e]),
             },
             c => out.push(c),
         }
@@ -147,14 +231,22 @@ pub fn write_escaped(f: &mut impl fmt::Write, v: &str) -> fmt::Result {
 }
 
 impl fmt::Display for Labels {
-    /// `{a="1",b="2"}`: sorted by name, no spaces.
+    /// `{a="1",b="2"}`: sorted by name, no spaces; a name that is not a legacy label name is
+    /// quoted (`{"my.label"="1"}`), as Prometheus 3 prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
         for (i, l) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
-            write!(f, "{}=\"", l.name)?;
+            if is_legacy_label_name(&l.name) {
+                f.write_str(&l.name)?;
+            } else {
+                f.write_str("\"")?;
+                write_escaped(f, &l.name)?;
+                f.write_str("\"")?;
+            }
+            f.write_str("=\"")?;
             write_escaped(f, &l.value)?;
             f.write_str("\"")?;
         }
@@ -190,10 +282,29 @@ mod tests {
     }
 
     #[test]
+    fn utf8_names_are_quoted_and_read_back() {
+        let l = Labels::parse(r#"{"my.metric", "utf-8.label"="x", a="\q"}"#).unwrap();
+        assert_eq!(l.get("__name__"), Some("my.metric"));
+        assert_eq!(l.get("a"), Some("\\q"), "an unknown escape is kept as written");
+        assert_eq!(l.to_string(), r#"{__name__="my.metric",a="\\q","utf-8.label"="x"}"#);
+        assert_eq!(Labels::parse(&l.to_string()).unwrap(), l);
+    }
+
+    #[test]
+    fn validation_schemes_follow_prometheus() {
+        use NameValidation::*;
+        assert!(Legacy.is_valid_metric_name("a:b_1") && !Legacy.is_valid_metric_name("a.b"));
+        assert!(!Legacy.is_valid_label_name("a:b") && Utf8.is_valid_label_name("a:b.c"));
+        assert!(!Utf8.is_valid_label_name("") && !Legacy.is_valid_metric_name("1a"));
+        assert_eq!(NameValidation::parse("utf8"), Ok(Some(Utf8)));
+        assert_eq!(NameValidation::parse(""), Ok(None));
+        assert!(NameValidation::parse("UTF8").is_err());
+    }
+
+    #[test]
     fn rejects_malformed_notation() {
         assert!(Labels::parse(r#"{a="1""#).is_err());
         assert!(Labels::parse(r#"{a=1}"#).is_err());
-        assert!(Labels::parse(r#"{a="\q"}"#).is_err());
         assert!(Labels::parse(r#"{a="1" b="2"}"#).is_err());
     }
 }

@@ -161,6 +161,8 @@ self_metrics! {
     scrape_panics: Counter("scrapelet_scrape_panics_total", "Scrapes that panicked (a bug: the loop goes on with a new series cache).", ["job"]),
     samples_appended: Counter("scrapelet_samples_appended_total", "Samples handed to remote write.", ["job"]),
     targets: Gauge("scrapelet_targets", "Active scrape targets.", ["job"]),
+    samples_duplicate: Counter("scrapelet_scrape_samples_duplicate_total", "Repeats of a series in one scrape, dropped (the first sample is kept; Prometheus' prometheus_target_scrapes_sample_duplicate_timestamp_total).", ["job"]),
+    samples_out_of_order: Counter("scrapelet_scrape_samples_out_of_order_total", "Repeats of a series in one scrape with an older timestamp than the one taken, dropped.", ["job"]),
     rw_samples_sent: Counter("scrapelet_remote_write_samples_sent_total", "Samples the backend accepted.", ["remote"]),
     rw_samples_failed: Counter("scrapelet_remote_write_samples_failed_total", "Samples in requests that failed (before any retry).", ["remote"]),
     rw_samples_retried: Counter("scrapelet_remote_write_samples_retried_total", "Samples re-sent after a retryable failure.", ["remote"]),

@@ -8,7 +8,7 @@ pub fn config(file: &Path) -> i32 {
     match Config::load(file) {
         Ok(cfg) => {
             for key in &cfg.ignored {
-                eprintln!("{}:{key}: ignored (a Prometheus server setting an agent does not use)", file.display());
+                eprintln!("{}:{key}", file.display());
             }
             println!(
                 "{}: SUCCESS: {} scrape config(s), {} remote_write endpoint(s)",

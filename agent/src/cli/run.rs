@@ -18,7 +18,6 @@ use crate::discovery::{self, targets::Discovery};
 use crate::metrics;
 use crate::remote_write::RemoteWriter;
 use crate::scrape::ScrapeManager;
-use crate::scrape::run::StopMode;
 use crate::series::SeriesFactory;
 use crate::server::{self, ServerState};
 use crate::wal::Wal;
@@ -86,14 +85,17 @@ impl Pipeline {
         let manager = Arc::new(std::sync::Mutex::new(ScrapeManager::new(writer.clone(), factory)));
         let view = manager.clone();
         *state.targets.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().targets()));
-        let discovery = follow_targets(cfg, scope, manager.clone());
+        let view = manager.clone();
+        *state.dropped.lock().unwrap() = Some(Box::new(move || view.lock().unwrap().dropped()));
+        let discovery = follow_targets(cfg, scope, manager.clone(), None);
         Ok(Pipeline { writer, manager, remote_fingerprint: remote_fingerprint(cfg), discovery })
     }
 
-    /// A new scrape configuration with the same remote writes: unchanged targets keep running.
+    /// A new scrape configuration with the same remote writes: unchanged targets keep running,
+    /// and so do unchanged pod sources.
     fn apply(&mut self, cfg: &Config, scope: Option<&NodeScope>) {
-        self.manager.lock().unwrap().forget_clients();
-        self.discovery = follow_targets(cfg, scope, self.manager.clone());
+        let previous = std::mem::replace(&mut self.discovery, Discovery::empty());
+        self.discovery = follow_targets(cfg, scope, self.manager.clone(), Some(previous));
     }
 
     async fn stop(self) {
@@ -102,7 +104,7 @@ impl Pipeline {
             &mut *self.manager.lock().unwrap(),
             ScrapeManager::new(self.writer.clone(), Arc::new(SeriesFactory::default())),
         );
-        manager.stop_all(StopMode::Quiet).await;
+        manager.stop_all(false).await;
         drop(manager);
         self.writer.shutdown(FLUSH_DEADLINE).await;
     }
@@ -112,10 +114,16 @@ fn remote_fingerprint(cfg: &Config) -> String {
     format!("{:?}{:?}{:?}", cfg.remote_write, cfg.global.external_labels, cfg.wal)
 }
 
-/// Starts discovery for `cfg` and a task that hands every new target list to the manager.
-fn follow_targets(cfg: &Config, scope: Option<&NodeScope>, manager: SharedManager) -> Discovery {
+/// Starts discovery for `cfg` (keeping what of `previous` is unchanged) and a task that hands
+/// every new target list to the manager.
+fn follow_targets(
+    cfg: &Config,
+    scope: Option<&NodeScope>,
+    manager: SharedManager,
+    previous: Option<Discovery>,
+) -> Discovery {
     crate::plugin::registry().apply(&cfg.plugins);
-    let (mut discovery, mut targets) = discovery::targets::start(cfg, scope.cloned());
+    let (mut discovery, mut targets) = discovery::targets::start(cfg, scope.cloned(), previous);
     let task = tokio::spawn(async move {
         loop {
             let current = targets.borrow_and_update().clone();
@@ -163,7 +171,7 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
     let cfg = load(&args)?;
     for key in &cfg.ignored {
-        info!(key = %key, "ignored configuration key (a Prometheus server setting an agent does not use)");
+        warn!(key = %key, "configuration key not in effect");
     }
     warn_unexpanded_targets(&cfg);
     let state = Arc::new(ServerState::default());

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::{Config, ScrapeConfig};
-use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::http_client::HttpClient;
 use crate::labels::Labels;
 use crate::scrape::fetch::Fetcher;
 use crate::scrape::run::now_ms;
@@ -57,29 +57,7 @@ fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<Scrape
 }
 
 fn ad_hoc_job() -> ScrapeConfig {
-    ScrapeConfig {
-        job_name: "scrape".into(),
-        scrape_interval: Duration::from_secs(60),
-        scrape_timeout: Duration::from_secs(10),
-        metrics_path: "/metrics".into(),
-        scheme: "http".into(),
-        params: Vec::new(),
-        honor_labels: false,
-        honor_timestamps: true,
-        sample_limit: 0,
-        label_limit: 0,
-        label_name_length_limit: 0,
-        label_value_length_limit: 0,
-        body_size_limit: 0,
-        enable_compression: true,
-        http: HttpClientConfig { follow_redirects: true, enable_http2: true, ..Default::default() },
-        relabel_configs: Vec::new(),
-        metric_relabel_configs: Vec::new(),
-        static_configs: Vec::new(),
-        kubernetes_sd_configs: Vec::new(),
-        exporter: None,
-        transforms: Vec::new(),
-    }
+    ScrapeConfig::ad_hoc("scrape")
 }
 
 async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
@@ -106,7 +84,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     };
     let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
     let fetched = match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
-        Ok(mut f) => f.fetch(&mut body).await,
+        Ok(f) => f.with_protocols(&job).fetch(&mut body).await,
         Err(e) => Err(e),
     };
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
@@ -125,15 +103,25 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     }
 }
 
-/// One sample in text exposition format; the timestamp only when it is the target's own.
+/// One sample in text exposition format (a name that is not a legacy name quoted inside the
+/// braces, Prometheus 3's syntax); the timestamp only when it is the target's own.
 fn write_sample(out: &mut String, s: &Sample, scrape_t: i64) {
     use std::fmt::Write;
     let labels = s.series.labels();
-    out.push_str(labels.get("__name__").unwrap_or(""));
+    let name = labels.get("__name__").unwrap_or("");
     let mut rest = labels.clone();
     rest.remove("__name__");
-    if !rest.is_empty() {
-        let _ = write!(out, "{rest}");
+    if crate::labels::is_legacy_metric_name(name) {
+        out.push_str(name);
+        if !rest.is_empty() {
+            let _ = write!(out, "{rest}");
+        }
+    } else {
+        let mut quoted = String::new();
+        let _ = crate::labels::write_escaped(&mut quoted, name);
+        let rest = rest.to_string();
+        let sep = if rest.len() > 2 { "," } else { "" };
+        let _ = write!(out, "{{\"{quoted}\"{sep}{}", &rest[1..]);
     }
     let _ = write!(out, " {}", fmt_float(s.v));
     if s.t != scrape_t {

@@ -1,33 +1,21 @@
 //! `global:`: default scrape interval, timeout and limits, and the external labels.
 //!
-//! Entry point: [`parse`]. Defaults and checks follow Prometheus' `GlobalConfig.UnmarshalYAML`;
-//! label names are checked with [`valid_label_name`], which `scrape_configs` also use.
+//! Entry point: [`parse`]. Defaults and checks follow Prometheus 3's `GlobalConfig.UnmarshalYAML`;
+//! the keys that are also job keys are read by [`super::scrape_keys`].
 
 use std::time::Duration;
 
 use super::yaml::{Errors, MapReader, Node};
-use super::{GlobalConfig, IgnoredKey, ignore_keys};
-use crate::labels::Labels;
+use super::{GlobalConfig, IgnoredKey, ignore_keys, scrape_keys};
+use crate::labels::{Labels, NameValidation};
 
 const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(60);
+/// What `body_size_limit` takes (Go's `units.Base2Bytes`).
+pub(super) const SIZE: &str = "a size with a unit such as 512KB or 10MiB";
 const DEFAULT_SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `global:` keys that only matter to a Prometheus server (rules, query log, histograms, ...).
-const IGNORED: &[&str] = &[
-    "evaluation_interval",
-    "rule_query_offset",
-    "query_log_file",
-    "scrape_failure_log_file",
-    "scrape_protocols",
-    "scrape_native_histograms",
-    "always_scrape_classic_histograms",
-    "convert_classic_histograms_to_nhcb",
-    "extra_scrape_metrics",
-    "metric_name_validation_scheme",
-    "metric_name_escaping_scheme",
-    "target_limit",
-    "keep_dropped_targets",
-];
+/// `global:` keys that only matter to a Prometheus server: rule evaluation and the query log.
+const IGNORED: &[&str] = &["evaluation_interval", "rule_query_offset", "query_log_file"];
 
 impl Default for GlobalConfig {
     fn default() -> Self {
@@ -40,6 +28,15 @@ impl Default for GlobalConfig {
             label_name_length_limit: 0,
             label_value_length_limit: 0,
             body_size_limit: 0,
+            target_limit: 0,
+            keep_dropped_targets: 0,
+            validation: None,
+            escaping: None,
+            scrape_protocols: None,
+            scrape_native_histograms: false,
+            always_scrape_classic_histograms: false,
+            extra_scrape_metrics: false,
+            scrape_failure_log_file: None,
         }
     }
 }
@@ -55,7 +52,11 @@ pub(super) fn parse(node: Option<&Node>, errors: &mut Errors, ignored: &mut Vec<
     if timeout.is_some_and(|t| t > scrape_interval) {
         r.error(node, "scrape_timeout", "global scrape timeout greater than scrape interval");
     }
-    let external_labels = external_labels(&mut r, &|name| std::env::var(name).ok());
+    let validation = scrape_keys::validation(&mut r);
+    let escaping = scrape_keys::escaping(&mut r);
+    let histograms = super::histograms::read(&mut r, &GlobalConfig::default(), ignored);
+    let scheme = validation.unwrap_or_default();
+    let external_labels = external_labels(&mut r, scheme, &|name| std::env::var(name).ok());
     let g = GlobalConfig {
         scrape_interval,
         scrape_timeout: timeout.unwrap_or(DEFAULT_SCRAPE_TIMEOUT.min(scrape_interval)),
@@ -64,32 +65,35 @@ pub(super) fn parse(node: Option<&Node>, errors: &mut Errors, ignored: &mut Vec<
         label_limit: r.u64("label_limit").unwrap_or(0),
         label_name_length_limit: r.u64("label_name_length_limit").unwrap_or(0),
         label_value_length_limit: r.u64("label_value_length_limit").unwrap_or(0),
-        body_size_limit: r.bytes("body_size_limit").unwrap_or(0),
+        body_size_limit: r.parsed("body_size_limit", SIZE, super::yaml::parse_base2_bytes).unwrap_or(0),
+        target_limit: r.u64("target_limit").unwrap_or(0),
+        keep_dropped_targets: r.u64("keep_dropped_targets").unwrap_or(0),
+        validation,
+        escaping,
+        scrape_protocols: scrape_keys::protocols(&mut r, "global config"),
+        scrape_native_histograms: histograms.scrape_native,
+        always_scrape_classic_histograms: histograms.always_classic,
+        extra_scrape_metrics: r.bool("extra_scrape_metrics").unwrap_or(false),
+        scrape_failure_log_file: r.string("scrape_failure_log_file").filter(|f| !f.is_empty()).map(Into::into),
     };
     r.finish();
     g
 }
 
-/// `external_labels`, with `$VAR` / `${VAR}` expanded from the environment as Prometheus does.
-fn external_labels(r: &mut MapReader<'_>, env: &dyn Fn(&str) -> Option<String>) -> Labels {
+/// `external_labels`, with `$VAR` / `${VAR}` expanded from the environment as Prometheus does;
+/// names are checked under the global `metric_name_validation_scheme`.
+fn external_labels(r: &mut MapReader<'_>, scheme: NameValidation, env: &dyn Fn(&str) -> Option<String>) -> Labels {
     let pairs = r.string_map("external_labels");
     let path = r.path_of("external_labels");
     let line = r.key_line("external_labels").unwrap_or(r.line());
     let mut labels = Labels::new();
     for (name, value) in pairs {
-        if !valid_label_name(&name) {
+        if !scheme.is_valid_label_name(&name) {
             r.errors.push(line, &path, format!("{name:?} is not a valid label name"));
         }
         labels.set(name, expand_env(&value, env));
     }
     labels
-}
-
-/// Whether `name` matches `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub(super) fn valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Go's `os.Expand`: `$NAME` and `${NAME}` are replaced by `env(NAME)` (empty if unset); `$$` is `$`.
@@ -155,8 +159,10 @@ mod tests {
     }
 
     #[test]
-    fn invalid_external_label_name_is_rejected() {
-        let (_, errs) = global("external_labels:\n  cluster: prod\n  bad-name: x\n");
+    fn external_label_names_follow_the_validation_scheme() {
+        let (_, errs) = global("external_labels:\n  cluster: prod\n  utf-8.name: x\n");
+        assert!(errs.is_empty(), "utf8 is Prometheus 3's default: {errs:?}");
+        let (_, errs) = global("metric_name_validation_scheme: legacy\nexternal_labels:\n  bad-name: x\n");
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].message.contains("\"bad-name\" is not a valid label name"));
     }
@@ -177,11 +183,5 @@ mod tests {
         assert_eq!(expand_env("${REGION}/$REGION-$UNSET.$$", &env), "eu-1/eu-1-.$");
         assert_eq!(expand_env("no vars", &env), "no vars");
         assert_eq!(expand_env("trailing $", &env), "trailing $");
-    }
-
-    #[test]
-    fn label_names_use_the_classic_charset() {
-        assert!(valid_label_name("_a1") && valid_label_name("cluster"));
-        assert!(!valid_label_name("1a") && !valid_label_name("a-b") && !valid_label_name(""));
     }
 }

@@ -5,20 +5,25 @@
 //! Prometheus' defaults filled in; nothing here does I/O beyond reading the file.
 
 mod env;
+mod files;
 mod global;
+mod histograms;
 mod plugins;
 mod scrape;
+mod scrape_keys;
 #[cfg(test)]
 mod tests;
+mod units;
 pub mod yaml;
 
 use std::time::Duration;
 
 use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
-use crate::labels::Labels;
+use crate::labels::{Labels, NameValidation};
 use crate::relabel::RelabelConfig;
 use crate::remote_write::RemoteWriteConfig;
+use crate::scrape::protocols::{NameEscaping, ScrapeProtocol};
 
 pub use yaml::{ConfigError, Errors};
 
@@ -38,17 +43,22 @@ pub struct Config {
     pub ignored: Vec<IgnoredKey>,
 }
 
-/// A key that was accepted and ignored, and where it is.
+/// A key that was accepted but is not (fully) in effect, where it is, and why: one warning each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IgnoredKey {
     pub line: usize,
     /// Dotted path, e.g. `global.evaluation_interval`.
     pub path: String,
+    /// What scrapelet does with it, e.g. "ignored (a Prometheus server setting an agent does not use)".
+    pub reason: String,
 }
+
+/// The reason of keys an agent has no use for (rules, alerting, the TSDB, the query log).
+pub const SERVER_ONLY: &str = "ignored (a Prometheus server setting an agent does not use)";
 
 impl std::fmt::Display for IgnoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.path)
+        write!(f, "line {}: {}: {}", self.line, self.path, self.reason)
     }
 }
 
@@ -66,6 +76,16 @@ pub struct GlobalConfig {
     pub label_name_length_limit: u64,
     pub label_value_length_limit: u64,
     pub body_size_limit: u64,
+    /// Defaults of the job keys of the same names (Prometheus 3 semantics; unset = `None`).
+    pub target_limit: u64,
+    pub keep_dropped_targets: u64,
+    pub validation: Option<NameValidation>,
+    pub escaping: Option<NameEscaping>,
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    pub scrape_native_histograms: bool,
+    pub always_scrape_classic_histograms: bool,
+    pub extra_scrape_metrics: bool,
+    pub scrape_failure_log_file: Option<std::path::PathBuf>,
 }
 
 /// One entry of `scrape_configs:`, with the global defaults already applied.
@@ -91,6 +111,30 @@ pub struct ScrapeConfig {
     pub body_size_limit: u64,
     /// Default true: ask for gzip.
     pub enable_compression: bool,
+    /// `metric_name_validation_scheme` (job, else global; `utf8` by default): which scraped and
+    /// relabelled names are valid.
+    pub validation: NameValidation,
+    /// `metric_name_escaping_scheme`: what `escaping=` the `Accept` header asks for.
+    pub escaping: NameEscaping,
+    /// `scrape_protocols`, most wanted first (protobuf is never offered: not parsed yet).
+    pub scrape_protocols: Vec<ScrapeProtocol>,
+    /// `fallback_scrape_protocol`: how to read a body whose `Content-Type` is missing or unusable.
+    pub fallback_protocol: Option<ScrapeProtocol>,
+    /// `track_timestamps_staleness`: stale markers also for series that carried a timestamp.
+    pub track_timestamps_staleness: bool,
+    /// More targets than this after relabelling fail every scrape of the job (0 = no limit).
+    pub target_limit: u64,
+    /// How many dropped targets `/api/v1/targets` keeps per job (0 = all).
+    pub keep_dropped_targets: u64,
+    /// `extra_scrape_metrics`: also report `scrape_timeout_seconds`, `scrape_sample_limit` and
+    /// `scrape_body_size_bytes`.
+    pub extra_scrape_metrics: bool,
+    /// `scrape_native_histograms` (only meaningful with the protobuf format, not parsed yet).
+    pub scrape_native_histograms: bool,
+    /// `always_scrape_classic_histograms` (classic histograms are always scraped here).
+    pub always_scrape_classic_histograms: bool,
+    /// `scrape_failure_log_file`: each failed scrape is appended to it as a JSON line.
+    pub scrape_failure_log_file: Option<std::path::PathBuf>,
     pub http: HttpClientConfig,
     pub relabel_configs: Vec<RelabelConfig>,
     pub metric_relabel_configs: Vec<RelabelConfig>,
@@ -102,6 +146,10 @@ pub struct ScrapeConfig {
     pub exporter: Option<String>,
     /// Transform plugins run, in order, after `metric_relabel_configs` on each new series.
     pub transforms: Vec<String>,
+    /// A hash of the job as written (secrets included, never shown) and as resolved with the
+    /// global defaults: equal fingerprints, same job. A reload leaves the loops of an unchanged
+    /// job alone.
+    pub fingerprint: u64,
 }
 
 /// One entry of `plugins:`.
@@ -132,8 +180,9 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| {
             vec![ConfigError { line: 0, path: String::new(), message: format!("cannot read {}: {e}", path.display()) }]
         })?;
-        let mut config = Config::from_yaml(&text)?;
-        config.set_directory(path.parent().unwrap_or(std::path::Path::new(".")));
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let mut config = Config::from_yaml_in(&text, dir)?;
+        config.set_directory(dir);
         Ok(config)
     }
 
@@ -143,6 +192,9 @@ impl Config {
         for http in scrape.chain(self.remote_write.iter_mut().map(|rw| &mut rw.http)) {
             http.set_directory(dir);
         }
+        for job in &mut self.scrape_configs {
+            job.scrape_failure_log_file = job.scrape_failure_log_file.as_ref().map(|f| dir.join(f));
+        }
         for p in &mut self.plugins {
             p.path = dir.join(&p.path);
             p.data_dir = p.data_dir.as_ref().map(|d| dir.join(d));
@@ -150,26 +202,36 @@ impl Config {
     }
 
     /// Parses and validates YAML text; every problem is returned, sorted by line.
+    /// `scrape_config_files` are read relative to the working directory.
     pub fn from_yaml(text: &str) -> Result<Config, Vec<ConfigError>> {
+        Config::from_yaml_in(text, std::path::Path::new("."))
+    }
+
+    /// [`Config::from_yaml`] with `scrape_config_files` relative to `dir`.
+    pub fn from_yaml_in(text: &str, dir: &std::path::Path) -> Result<Config, Vec<ConfigError>> {
         let root = yaml::parse(text).map_err(|e| vec![e])?;
         let mut errors = Errors::default();
-        let config = Config::read(&root, &mut errors);
+        let config = Config::read(&root, dir, &mut errors);
         if errors.is_empty() { Ok(config) } else { Err(errors.into_sorted()) }
     }
 
-    fn read(root: &Node, errors: &mut Errors) -> Config {
+    fn read(root: &Node, dir: &std::path::Path, errors: &mut Errors) -> Config {
         let mut ignored = Vec::new();
         let mut r = MapReader::new(root, "", errors);
         ignore_keys(&mut r, TOP_LEVEL_IGNORED, &mut ignored);
-        reject_scrape_config_files(&mut r);
         let global = global::parse(r.get("global"), r.errors, &mut ignored);
         let plugins = plugins::parse(&r.list("plugins"), r.errors);
         let names: Vec<String> = plugins.iter().map(|p| p.name.clone()).collect();
         let scrape_nodes = r.list("scrape_configs");
-        let scrape_configs = scrape::parse_all(&scrape_nodes, &global, &names, r.errors, &mut ignored);
+        let mut scrape_configs = scrape::parse_all(&scrape_nodes, &global, &names, r.errors, &mut ignored);
+        if let Some(files) = r.get("scrape_config_files") {
+            let from_files = files::read(files, dir, &global, &names, r.errors, &mut ignored);
+            add_file_jobs(&mut scrape_configs, from_files, files.line, r.errors);
+        }
         let remote_write = remote_writes(&r.list("remote_write"), r.errors);
         let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
+        ignored.sort_by_key(|k| k.line);
         Config { global, scrape_configs, remote_write, wal, plugins, ignored }
     }
 }
@@ -196,16 +258,27 @@ const TOP_LEVEL_IGNORED: &[&str] = &["rule_files", "alerting", "remote_read", "s
 fn ignore_keys(r: &mut MapReader<'_>, keys: &[&'static str], ignored: &mut Vec<IgnoredKey>) {
     for key in keys {
         if let Some(line) = r.ignore(key) {
-            ignored.push(IgnoredKey { line, path: r.path_of(key) });
+            ignored.push(IgnoredKey { line, path: r.path_of(key), reason: SERVER_ONLY.into() });
         }
     }
 }
 
-/// Ignoring `scrape_config_files` would silently drop jobs, so a non-empty one is an error.
-fn reject_scrape_config_files(r: &mut MapReader<'_>) {
-    if let Some(n) = r.get("scrape_config_files")
-        && !matches!(&n.kind, yaml::Kind::Seq(items) if items.is_empty())
-    {
-        r.error(n, "scrape_config_files", "not supported yet: move these jobs into scrape_configs");
+/// Adds the jobs of `scrape_config_files`, rejecting a name already used (Prometheus' words).
+fn add_file_jobs(
+    jobs: &mut Vec<ScrapeConfig>,
+    from_files: Vec<(ScrapeConfig, String)>,
+    line: usize,
+    errors: &mut Errors,
+) {
+    let mut seen: Vec<(String, String)> =
+        jobs.iter().map(|j| (j.job_name.clone(), "main config file".into())).collect();
+    for (job, file) in from_files {
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == job.job_name) {
+            let msg = format!("found multiple scrape configs with job name {:?}, first found in {first}", job.job_name);
+            errors.push(line, &format!("scrape_config_files ({file})"), msg);
+            continue;
+        }
+        seen.push((job.job_name.clone(), file));
+        jobs.push(job);
     }
 }

@@ -6,32 +6,23 @@
 use std::collections::HashMap;
 
 use super::env::expand_braced;
-use super::global::valid_label_name;
 use super::yaml::{Errors, Kind, MapReader, Node};
-use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, ignore_keys};
+use super::{GlobalConfig, IgnoredKey, ScrapeConfig, StaticConfig, scrape_keys};
 use crate::discovery::kubernetes::KubernetesSdConfig;
 use crate::http_client::HttpClientConfig;
-use crate::labels::Labels;
+use crate::labels::{Labels, NameValidation};
 use crate::relabel::{self, RelabelConfig};
 
-/// Job keys that tune Prometheus server features the agent does not have (native histograms,
-/// the targets page's dropped list, UTF-8 name negotiation, ...).
-const IGNORED: &[&str] = &[
-    "track_timestamps_staleness",
-    "scrape_protocols",
-    "fallback_scrape_protocol",
-    "scrape_native_histograms",
-    "always_scrape_classic_histograms",
-    "convert_classic_histograms_to_nhcb",
-    "native_histogram_bucket_limit",
-    "native_histogram_min_bucket_factor",
-    "keep_dropped_targets",
-    "target_limit",
-    "metric_name_validation_scheme",
-    "metric_name_escaping_scheme",
-    "scrape_failure_log_file",
-    "extra_scrape_metrics",
-];
+impl ScrapeConfig {
+    /// A job named `name` with Prometheus' defaults and no targets (for `scrapelet scrape URL`).
+    pub fn ad_hoc(name: &str) -> ScrapeConfig {
+        let node = super::yaml::parse(&format!("job_name: {name:?}\n")).expect("static YAML");
+        let (mut errors, mut ignored) = (Errors::default(), Vec::new());
+        let (job, _) = parse_one(0, &node, &GlobalConfig::default(), &[], &mut errors, &mut ignored);
+        debug_assert!(errors.is_empty(), "{:?}", errors.0);
+        job
+    }
+}
 
 /// Parses every job, then rejects duplicate job names.
 pub(super) fn parse_all(
@@ -43,8 +34,7 @@ pub(super) fn parse_all(
 ) -> Vec<ScrapeConfig> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut jobs = Vec::new();
-    for &(i, node) in nodes {
-        let (job, line) = parse_one(i, node, global, plugins, errors, ignored);
+    for (job, line, i) in parse_each_at(nodes, global, plugins, errors, ignored) {
         if let Some(first) = seen.get(&job.job_name) {
             let msg = format!("found multiple scrape configs with job name {:?} (first at line {first})", job.job_name);
             errors.push(line, &format!("scrape_configs[{i}].job_name"), msg);
@@ -54,6 +44,36 @@ pub(super) fn parse_all(
         jobs.push(job);
     }
     jobs
+}
+
+/// Every job of a `scrape_configs` list and the line of its `job_name`, duplicates included.
+pub(super) fn parse_each(
+    nodes: &[(usize, &Node)],
+    global: &GlobalConfig,
+    plugins: &[String],
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> Vec<(ScrapeConfig, usize)> {
+    parse_each_at(nodes, global, plugins, errors, ignored).into_iter().map(|(j, line, _)| (j, line)).collect()
+}
+
+fn parse_each_at(
+    nodes: &[(usize, &Node)],
+    global: &GlobalConfig,
+    plugins: &[String],
+    errors: &mut Errors,
+    ignored: &mut Vec<IgnoredKey>,
+) -> Vec<(ScrapeConfig, usize, usize)> {
+    let mut out = Vec::new();
+    for &(i, node) in nodes {
+        if node.is_null() {
+            errors.push(node.line, &format!("scrape_configs[{i}]"), "empty or null scrape config section");
+            continue;
+        }
+        let (job, line) = parse_one(i, node, global, plugins, errors, ignored);
+        out.push((job, line, i));
+    }
+    out
 }
 
 /// One job and the line of its `job_name`.
@@ -66,8 +86,7 @@ fn parse_one(
     ignored: &mut Vec<IgnoredKey>,
 ) -> (ScrapeConfig, usize) {
     let mut r = MapReader::new(node, &format!("scrape_configs[{i}]"), errors);
-    ignore_keys(&mut r, IGNORED, ignored);
-    let kubernetes_sd_configs = kubernetes_sd_configs(&mut r);
+    let kubernetes_sd_configs = kubernetes_sd_configs(&mut r, ignored);
     reject_service_discovery(&mut r);
     let job_name = r.string("job_name").unwrap_or_default();
     let line = r.key_line("job_name").unwrap_or(node.line);
@@ -76,7 +95,9 @@ fn parse_one(
         r.errors.push(line, &path, "job_name is empty");
     }
     let (scrape_interval, scrape_timeout) = interval_and_timeout(&mut r, node, global, &job_name);
-    let relabel_configs = relabel_list(&mut r, "relabel_configs");
+    let keys = scrape_keys::resolve(&mut r, node, global, &job_name);
+    let histograms = super::histograms::read(&mut r, global, ignored);
+    let relabel_configs = relabel_list(&mut r, "relabel_configs", keys.validation);
     let check_targets = relabel_configs.is_empty();
     let (exporter, transforms) = super::plugins::job_plugins(&mut r, plugins);
     let job = ScrapeConfig {
@@ -91,19 +112,71 @@ fn parse_one(
         label_limit: limit(&mut r, "label_limit", global.label_limit),
         label_name_length_limit: limit(&mut r, "label_name_length_limit", global.label_name_length_limit),
         label_value_length_limit: limit(&mut r, "label_value_length_limit", global.label_value_length_limit),
-        body_size_limit: r.bytes("body_size_limit").filter(|&n| n > 0).unwrap_or(global.body_size_limit),
+        body_size_limit: r
+            .parsed("body_size_limit", super::global::SIZE, super::yaml::parse_base2_bytes)
+            .filter(|&n| n > 0)
+            .unwrap_or(global.body_size_limit),
         enable_compression: r.bool("enable_compression").unwrap_or(true),
+        validation: keys.validation,
+        escaping: keys.escaping,
+        scrape_protocols: keys.protocols,
+        fallback_protocol: scrape_keys::fallback(&mut r, &job_name),
+        track_timestamps_staleness: r.bool("track_timestamps_staleness").unwrap_or(false),
+        target_limit: limit(&mut r, "target_limit", global.target_limit),
+        keep_dropped_targets: limit(&mut r, "keep_dropped_targets", global.keep_dropped_targets),
+        extra_scrape_metrics: r.bool("extra_scrape_metrics").unwrap_or(global.extra_scrape_metrics),
+        scrape_native_histograms: histograms.scrape_native,
+        always_scrape_classic_histograms: histograms.always_classic,
+        scrape_failure_log_file: r
+            .string("scrape_failure_log_file")
+            .filter(|f| !f.is_empty())
+            .map(Into::into)
+            .or_else(|| global.scrape_failure_log_file.clone()),
         http: HttpClientConfig::parse(&mut r),
-        metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs"),
+        metric_relabel_configs: relabel_list(&mut r, "metric_relabel_configs", keys.validation),
         static_configs: static_configs(&mut r, check_targets, &|name| std::env::var(name).ok()),
         kubernetes_sd_configs,
         relabel_configs,
         exporter,
         transforms,
         job_name,
+        fingerprint: 0,
     };
     r.finish();
+    let mut job = job;
+    job.fingerprint = fingerprint(node, &job);
     (job, line)
+}
+
+/// Hashes the job's YAML (without line numbers) and its resolved settings.
+fn fingerprint(node: &Node, job: &ScrapeConfig) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    fn feed(h: &mut impl Hasher, n: &Node) {
+        match &n.kind {
+            Kind::Scalar(s, quoted) => {
+                h.write_u8(0);
+                h.write(s.as_bytes());
+                h.write_u8(u8::from(*quoted));
+            }
+            Kind::Seq(items) => {
+                h.write_u8(1);
+                h.write_usize(items.len());
+                items.iter().for_each(|i| feed(h, i));
+            }
+            Kind::Map(pairs) => {
+                h.write_u8(2);
+                h.write_usize(pairs.len());
+                pairs.iter().for_each(|(k, v)| {
+                    feed(h, k);
+                    feed(h, v);
+                });
+            }
+        }
+    }
+    let mut h = foldhash::fast::FixedState::with_seed(0x006a_6f62).build_hasher();
+    feed(&mut h, node);
+    h.write(format!("{job:?}").as_bytes());
+    h.finish()
 }
 
 /// Prometheus' rule: an unset (or zero) interval is the global one; an explicit timeout longer
@@ -124,13 +197,19 @@ fn interval_and_timeout(
 }
 
 /// `kubernetes_sd_configs:`, each entry read by the discovery module.
-fn kubernetes_sd_configs(r: &mut MapReader<'_>) -> Vec<KubernetesSdConfig> {
+/// `attach_metadata` keys set to true are warned about: no metadata is attached yet.
+fn kubernetes_sd_configs(r: &mut MapReader<'_>, warnings: &mut Vec<IgnoredKey>) -> Vec<KubernetesSdConfig> {
     let base = r.path_of("kubernetes_sd_configs");
     let items = r.list("kubernetes_sd_configs");
-    items
+    let sds: Vec<KubernetesSdConfig> = items
         .into_iter()
         .filter_map(|(i, node)| KubernetesSdConfig::parse(node, &format!("{base}[{i}]"), r.errors))
-        .collect()
+        .collect();
+    for (path, line) in sds.iter().flat_map(|sd| &sd.attach_metadata.requested) {
+        let reason = "accepted, not in effect: scrapelet attaches no metadata to pod targets yet (those __meta_kubernetes_* labels are absent)";
+        warnings.push(IgnoredKey { line: *line, path: path.clone(), reason: reason.into() });
+    }
+    sds
 }
 
 /// Other service discoveries are not implemented.
@@ -183,14 +262,15 @@ fn limit(r: &mut MapReader<'_>, key: &'static str, global: u64) -> u64 {
     r.u64(key).filter(|&n| n > 0).unwrap_or(global)
 }
 
-/// Hands a relabel list to the relabel engine; an absent or empty list is no rules.
-fn relabel_list(r: &mut MapReader<'_>, key: &'static str) -> Vec<RelabelConfig> {
+/// Hands a relabel list to the relabel engine (names checked under the job's scheme); an absent
+/// or empty list is no rules.
+fn relabel_list(r: &mut MapReader<'_>, key: &'static str, validation: NameValidation) -> Vec<RelabelConfig> {
     match r.get(key) {
         None => Vec::new(),
         Some(Node { kind: Kind::Seq(items), .. }) if items.is_empty() => Vec::new(),
         Some(n) => {
             let path = r.path_of(key);
-            relabel::parse_configs(n, &path, r.errors)
+            relabel::parse_configs_with(n, &path, validation, r.errors)
         }
     }
 }
@@ -207,6 +287,10 @@ fn static_configs(
     let items = r.list("static_configs");
     let mut out = Vec::new();
     for (i, item) in items {
+        if item.is_null() {
+            r.errors.push(item.line, &format!("{base}[{i}]"), "empty or null section in static_configs");
+            continue;
+        }
         let mut sr = MapReader::new(item, &format!("{base}[{i}]"), r.errors);
         let mut targets = Vec::new();
         for (j, t) in sr.list("targets") {
@@ -225,11 +309,13 @@ fn static_configs(
     out
 }
 
+/// A target group's `labels`: read as `model.LabelSet`, whose names Prometheus 3 checks under
+/// utf8 whatever the job's scheme (any non-empty name).
 fn static_labels(sr: &mut MapReader<'_>, env: &dyn Fn(&str) -> Option<String>) -> Labels {
     let pairs = sr.string_map("labels");
     let mut labels = Labels::new();
     for (name, value) in pairs {
-        if !valid_label_name(&name) {
+        if !NameValidation::Utf8.is_valid_label_name(&name) {
             let (line, path) = (sr.key_line("labels").unwrap_or(sr.line()), sr.path_of("labels"));
             sr.errors.push(line, &path, format!("{name:?} is not a valid label name"));
         }

@@ -103,7 +103,7 @@ fn loads_real_prometheus_yml_unchanged() {
     assert_eq!(node.static_configs[0].labels.to_string(), r#"{env="prod",team="infra"}"#);
 
     let ignored: Vec<_> = c.ignored.iter().map(|k| k.path.as_str()).collect();
-    assert_eq!(ignored, vec!["rule_files", "alerting", "global.evaluation_interval"]);
+    assert_eq!(ignored, vec!["global.evaluation_interval", "rule_files", "alerting"], "in file order");
 }
 
 #[test]
@@ -173,10 +173,12 @@ fn url_as_static_target_is_rejected_like_prometheus() {
 }
 
 #[test]
-fn invalid_static_label_name_is_rejected() {
-    let errs = errors("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, 0bad: y}\n");
+fn static_label_names_are_utf8_and_must_not_be_empty() {
+    let c = load("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, 0.utf8: y}\n");
+    assert_eq!(c.scrape_configs[0].static_configs[0].labels.get("0.utf8"), Some("y"));
+    let errs = errors("scrape_configs:\n  - job_name: j\n    static_configs:\n      - labels: {ok: x, '': y}\n");
     assert_eq!(errs[0].path, "scrape_configs[0].static_configs[0].labels");
-    assert!(errs[0].message.contains(r#""0bad" is not a valid label name"#));
+    assert!(errs[0].message.contains(r#""" is not a valid label name"#));
 }
 
 #[test]
@@ -195,10 +197,28 @@ fn params_must_map_names_to_lists() {
 }
 
 #[test]
-fn scrape_config_files_is_rejected_rather_than_dropping_jobs() {
-    let errs = errors("scrape_config_files: ['jobs/*.yml']\n");
-    assert!(errs[0].message.contains("not supported yet"));
-    load("scrape_config_files: []\n");
+fn scrape_config_files_add_jobs_validated_with_the_global_section() {
+    let dir = std::env::temp_dir().join(format!("scrapelet-scfiles-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    let job =
+        |name: &str| format!("scrape_configs:\n  - job_name: {name}\n    static_configs:\n      - targets: [h:1]\n");
+    std::fs::write(dir.join("jobs/a.yml"), job("a")).unwrap();
+    std::fs::write(dir.join("jobs/b.yml"), job("b")).unwrap();
+    std::fs::write(dir.join("jobs/skip.txt"), "not yaml: [").unwrap();
+    let main = dir.join("main.yml");
+    std::fs::write(&main, "global:\n  scrape_interval: 7s\nscrape_config_files: ['jobs/*.yml']\n").unwrap();
+    let c = Config::load(&main).unwrap();
+    let jobs: Vec<_> = c.scrape_configs.iter().map(|j| (j.job_name.as_str(), j.scrape_interval.as_secs())).collect();
+    assert_eq!(jobs, vec![("a", 7), ("b", 7)]);
+    std::fs::write(&main, format!("scrape_config_files: ['jobs/*.yml']\n{}", job("a"))).unwrap();
+    let errs = Config::load(&main).unwrap_err();
+    assert!(
+        errs[0].message.contains("found multiple scrape configs with job name \"a\", first found in main config file")
+    );
+    std::fs::write(dir.join("jobs/c.yml"), "global: {}\nscrape_configs: []\n").unwrap();
+    std::fs::write(&main, "scrape_config_files: ['jobs/c.yml']\n").unwrap();
+    assert!(Config::load(&main).unwrap_err()[0].message.contains("unknown field \"global\""));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+pub use super::units::{parse_base2_bytes, parse_duration, parse_size};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -122,7 +123,29 @@ pub fn parse(text: &str) -> Result<Node, ConfigError> {
     if let Some(err) = b.error {
         return Err(err);
     }
-    Ok(b.root.unwrap_or(Node { line: 1, kind: Kind::Map(Vec::new()) }))
+    let root = b.root.unwrap_or(Node { line: 1, kind: Kind::Map(Vec::new()) });
+    check_duplicate_keys(&root)?;
+    Ok(root)
+}
+
+/// Go's strict YAML decoder rejects a mapping that names a key twice (`field X already set`).
+fn check_duplicate_keys(n: &Node) -> Result<(), ConfigError> {
+    match &n.kind {
+        Kind::Scalar(..) => Ok(()),
+        Kind::Seq(items) => items.iter().try_for_each(check_duplicate_keys),
+        Kind::Map(pairs) => {
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if let Some(name) = k.as_str()
+                    && pairs[..i].iter().any(|(p, _)| p.as_str() == Some(name))
+                {
+                    let message = format!("key {name:?} already set in this mapping");
+                    return Err(ConfigError { line: k.line, path: String::new(), message });
+                }
+                check_duplicate_keys(v)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Default)]
@@ -165,7 +188,11 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line().max(1);
         match ev {
-            Event::Scalar(s, style, anchor, _) => {
+            Event::Scalar(s, style, anchor, tag) => {
+                if tag.is_some_and(|t| t.suffix == "binary") {
+                    let message = "!!binary values are not supported (names and values are UTF-8 text)".into();
+                    self.error.get_or_insert(ConfigError { line, path: String::new(), message });
+                }
                 let quoted = style != TScalarStyle::Plain;
                 self.insert(Node { line, kind: Kind::Scalar(s, quoted) }, anchor);
             }
@@ -376,79 +403,9 @@ impl<'a> MapReader<'a> {
     }
 }
 
-/// Parses a Prometheus duration: `[0-9]+(ms|s|m|h|d|w|y)` units, largest first, e.g. `1h30m`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total_ms: u64 = 0;
-    let mut last_rank = usize::MAX;
-    const UNITS: [(&str, u64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("ms", 1),
-        ("m", 60_000),
-        ("s", 1000),
-    ];
-    const RANK: [usize; 7] = [6, 5, 4, 3, 0, 2, 1];
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (i, (unit, ms)) = UNITS.iter().enumerate().find(|(_, (u, _))| rest.starts_with(u))?;
-        if RANK[i] >= last_rank {
-            return None;
-        }
-        last_rank = RANK[i];
-        rest = &rest[unit.len()..];
-        total_ms = total_ms.checked_add(n.checked_mul(*ms)?)?;
-    }
-    Some(Duration::from_millis(total_ms))
-}
-
-/// Parses a size with Prometheus' units (B, KB, MB, GB, TB, KiB, ...; powers of 1024 for both).
-pub fn parse_size(s: &str) -> Option<u64> {
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let n: u64 = s[..digits].parse().ok()?;
-    let mult: u64 = match &s[digits..] {
-        "" | "B" => 1,
-        "KB" | "KiB" => 1 << 10,
-        "MB" | "MiB" => 1 << 20,
-        "GB" | "GiB" => 1 << 30,
-        "TB" | "TiB" => 1 << 40,
-        _ => return None,
-    };
-    n.checked_mul(mult)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_follow_prometheus_units() {
-        assert_eq!(parse_duration("15s"), Some(Duration::from_secs(15)));
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("30s1m"), None);
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("1.5s"), None);
-    }
-
-    #[test]
-    fn sizes_accept_prometheus_units() {
-        assert_eq!(parse_size("10MB"), Some(10 << 20));
-        assert_eq!(parse_size("512KiB"), Some(512 << 10));
-        assert_eq!(parse_size("12"), Some(12));
-        assert_eq!(parse_size("1 MB"), None);
-    }
 
     #[test]
     fn reader_reports_every_error_with_its_line() {

@@ -2,8 +2,9 @@
 //! target list the scrape manager follows, republished whenever a source changes.
 //!
 //! Entry point: [`start`]. Each Kubernetes source runs in its own task and publishes label sets
-//! on a `watch` channel; one task turns all of them into [`Target`]s through each job's
-//! `relabel_configs`. Relabelling runs per change, never per scrape.
+//! on a `watch` channel; one task turns all of them into a [`TargetSet`] (the [`Target`]s, and the
+//! label sets each job's `relabel_configs` dropped, for the targets page) on every update.
+//! Relabelling runs per change, never per scrape.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,14 +18,24 @@ use super::kubernetes::{self, KubernetesSdConfig, NodeScope, PodSource};
 use crate::config::{Config, ScrapeConfig};
 use crate::labels::Labels;
 use crate::scrape::Target;
-use crate::scrape::target::targets_for_job;
+use crate::scrape::target::{discovered_labels, static_label_sets};
 
 /// Changes arriving within this window are applied together.
 const SETTLE: Duration = Duration::from_millis(200);
 
 /// The running sources; dropping it stops them.
 pub struct Discovery {
+    sources: Vec<PodTask>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// One running pod source and what it was started for.
+struct PodTask {
+    job: String,
+    sd: KubernetesSdConfig,
+    scope: NodeScope,
+    task: JoinHandle<()>,
+    rx: watch::Receiver<Vec<Labels>>,
 }
 
 impl Discovery {
@@ -32,11 +43,17 @@ impl Discovery {
     pub fn attach(&mut self, task: JoinHandle<()>) {
         self.tasks.push(task);
     }
+
+    /// A discovery with nothing running (a placeholder while a reload swaps discoveries).
+    pub fn empty() -> Discovery {
+        Discovery { sources: Vec::new(), tasks: Vec::new() }
+    }
 }
 
 impl Drop for Discovery {
     fn drop(&mut self) {
         self.tasks.iter().for_each(JoinHandle::abort);
+        self.sources.iter().for_each(|s| s.task.abort());
     }
 }
 
@@ -45,24 +62,61 @@ struct Job {
     kube: Vec<watch::Receiver<Vec<Labels>>>,
 }
 
+/// What discovery found, for the scrape manager and the targets page.
+#[derive(Clone, Debug, Default)]
+pub struct TargetSet {
+    /// Every configured job, whether or not it has targets now.
+    pub jobs: Vec<Arc<ScrapeConfig>>,
+    pub active: Vec<Target>,
+    /// Label sets `relabel_configs` dropped (as Prometheus shows them: with the job's defaults),
+    /// at most `keep_dropped_targets` per job when that is set.
+    pub dropped: Vec<DroppedTarget>,
+    /// How many label sets each job dropped, all of them counted.
+    pub dropped_counts: std::collections::BTreeMap<String, usize>,
+}
+
+/// A target relabelling dropped.
+#[derive(Clone, Debug)]
+pub struct DroppedTarget {
+    pub job: String,
+    pub discovered: Labels,
+}
+
 /// Starts every source of `cfg` and a task publishing the joined targets on the returned channel.
-/// `scope` is where pod discovery looks (required when a job has `kubernetes_sd_configs`).
-pub fn start(cfg: &Config, scope: Option<NodeScope>) -> (Discovery, watch::Receiver<Vec<Target>>) {
-    let mut tasks = Vec::new();
+/// `scope` is where pod discovery looks (required when a job has `kubernetes_sd_configs`). The
+/// pod sources of `previous` (the discovery of the configuration a reload replaces) whose job and
+/// settings are unchanged keep running, with the pods they know: a reload publishes the same
+/// targets at once instead of none until the API answers again.
+pub fn start(
+    cfg: &Config,
+    scope: Option<NodeScope>,
+    previous: Option<Discovery>,
+) -> (Discovery, watch::Receiver<TargetSet>) {
+    let mut old = previous.map(|mut d| std::mem::take(&mut d.sources)).unwrap_or_default();
+    let mut sources = Vec::new();
     let mut jobs = Vec::new();
     for job in &cfg.scrape_configs {
         let mut kube = Vec::new();
         for sd in &job.kubernetes_sd_configs {
-            let (tx, rx) = watch::channel(Vec::new());
             let scope = scope.clone().unwrap_or(NodeScope::Cluster);
-            tasks.push(tokio::spawn(pod_source(sd.clone(), scope, job.job_name.clone(), tx)));
-            kube.push(rx);
+            let same = |s: &PodTask| s.job == job.job_name && s.sd == *sd && s.scope == scope;
+            let source = match old.iter().position(same) {
+                Some(i) => old.swap_remove(i),
+                None => {
+                    let (tx, rx) = watch::channel(Vec::new());
+                    let task = tokio::spawn(pod_source(sd.clone(), scope.clone(), job.job_name.clone(), tx));
+                    PodTask { job: job.job_name.clone(), sd: sd.clone(), scope, task, rx }
+                }
+            };
+            kube.push(source.rx.clone());
+            sources.push(source);
         }
         jobs.push(Job { job: Arc::new(job.clone()), kube });
     }
+    old.iter().for_each(|s| s.task.abort());
     let (tx, rx) = watch::channel(targets(&jobs));
-    tasks.push(tokio::spawn(publish(jobs, tx)));
-    (Discovery { tasks }, rx)
+    let tasks = vec![tokio::spawn(publish(jobs, tx))];
+    (Discovery { sources, tasks }, rx)
 }
 
 /// Runs the entry's pod source: the API watch (default) or the kubelet.
@@ -80,7 +134,7 @@ async fn pod_source(sd: KubernetesSdConfig, scope: NodeScope, job: String, tx: w
     run.instrument(span).await
 }
 
-async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {
+async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<TargetSet>) {
     loop {
         let changes: Vec<_> = jobs.iter_mut().flat_map(|j| j.kube.iter_mut()).map(|rx| rx.changed().boxed()).collect();
         if changes.is_empty() {
@@ -94,7 +148,7 @@ async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {
         }
         tokio::time::sleep(SETTLE).await;
         let all = targets(&jobs);
-        debug!(targets = all.len(), "targets changed");
+        debug!(targets = all.active.len(), "targets changed");
         if tx.send(all).is_err() {
             return;
         }
@@ -103,23 +157,35 @@ async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {
 
 /// Every job's targets: static ones, then discovered ones. Targets that cannot be formed (an
 /// invalid address or interval after relabelling) are logged and left out.
-fn targets(jobs: &[Job]) -> Vec<Target> {
-    let mut out = Vec::new();
+fn targets(jobs: &[Job]) -> TargetSet {
+    let mut set = TargetSet { jobs: jobs.iter().map(|j| j.job.clone()).collect(), ..TargetSet::default() };
     for j in jobs {
         let discovered: Vec<Labels> = j.kube.iter().flat_map(|rx| rx.borrow().clone()).collect();
         if !j.kube.is_empty() {
             super::annotations::record(&j.job.job_name, &discovered);
         }
-        let discovered = discovered.into_iter();
-        let formed = targets_for_job(&j.job)
-            .into_iter()
-            .chain(discovered.filter_map(|l| Target::from_labels(&j.job, l).transpose()));
+        let all = static_label_sets(&j.job).into_iter().chain(discovered);
+        let formed = all.map(|l| match Target::from_labels(&j.job, l.clone()) {
+            Ok(Some(t)) => Ok(Ok(t)),
+            Ok(None) => Ok(Err(l)),
+            Err(e) => Err(e),
+        });
+        let mut dropped = 0;
         for t in formed {
             match t {
-                Ok(t) => out.push(t),
+                Ok(Ok(t)) => set.active.push(t),
+                Ok(Err(labels)) => {
+                    dropped += 1;
+                    let keep = j.job.keep_dropped_targets;
+                    if keep == 0 || set.dropped.iter().filter(|d| d.job == j.job.job_name).count() < keep as usize {
+                        let discovered = discovered_labels(&j.job, labels);
+                        set.dropped.push(DroppedTarget { job: j.job.job_name.clone(), discovered });
+                    }
+                }
                 Err(e) => debug!(job = %j.job.job_name, error = %e, "target dropped: invalid after relabelling"),
             }
         }
+        set.dropped_counts.insert(j.job.job_name.clone(), dropped);
     }
-    out
+    set
 }

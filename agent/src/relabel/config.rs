@@ -1,12 +1,13 @@
 //! One relabel rule as written in YAML, its Prometheus defaults, and its validation.
 //!
 //! Entry points: [`parse_rule`] reads one list item into a [`RelabelConfig`] or records why it is
-//! invalid; [`RelabelConfig::validate`] is Prometheus 2.x `relabel.Config.Validate`, check for
-//! check and message for message. Like Go's YAML decoder, an explicit `null` sets a field's zero
+//! invalid; [`RelabelConfig::validate`] is Prometheus 3's `relabel.Config.Validate`, check for
+//! check and message for message, under the job's [`NameValidation`] scheme. Like Go's YAML decoder, an explicit `null` sets a field's zero
 //! value (`separator:` with no value is the empty separator, `regex:` the empty regex), it does
 //! not restore the default.
 
 use crate::config::yaml::{Kind, MapReader, Node};
+use crate::labels::NameValidation;
 
 use super::expand::has_var;
 use super::regex::GoRegex;
@@ -74,8 +75,7 @@ impl Action {
         matches!(self, Replace | HashMod | Lowercase | Uppercase | KeepEqual | DropEqual)
     }
 
-    /// Actions whose `target_label` is checked against the template syntax (Prometheus 2.42 does
-    /// so, then writes the label under that literal name) and that take no `replacement`.
+    /// Actions whose `target_label` is a plain label name and that take no `replacement`.
     fn fixed_target(self) -> bool {
         use Action::*;
         matches!(self, Lowercase | Uppercase | KeepEqual | DropEqual)
@@ -95,13 +95,9 @@ pub struct RelabelConfig {
     pub modulus: u64,
     pub replacement: String,
     pub action: Action,
-}
-
-/// Prometheus 2.x (legacy) label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub fn is_valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    /// Which names `target_label` and the written labels may have (the job's
+    /// `metric_name_validation_scheme`).
+    pub validation: NameValidation,
 }
 
 /// Prometheus' `relabelTarget`: `^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$` with ASCII `\w`,
@@ -132,30 +128,36 @@ pub fn is_valid_template_name(s: &str) -> bool {
 impl RelabelConfig {
     /// Prometheus' `Config.Validate`: the first problem, in Prometheus' order and words.
     pub fn validate(&self) -> Result<(), String> {
-        let (a, t) = (self.action, self.target_label.as_str());
+        let (a, t, scheme) = (self.action, self.target_label.as_str(), self.validation);
         let invalid_target = || Err(format!("{t:?} is invalid 'target_label' for {} action", a.name()));
+        // Under utf8 any non-empty name (with `$` references) is valid; under legacy the names
+        // and the `${1}` references Prometheus' `relabelTargetLegacy` allows.
+        let valid_with_vars = |s: &str| match scheme {
+            NameValidation::Utf8 => scheme.is_valid_label_name(s),
+            NameValidation::Legacy => is_valid_template_name(s),
+        };
         if a == Action::HashMod && self.modulus == 0 {
             return Err("relabel configuration for hashmod requires non-zero modulus".into());
         }
         if a.needs_target() && t.is_empty() {
             return Err(format!("relabel configuration for {} action requires 'target_label' value", a.name()));
         }
-        if a == Action::Replace && !has_var(t) && !is_valid_label_name(t) {
+        if a == Action::Replace && !has_var(t) && !scheme.is_valid_label_name(t) {
             return invalid_target();
         }
-        if a == Action::Replace && has_var(t) && !is_valid_template_name(t) {
+        if a == Action::Replace && has_var(t) && !valid_with_vars(t) {
             return invalid_target();
         }
-        if a.fixed_target() && !is_valid_template_name(t) {
+        if a.fixed_target() && !scheme.is_valid_label_name(t) {
             return invalid_target();
         }
         if a.fixed_target() && self.replacement != DEFAULT_REPLACEMENT {
             return Err(format!("'replacement' can not be set for {} action", a.name()));
         }
-        if a == Action::LabelMap && !is_valid_template_name(&self.replacement) {
+        if a == Action::LabelMap && !valid_with_vars(&self.replacement) {
             return Err(format!("{:?} is invalid 'replacement' for {} action", self.replacement, a.name()));
         }
-        if a == Action::HashMod && !is_valid_label_name(t) {
+        if a == Action::HashMod && !scheme.is_valid_label_name(t) {
             return invalid_target();
         }
         self.validate_field_set()
@@ -182,7 +184,11 @@ impl RelabelConfig {
 
 /// Reads the rule at `node`; YAML type errors go to `r.errors` with the field's path, and a
 /// validation failure is returned (for the caller to report at the rule's path).
-pub fn parse_rule(r: &mut MapReader<'_>, node: &Node) -> Result<Option<RelabelConfig>, String> {
+pub fn parse_rule(
+    r: &mut MapReader<'_>,
+    node: &Node,
+    validation: NameValidation,
+) -> Result<Option<RelabelConfig>, String> {
     let before = r.errors.0.len();
     let source_labels = read_source_labels(r, node);
     let separator = zeroable_string(r, node, "separator", DEFAULT_SEPARATOR);
@@ -197,8 +203,17 @@ pub fn parse_rule(r: &mut MapReader<'_>, node: &Node) -> Result<Option<RelabelCo
     }
     let action = action?;
     let regex = GoRegex::new(&regex_text)?;
-    let cfg =
-        RelabelConfig { source_labels, separator, target_label, regex, regex_is_default, modulus, replacement, action };
+    let cfg = RelabelConfig {
+        source_labels,
+        separator,
+        target_label,
+        regex,
+        regex_is_default,
+        modulus,
+        replacement,
+        action,
+        validation,
+    };
     cfg.validate()?;
     Ok(Some(cfg))
 }
@@ -237,8 +252,10 @@ fn yaml_uint(s: &str) -> Option<u64> {
 fn read_source_labels(r: &mut MapReader<'_>, node: &Node) -> Option<Vec<String>> {
     let present = has_key(node, "source_labels") && !is_null_value(node, "source_labels");
     let names = r.strings("source_labels");
+    // Prometheus 3 reads `source_labels` as `model.LabelNames`, valid under utf8 whatever the
+    // job's scheme: any non-empty name.
     for (i, n) in names.iter().enumerate() {
-        if !is_valid_label_name(n) {
+        if !NameValidation::Utf8.is_valid_label_name(n) {
             let line = r.line();
             let path = r.path_of(&format!("source_labels[{i}]"));
             r.errors.push(line, &path, format!("{n:?} is not a valid label name"));

@@ -1,4 +1,5 @@
-//! Applying compiled rules to a label set: Prometheus 2.x `relabel.Process`, action for action.
+//! Applying compiled rules to a label set: Prometheus 3's `relabel.ProcessBuilder`, action for
+//! action.
 //!
 //! Entry point: [`process`]. A rule reads the labels as they were when the rule started (the
 //! source values, and for labelmap/labeldrop/labelkeep the names), then writes; an empty written
@@ -9,7 +10,7 @@ use std::borrow::Cow;
 
 use md5::{Digest, Md5};
 
-use super::config::{Action, RelabelConfig, is_valid_label_name};
+use super::config::{Action, RelabelConfig};
 use super::expand::{expand, has_var};
 use crate::labels::Labels;
 
@@ -70,7 +71,7 @@ fn replace(labels: &mut Labels, rule: &RelabelConfig) -> bool {
     } else {
         rule.target_label.clone()
     };
-    if !is_valid_label_name(&target) {
+    if !rule.validation.is_valid_label_name(&target) {
         return true;
     }
     let mut value = String::new();

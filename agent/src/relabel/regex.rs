@@ -1,17 +1,17 @@
 //! Go RE2 regular expressions on top of Rust's `regex` crate, as Prometheus compiles them.
 //!
 //! Entry type: [`GoRegex`], built by [`GoRegex::new`] from the text of a relabel `regex:`. The
-//! pattern is wrapped as `^(?:re)$` (Prometheus 2.x `relabel.NewRegexp`; no `s` flag, so `.` does
-//! not match a newline) and translated where Go's syntax means something else in Rust: Perl
+//! pattern is wrapped as `^(?s:re)$` (Prometheus 3's `relabel.NewRegexp`: `.` matches a newline)
+//! and translated where Go's syntax means something else in Rust: Perl
 //! classes and `\b` are ASCII-only in Go, `\Q..\E`, octal escapes and escaped punctuation are
 //! literals, a `{` that is not a repeat is a literal, and `[` or `&&` inside a class is literal.
-//! Named groups are renamed to `gN` so that every name Go accepts (`(?P<1x>..)`) compiles; the Go
+//! Named groups (`(?P<n>` or `(?<n>`) are renamed to `gN` so that every name Go accepts (`(?P<1x>..)`) compiles; the Go
 //! names are kept for template expansion. This module never panics on user input.
 
 use regex::Regex;
 
-/// The wrapping Prometheus 2.x applies; Prometheus 3 uses `^(?s:` instead.
-const ANCHOR_OPEN: &str = "^(?:";
+/// The wrapping Prometheus 3 applies (2.x had `^(?:`, without the `s` flag).
+const ANCHOR_OPEN: &str = "^(?s:";
 const ANCHOR_CLOSE: &str = ")$";
 
 /// A compiled, anchored relabel regex and the Go names of its capture groups (index 0 unused).
@@ -175,20 +175,27 @@ impl<'a> Translator<'a> {
             return Ok(());
         }
         self.bump();
+        // `(?P<name>` and, since Go 1.22, `(?<name>`.
+        let open = self.pos - 2;
         if self.rest().starts_with("P<") {
             self.pos += 2;
-            return self.named_group();
+            return self.named_group(open);
+        }
+        if self.rest().starts_with('<') {
+            self.pos += 1;
+            return self.named_group(open);
         }
         self.flags_group()
     }
 
-    fn named_group(&mut self) -> Result<(), String> {
+    /// A named group whose `(` is at `open`; the name starts at `self.pos`.
+    fn named_group(&mut self, open: usize) -> Result<(), String> {
         let Some(end) = self.rest().find('>') else {
-            return Err(format!("invalid named capture: `{}`", &self.src[self.pos - 4..]));
+            return Err(format!("invalid named capture: `{}`", &self.src[open..]));
         };
         let name = &self.rest()[..end];
         if name.is_empty() || !name.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric()) {
-            return Err(format!("invalid named capture: `(?P<{name}>`"));
+            return Err(format!("invalid named capture: `{}`", &self.src[open..self.pos + end + 1]));
         }
         self.names.push(Some(name.to_string()));
         self.out.push_str(&format!("(?P<g{}>", self.names.len() - 1));

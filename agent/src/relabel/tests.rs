@@ -7,9 +7,14 @@ use crate::labels::Labels;
 
 /// Parses `rules` (a YAML list) and panics with every error if any rule is invalid.
 pub(crate) fn rules(yaml_text: &str) -> Vec<RelabelConfig> {
+    rules_with(yaml_text, crate::labels::NameValidation::Utf8)
+}
+
+/// [`rules`] under a given name validation scheme.
+pub(crate) fn rules_with(yaml_text: &str, scheme: crate::labels::NameValidation) -> Vec<RelabelConfig> {
     let node = yaml::parse(yaml_text).expect("yaml");
     let mut errors = Errors::default();
-    let rules = parse_configs(&node, "r", &mut errors);
+    let rules = parse_configs_with(&node, "r", scheme, &mut errors);
     assert!(errors.is_empty(), "{:?}", errors.0);
     rules
 }
@@ -126,7 +131,8 @@ fn target_label_is_expanded_and_invalid_results_are_skipped() {
             r#"{a="some-name-0"}"#,
         ),
         (r#"{a="x-0"}"#, "- {source_labels: [a], regex: 'x-(.*)', target_label: 'l$1'}", r#"{a="x-0",l0="0"}"#),
-        (r#"{a="x-0"}"#, "- {source_labels: [a], regex: 'x-(.*)', target_label: '$1'}", r#"{a="x-0"}"#),
+        (r#"{a="x-0"}"#, "- {source_labels: [a], regex: 'x-(.*)', target_label: '$1'}", r#"{"0"="0",a="x-0"}"#),
+        (r#"{a="x-"}"#, "- {source_labels: [a], regex: 'x-(.*)', target_label: '$1', replacement: v}", r#"{a="x-"}"#),
     ]);
 }
 
@@ -236,9 +242,10 @@ fn go_template_rules_for_dollar_references() {
 }
 
 #[test]
-fn dot_does_not_match_newline() {
+fn dot_matches_newline_as_in_prometheus_3() {
     check(&[
-        (r#"{a="x\ny"}"#, "- {source_labels: [a], target_label: b}", r#"{a="x\ny"}"#),
+        (r#"{a="x\ny"}"#, "- {source_labels: [a], target_label: b}", r#"{a="x\ny",b="x\ny"}"#),
+        (r#"{a="x\ny"}"#, "- {source_labels: [a], regex: '(?-s)(.*)', target_label: b}", r#"{a="x\ny"}"#),
         (r#"{a="x\ny"}"#, "- {source_labels: [a], regex: '(?s)(.*)', target_label: b}", r#"{a="x\ny",b="x\ny"}"#),
         (r#"{a="x\ny"}"#, "- {source_labels: [a], regex: 'x\\sy', action: drop}", "DROPPED"),
     ]);

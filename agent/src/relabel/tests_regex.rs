@@ -3,13 +3,16 @@
 //! `testdata/prometheus-2.42-targets.json` was made by running Debian's `prometheus` 2.42.0 with
 //! one static target per case and reading `/api/v1/targets`: `input` is what Prometheus feeds the
 //! rules (the static labels plus `job`, `__address__`, `__scheme__`, ...), `output` its final labels (after Prometheus drops `__` labels and adds `instance`), or
-//! null when the rules dropped it.
+//! null when the rules dropped it. Prometheus 3 kept 2.x's regex syntax and templates; what
+//! changed is checked here the 3.x way: the rules are read under `legacy` names (2.x's only
+//! scheme), and cases whose input holds a newline are left out (in 3.x `.` matches it; see
+//! `tests_prom3` for that).
 
 use serde_json::{Map, Value};
 
 use super::GoRegex;
 use super::process;
-use super::tests::rules;
+use super::tests::rules_with;
 use crate::labels::Labels;
 
 const GOLDEN: &str = include_str!("testdata/prometheus-2.42-targets.json");
@@ -31,13 +34,20 @@ fn finish_target(mut l: Labels) -> Labels {
 #[test]
 fn matches_prometheus_2_42_target_relabelling() {
     let cases: Vec<Value> = serde_json::from_str(GOLDEN).expect("golden json");
+    let mut checked = 0;
     for case in &cases {
         let text = case["rules"].as_str().expect("rules");
+        if case["input"].to_string().contains("\\n") {
+            continue;
+        }
+        checked += 1;
         let mut labels = labels_of(case["input"].as_object().expect("input"));
-        let got = process(&mut labels, &rules(text)).then(|| finish_target(labels).to_string());
+        let rules = rules_with(text, crate::labels::NameValidation::Legacy);
+        let got = process(&mut labels, &rules).then(|| finish_target(labels).to_string());
         let want = case["output"].as_object().map(|o| labels_of(o).to_string());
         assert_eq!(got, want, "rules:\n{text}\ninput: {}", case["input"]);
     }
+    assert!(checked > 40, "only {checked} cases checked");
 }
 
 fn matches(re: &str, s: &str) -> bool {

@@ -120,7 +120,8 @@ pub enum Lookup {
     /// multiplied by (a transform plugin's rescale verdict; usually 1).
     Hit(Option<Series>, f64),
     Miss,
-    Duplicate,
+    /// Seen before in this scrape (a repeated series): the same as [`Lookup::Hit`] says.
+    Repeat(Option<Series>, f64),
 }
 
 impl SeriesCache {
@@ -135,11 +136,11 @@ impl SeriesCache {
         let Some(i) = self.find(Key::of(raw)) else { return Lookup::Miss };
         self.cursor = i + 1;
         let (generation, e) = (self.generation, &mut self.entries[i]);
+        let scale = if e.flag(SCALED) { self.scales.get(&e.key_lo).copied().unwrap_or(1.0) } else { 1.0 };
         if e.seen == generation {
-            return Lookup::Duplicate;
+            return Lookup::Repeat(e.series.clone(), scale);
         }
         e.see(generation);
-        let scale = if e.flag(SCALED) { self.scales.get(&e.key_lo).copied().unwrap_or(1.0) } else { 1.0 };
         Lookup::Hit(e.series.clone(), scale)
     }
 
@@ -333,7 +334,7 @@ mod tests {
         scrape(&mut c, &f, &["a"], true);
         c.begin();
         assert!(matches!(c.lookup(b"a"), Lookup::Hit(..)));
-        assert!(matches!(c.lookup(b"a"), Lookup::Duplicate));
+        assert!(matches!(c.lookup(b"a"), Lookup::Repeat(Some(_), _)));
     }
 
     #[test]
@@ -365,7 +366,7 @@ mod tests {
         assert_eq!(hits(&mut c, &["d", "b", "a"]), 2);
         c.begin();
         assert!(matches!(c.lookup(b"a"), Lookup::Hit(..)));
-        assert!(matches!(c.lookup(b"a"), Lookup::Duplicate), "a duplicate right after its first sample");
+        assert!(matches!(c.lookup(b"a"), Lookup::Repeat(..)), "a repeat right after its first sample");
     }
 
     #[test]

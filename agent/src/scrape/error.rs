@@ -16,10 +16,18 @@ pub enum ScrapeError {
     BodySizeLimit(u64),
     #[error("decoding gzip body: {0}")]
     Gzip(String),
+    #[error("{0}")]
+    ContentType(String),
     #[error("parsing scrape body: {0}")]
     Parse(#[from] ParseError),
-    #[error("duplicate series in one scrape: {0}")]
-    DuplicateSeries(String),
+    /// Prometheus' `errNameLabelMandatory`: metric relabelling left a series without a name.
+    #[error("missing metric name (__name__ label)")]
+    MissingMetricName,
+    /// A name not valid under the job's `metric_name_validation_scheme` (in Prometheus' words).
+    #[error("invalid metric name or label names: {0}")]
+    InvalidNames(String),
+    #[error("target_limit exceeded (number of targets: {targets}, limit: {limit})")]
+    TargetLimit { targets: usize, limit: u64 },
     #[error("sample limit exceeded: more than {0} samples after metric relabelling")]
     SampleLimit(u64),
     #[error("{0}")]
@@ -37,8 +45,11 @@ impl ScrapeError {
             ScrapeError::Timeout(_) => "timeout",
             ScrapeError::BodySizeLimit(_) => "body_size_limit",
             ScrapeError::Gzip(_) => "gzip",
+            ScrapeError::ContentType(_) => "content_type",
             ScrapeError::Parse(_) => "parse",
-            ScrapeError::DuplicateSeries(_) => "duplicate_series",
+            ScrapeError::MissingMetricName => "missing_metric_name",
+            ScrapeError::InvalidNames(_) => "invalid_names",
+            ScrapeError::TargetLimit { .. } => "target_limit",
             ScrapeError::SampleLimit(_) => "sample_limit",
             ScrapeError::LabelLimit(_) => "label_limit",
             ScrapeError::Plugin(_) => "plugin",

@@ -12,10 +12,8 @@ use http_body_util::{BodyExt, Full};
 
 use super::error::ScrapeError;
 use super::parse::Format;
+use super::protocols::{self, DEFAULT_PROTOCOLS, NameEscaping, ScrapeProtocol};
 use crate::http_client::HttpClient;
-
-/// What Prometheus 2.42 sends: OpenMetrics preferred, text 0.0.4 accepted.
-pub const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /// The cap on a body when the job sets no `body_size_limit`, so one hostile target cannot
 /// exhaust the node's memory.
@@ -27,6 +25,10 @@ pub struct Fetcher {
     timeout: Duration,
     gzip: bool,
     limit: u64,
+    /// The `Accept` header (the job's `scrape_protocols`, see [`protocols::accept_header`]).
+    accept: String,
+    /// The job's `fallback_scrape_protocol`.
+    fallback: Option<ScrapeProtocol>,
 }
 
 impl Fetcher {
@@ -39,7 +41,16 @@ impl Fetcher {
     ) -> Result<Self, ScrapeError> {
         let url = url.parse().map_err(|e| ScrapeError::Network(format!("invalid URL {url:?}: {e}")))?;
         let limit = if body_size_limit == 0 { DEFAULT_BODY_LIMIT } else { body_size_limit };
-        Ok(Fetcher { client, url, timeout, gzip, limit })
+        let accept = protocols::accept_header(&DEFAULT_PROTOCOLS, NameEscaping::AllowUtf8);
+        Ok(Fetcher { client, url, timeout, gzip, limit, accept, fallback: None })
+    }
+
+    /// Negotiates as the job says: its `scrape_protocols` and escaping in `Accept`, its
+    /// `fallback_scrape_protocol` for a body without a usable `Content-Type`.
+    pub fn with_protocols(mut self, job: &crate::config::ScrapeConfig) -> Self {
+        self.accept = protocols::accept_header(&job.scrape_protocols, job.escaping);
+        self.fallback = job.fallback_protocol;
+        self
     }
 
     /// Fetches the body into `body` (cleared first) and says which format it is in.
@@ -54,7 +65,7 @@ impl Fetcher {
 
     async fn fetch_inner(&mut self, body: &mut Vec<u8>) -> Result<Format, ScrapeError> {
         let mut req = http::Request::get(self.url.clone())
-            .header(http::header::ACCEPT, ACCEPT)
+            .header(http::header::ACCEPT, &self.accept)
             .header(http::header::USER_AGENT, concat!("scrapelet/", env!("CARGO_PKG_VERSION")))
             .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", self.timeout.as_secs_f64()));
         if self.gzip {
@@ -69,7 +80,7 @@ impl Fetcher {
         }
         let header =
             |name| resp.headers().get(name).and_then(|v: &http::HeaderValue| v.to_str().ok()).unwrap_or("").to_string();
-        let format = Format::from_content_type(&header(http::header::CONTENT_TYPE));
+        let content_type = header(http::header::CONTENT_TYPE);
         let gzipped = header(http::header::CONTENT_ENCODING).eq_ignore_ascii_case("gzip");
         let mut raw = Vec::new();
         let into = if gzipped { &mut raw } else { &mut *body };
@@ -77,7 +88,10 @@ impl Fetcher {
         if gzipped {
             gunzip_limited(&raw, body, self.limit)?;
         }
-        Ok(format)
+        if body.is_empty() {
+            return Ok(Format::Text); // Prometheus does not look at the type of an empty body
+        }
+        protocols::body_format(&content_type, self.fallback).map_err(ScrapeError::ContentType)
     }
 }
 

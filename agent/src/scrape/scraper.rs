@@ -2,62 +2,69 @@
 //! cache, honor_labels merging, `metric_relabel_configs`, limits and staleness.
 //!
 //! Entry point: [`Scraper::process`]. Per sample on a cache hit it does a lookup, an `Arc`
-//! clone and a push; label work happens only on a miss ([`Scraper::resolve`]).
+//! clone and a push; label work happens only on a miss (see [`super::append`], which reads the
+//! body). A scraper can take over the cache of the loop it replaces after a reload
+//! ([`Scraper::take_over`]), so that no series still exposed gets a staleness marker.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::cache::{Lookup, SeriesCache};
+use super::cache::SeriesCache;
 use super::error::ScrapeError;
-use super::new_series::{check_label_limits, merge_target_labels};
-use super::parse::{Entry, Format, Known, Parser, series_labels};
+use super::parse::Format;
 use super::target::Target;
 use super::transforms::TransformStage;
-use crate::labels::Labels;
-use crate::relabel;
 use crate::series::{Batch, Sample, Series, SeriesFactory, stale_nan};
 
-/// Counts of one scrape, reported as the `scrape_*` series.
+/// Counts of one scrape, reported as the `scrape_*` series and on `/targets`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Samples in the body (Prometheus' `scrape_samples_scraped`).
     pub scraped: u64,
+    /// Samples left after metric relabelling, repeats included (`scrape_samples_post_metric_relabeling`).
     pub post_relabel: u64,
     pub series_added: u64,
+    /// Repeats of a series already in this scrape with no newer timestamp: dropped, the first
+    /// sample kept (Prometheus' `prometheus_target_scrapes_sample_duplicate_timestamp_total`).
+    pub duplicates: u64,
+    /// Repeats carrying an older timestamp than the one already taken: dropped.
+    pub out_of_order: u64,
 }
 
-/// The synthetic series every target reports, in this order.
-const REPORT_NAMES: [&str; 5] = [
+/// The synthetic series every target reports, in this order; with `extra_scrape_metrics` the
+/// last three too.
+const REPORT_NAMES: [&str; 8] = [
     "up",
     "scrape_duration_seconds",
     "scrape_samples_scraped",
     "scrape_samples_post_metric_relabeling",
     "scrape_series_added",
+    "scrape_timeout_seconds",
+    "scrape_sample_limit",
+    "scrape_body_size_bytes",
 ];
 
 pub struct Scraper {
     pub target: Target,
-    cache: SeriesCache,
-    factory: Arc<SeriesFactory>,
+    pub(super) cache: SeriesCache,
+    pub(super) factory: Arc<SeriesFactory>,
     report: Vec<Series>,
     last_len: usize,
     /// The job's transform plugins, if any.
-    transforms: Option<TransformStage>,
+    pub(super) transforms: Option<TransformStage>,
+    /// A cache whose series this scraper no longer resolves the same way (the job's metric
+    /// relabelling changed in a reload): after the next scrape, what it last sent and that scrape
+    /// did not send again gets a staleness marker.
+    replaced: Option<SeriesCache>,
 }
 
-/// What the cache holds for a known series: the series (`None`: dropped) and its value scale.
-type Cached = (Option<Series>, f64);
-
-/// A new series waiting for the transforms' verdict.
-struct Pending<'b> {
-    raw: &'b [u8],
-    labels: Labels,
-    t: i64,
-    v: f64,
-}
+/// What a fetch handed over: the body and its format, or why there is none.
+pub type Fetched<'b> = Result<(&'b [u8], Format), ScrapeError>;
 
 impl Scraper {
     pub fn new(target: Target, factory: Arc<SeriesFactory>) -> Self {
-        let report = REPORT_NAMES
+        let reports = if target.job.extra_scrape_metrics { REPORT_NAMES.len() } else { 5 };
+        let report = REPORT_NAMES[..reports]
             .iter()
             .map(|name| {
                 let mut l = target.labels.clone();
@@ -66,7 +73,19 @@ impl Scraper {
             })
             .collect();
         let transforms = TransformStage::new(&target.job.transforms, &target.url, target.timeout);
-        Scraper { target, cache: SeriesCache::default(), factory, report, last_len: 0, transforms }
+        Scraper { target, cache: SeriesCache::default(), factory, report, last_len: 0, transforms, replaced: None }
+    }
+
+    /// Takes over the state of the scraper a reload replaces. With `reuse` (only interval,
+    /// timeout, limits or HTTP settings changed: Prometheus' `reusableCache`) the cache is kept
+    /// as it is; otherwise its series are resolved anew and it only settles staleness.
+    pub fn take_over(&mut self, old: Scraper, reuse: bool) {
+        if reuse {
+            self.cache = old.cache;
+            self.last_len = old.last_len;
+        } else {
+            self.replaced = Some(old.cache);
+        }
     }
 
     /// The same target with an empty series cache (after a scrape panicked mid-way).
@@ -76,16 +95,17 @@ impl Scraper {
 
     /// Turns one fetch result into the batch to send: the samples (or, on any failure, none),
     /// staleness markers, and the report series. `t` is the scrape time in ms.
-    pub fn process(
-        &mut self,
-        fetched: Result<(&[u8], Format), ScrapeError>,
-        t: i64,
-        took: Duration,
-    ) -> (Batch, Stats, Option<ScrapeError>) {
-        let mut out = Vec::with_capacity(self.last_len + REPORT_NAMES.len());
+    pub fn process(&mut self, fetched: Fetched<'_>, t: i64, took: Duration) -> (Batch, Stats, Option<ScrapeError>) {
+        let mut out = Vec::with_capacity(self.last_len + self.report.len());
         let mut stats = Stats::default();
-        let replaced = self.transforms.as_mut().is_some_and(|s| s.changed()).then(|| std::mem::take(&mut self.cache));
+        let changed = self.transforms.as_mut().is_some_and(|s| s.changed());
+        let replaced = self.replaced.take().or_else(|| changed.then(|| std::mem::take(&mut self.cache)));
         self.cache.begin();
+        let body_len = match &fetched {
+            Ok((body, _)) => body.len() as f64,
+            Err(ScrapeError::BodySizeLimit(_)) => -1.0,
+            Err(_) => 0.0,
+        };
         let result = fetched.and_then(|(body, format)| self.append_body(body, format, t, &mut out, &mut stats));
         let error = match result {
             Ok(()) => {
@@ -102,9 +122,18 @@ impl Scraper {
             stale_replaced(old, t, &mut out);
         }
         self.last_len = out.len();
+        let job = &self.target.job;
         let up = if error.is_none() { 1.0 } else { 0.0 };
-        let values =
-            [up, took.as_secs_f64(), stats.scraped as f64, stats.post_relabel as f64, stats.series_added as f64];
+        let values = [
+            up,
+            took.as_secs_f64(),
+            stats.scraped as f64,
+            stats.post_relabel as f64,
+            stats.series_added as f64,
+            self.target.timeout.as_secs_f64(),
+            job.sample_limit as f64,
+            body_len,
+        ];
         for (series, v) in self.report.iter().zip(values) {
             out.push(Sample { series: series.clone(), t, v });
         }
@@ -118,138 +147,11 @@ impl Scraper {
         out.extend(self.report.iter().map(|s| Sample { series: s.clone(), t, v: stale_nan() }));
         out
     }
-
-    fn append_body(
-        &mut self,
-        body: &[u8],
-        format: Format,
-        t: i64,
-        out: &mut Vec<Sample>,
-        stats: &mut Stats,
-    ) -> Result<(), ScrapeError> {
-        let job = self.target.job.clone();
-        let mut parser = Parser::new(body, format);
-        let mut pending = Vec::new();
-        loop {
-            let cache = &mut self.cache;
-            let found = parser.next_known(|raw| match cache.lookup(raw) {
-                Lookup::Hit(series, scale) => Some(Ok((series, scale))),
-                Lookup::Duplicate => Some(Err(raw)),
-                Lookup::Miss => None,
-            })?;
-            let (series, scale, value, t) = match found {
-                None => break,
-                Some(Known::Parsed(Entry::Sample { series: raw, value, timestamp_ms, .. })) => {
-                    stats.scraped += 1;
-                    let explicit = job.honor_timestamps && timestamp_ms.is_some();
-                    let t = if explicit { timestamp_ms.unwrap_or(t) } else { t };
-                    let Some((series, scale)) = self.parsed(raw, explicit, &mut pending, t, value, stats)? else {
-                        continue;
-                    };
-                    (series, scale, value, t)
-                }
-                Some(Known::Parsed(_)) => continue,
-                Some(Known::Cached(Err(raw), ..)) => return Err(duplicate(raw)),
-                Some(Known::Cached(Ok((series, scale)), value, timestamp_ms)) => {
-                    stats.scraped += 1;
-                    (series, scale, value, if job.honor_timestamps { timestamp_ms.unwrap_or(t) } else { t })
-                }
-            };
-            let Some(series) = series else { continue };
-            let v = if scale == 1.0 { value } else { value * scale };
-            push_limited(out, stats, job.sample_limit, Sample { series, t, v })?;
-        }
-        if !pending.is_empty() {
-            self.settle(pending, out, stats)?;
-        }
-        Ok(())
-    }
-
-    /// A sample the cache did not answer for in the fast path: its cached series and scale, or
-    /// `None` when it waits for the transforms (in `pending`).
-    fn parsed<'b>(
-        &mut self,
-        raw: &'b [u8],
-        explicit: bool,
-        pending: &mut Vec<Pending<'b>>,
-        t: i64,
-        v: f64,
-        stats: &mut Stats,
-    ) -> Result<Option<Cached>, ScrapeError> {
-        match self.cache.lookup(raw) {
-            Lookup::Hit(series, scale) => Ok(Some((series, scale))),
-            Lookup::Duplicate => Err(duplicate(raw)),
-            Lookup::Miss if self.transforms.is_some() => {
-                self.cache.insert(raw, None, explicit);
-                if let Some(labels) = self.relabelled(raw)? {
-                    pending.push(Pending { raw, labels, t, v });
-                }
-                Ok(None)
-            }
-            Lookup::Miss => {
-                let s = self.resolve(raw)?;
-                stats.series_added += s.is_some() as u64;
-                self.cache.insert(raw, s.clone(), explicit);
-                Ok(Some((s, 1.0)))
-            }
-        }
-    }
-
-    /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
-    /// kept samples.
-    fn settle(
-        &mut self,
-        pending: Vec<Pending<'_>>,
-        out: &mut Vec<Sample>,
-        stats: &mut Stats,
-    ) -> Result<(), ScrapeError> {
-        let Some(stage) = self.transforms.as_mut() else { return Ok(()) };
-        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect())?;
-        let job = self.target.job.clone();
-        for (p, outcome) in pending.into_iter().zip(outcomes) {
-            let Some((labels, scale)) = outcome else { continue };
-            check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
-            let series = self.factory.make(labels);
-            self.cache.set(p.raw, Some(series.clone()), scale);
-            stats.series_added += 1;
-            push_limited(out, stats, job.sample_limit, Sample { series, t: p.t, v: p.v * scale })?;
-        }
-        Ok(())
-    }
-
-    /// A new series: its final labels, or `None` if metric relabelling drops it.
-    fn resolve(&self, raw: &[u8]) -> Result<Option<Series>, ScrapeError> {
-        let job = &self.target.job;
-        let Some(labels) = self.relabelled(raw)? else { return Ok(None) };
-        check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
-        Ok(Some(self.factory.make(labels)))
-    }
-
-    /// A new series' labels after target labels and `metric_relabel_configs`; `None`: dropped.
-    fn relabelled(&self, raw: &[u8]) -> Result<Option<Labels>, ScrapeError> {
-        let job = &self.target.job;
-        let mut labels = series_labels(raw)?;
-        merge_target_labels(&mut labels, &self.target.labels, job.honor_labels);
-        Ok(relabel::process(&mut labels, &job.metric_relabel_configs).then_some(labels))
-    }
 }
 
-fn duplicate(raw: &[u8]) -> ScrapeError {
-    ScrapeError::DuplicateSeries(String::from_utf8_lossy(raw).into_owned())
-}
-
-/// Appends a sample, failing the scrape past `sample_limit` (0: none).
-fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sample) -> Result<(), ScrapeError> {
-    stats.post_relabel += 1;
-    if limit > 0 && stats.post_relabel > limit {
-        return Err(ScrapeError::SampleLimit(limit));
-    }
-    out.push(sample);
-    Ok(())
-}
-
-/// After a transform reload replaced the cache: staleness markers for the series of the old
-/// cache's last output that this scrape did not produce again.
+/// After the cache was replaced (transform reload, or a reload that changed the job's metric
+/// relabelling): staleness markers for the series of the old cache's last output that this
+/// scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
     let now: std::collections::HashSet<Vec<u8>> = out.iter().map(|s| s.series.to_rw1()).collect();
     let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()));

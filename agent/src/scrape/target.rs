@@ -36,12 +36,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// Identity for diffing target sets: same job settings, URL and labels = same target.
+    /// Identity of a target, as Prometheus hashes one (its labels and URL) within its job: the
+    /// scrape manager keeps one loop per key, and the loop's phase derives from it, so a loop
+    /// replaced by a reload keeps its slot.
     pub fn key(&self) -> String {
-        use std::hash::BuildHasher;
-        let job = foldhash::fast::FixedState::with_seed(0).hash_one(format!("{:?}", self.job));
         let exporter = self.exporter.as_deref().unwrap_or("");
-        format!("{}|{job:x}|{}|{}|{exporter}", self.job.job_name, self.url, self.labels)
+        format!("{}|{}|{}|{exporter}", self.job.job_name, self.url, self.labels)
     }
 
     /// `host:port` of the target.
@@ -64,17 +64,26 @@ impl Target {
 
 /// The static targets of a job, or a reason per target that could not be formed.
 pub fn targets_for_job(job: &Arc<ScrapeConfig>) -> Vec<Result<Target, String>> {
+    static_label_sets(job).into_iter().filter_map(|l| Target::from_labels(job, l).transpose()).collect()
+}
+
+/// The label sets of a job's `static_configs`, before relabelling: one per target.
+pub fn static_label_sets(job: &ScrapeConfig) -> Vec<Labels> {
     let mut out = Vec::new();
     for group in &job.static_configs {
         for addr in &group.targets {
             let mut lset = group.labels.clone();
             lset.set("__address__".into(), addr.clone());
-            if let Some(t) = Target::from_labels(job, lset).transpose() {
-                out.push(t);
-            }
+            out.push(lset);
         }
     }
     out
+}
+
+/// What Prometheus shows as a target's discovered labels: the discovered set with the job-level
+/// labels it sets before relabelling (Prometheus 3's `PopulateDiscoveredLabels`).
+pub fn discovered_labels(job: &ScrapeConfig, lset: Labels) -> Labels {
+    with_job_defaults(job, lset)
 }
 
 /// Adds the job-level labels Prometheus sets before relabelling (existing labels win).
@@ -85,6 +94,10 @@ fn with_job_defaults(job: &ScrapeConfig, mut lset: Labels) -> Labels {
         ("__metrics_path__".to_string(), job.metrics_path.clone()),
         ("__scrape_interval__".to_string(), fmt_duration(job.scrape_interval)),
         ("__scrape_timeout__".to_string(), fmt_duration(job.scrape_timeout)),
+        // Per-target overrides of the histogram settings, Prometheus 3.
+        ("__convert_classic_histograms_to_nhcb__".to_string(), "false".to_string()),
+        ("__always_scrape_classic_histograms__".to_string(), job.always_scrape_classic_histograms.to_string()),
+        ("__scrape_native_histograms__".to_string(), job.scrape_native_histograms.to_string()),
     ];
     // The first value of each URL parameter is visible to relabelling as `__param_<name>`.
     for (name, value) in &job.params {
@@ -128,19 +141,16 @@ pub fn fmt_duration(d: Duration) -> String {
 fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Result<Target, String> {
     let addr = lset.get("__address__").ok_or("no address")?.to_string();
     let scheme = lset.get("__scheme__").unwrap_or("http").to_string();
-    let addr = with_default_port(&addr, &scheme)?;
+    check_scheme(&scheme)?;
     if addr.contains('/') {
         return Err(format!("{addr:?} is not a valid hostname"));
     }
     lset.set("__address__".into(), addr.clone());
-    let interval = label_duration(&lset, "__scrape_interval__", job.scrape_interval)?;
-    let timeout = label_duration(&lset, "__scrape_timeout__", job.scrape_timeout)?;
+    let interval = label_duration(&lset, "__scrape_interval__", "interval", job.scrape_interval)?;
+    let timeout = label_duration(&lset, "__scrape_timeout__", "timeout", job.scrape_timeout)?;
     if timeout > interval {
-        return Err(format!(
-            "scrape timeout {} greater than scrape interval {}",
-            fmt_duration(timeout),
-            fmt_duration(interval)
-        ));
+        let (t, i) = (fmt_duration(timeout), fmt_duration(interval));
+        return Err(format!("scrape timeout cannot be greater than scrape interval ({t:?} > {i:?})"));
     }
     if lset.get("instance").is_none() {
         lset.set("instance".into(), addr.clone());
@@ -153,29 +163,24 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
     Ok(Target { job: job.clone(), url, labels: lset, discovered, interval, timeout, exporter, params })
 }
 
-fn with_default_port(addr: &str, scheme: &str) -> Result<String, String> {
-    let has_port = match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!host.contains(':') || host.ends_with(']'))
-        }
-        None => false,
-    };
-    if has_port || addr.is_empty() {
-        return Ok(addr.to_string());
-    }
+/// Prometheus 3 adds no default port to an address (2.x did: `host` became `host:80`); the
+/// address stays as written, in `instance` too, and the URL's scheme implies the port.
+fn check_scheme(scheme: &str) -> Result<(), String> {
     match scheme {
-        "http" | "" => Ok(format!("{addr}:80")),
-        "https" => Ok(format!("{addr}:443")),
+        "http" | "https" | "" => Ok(()),
         other => Err(format!("invalid scheme: {other:?}")),
     }
 }
 
-fn label_duration(lset: &Labels, name: &str, default: Duration) -> Result<Duration, String> {
+/// `__scrape_interval__` / `__scrape_timeout__` as Prometheus 3's `PopulateLabels` reads them,
+/// with its messages.
+fn label_duration(lset: &Labels, name: &str, what: &str, default: Duration) -> Result<Duration, String> {
     match lset.get(name) {
         None => Ok(default),
         Some(v) => match parse_duration(v) {
-            Some(d) if !d.is_zero() => Ok(d),
-            _ => Err(format!("error parsing {name} {v:?}")),
+            Some(d) if d.is_zero() => Err(format!("scrape {what} cannot be 0")),
+            Some(d) => Ok(d),
+            None => Err(format!("error parsing scrape {what}: not a valid duration string: {v:?}")),
         },
     }
 }
@@ -235,11 +240,15 @@ mod tests {
     }
 
     #[test]
-    fn adds_default_port_by_scheme() {
-        assert_eq!(with_default_port("example", "https").unwrap(), "example:443");
-        assert_eq!(with_default_port("example:9100", "https").unwrap(), "example:9100");
-        assert_eq!(with_default_port("[::1]", "http").unwrap(), "[::1]:80");
-        assert_eq!(with_default_port("[::1]:9", "http").unwrap(), "[::1]:9");
+    fn adds_no_default_port_as_in_prometheus_3() {
+        let job = std::sync::Arc::new(crate::config::ScrapeConfig::ad_hoc("j"));
+        let t = Target::from_labels(&job, Labels::from_pairs([("__address__", "example")])).unwrap().unwrap();
+        assert_eq!((t.url.as_str(), t.labels.get("instance")), ("http://example/metrics", Some("example")));
+        let l = Labels::from_pairs([("__address__", "[::1]"), ("__scheme__", "https")]);
+        let t = Target::from_labels(&job, l).unwrap().unwrap();
+        assert_eq!((t.url.as_str(), t.labels.get("instance")), ("https://[::1]/metrics", Some("[::1]")));
+        let l = Labels::from_pairs([("__address__", "example"), ("__scheme__", "ftp")]);
+        assert!(Target::from_labels(&job, l).is_err());
     }
 
     #[test]

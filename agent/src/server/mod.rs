@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tracing::debug;
 
 use crate::metrics;
-use crate::scrape::manager::TargetView;
+use crate::scrape::manager::{DroppedView, TargetView};
 
 /// What the endpoints show; shared with the running agent.
 #[derive(Default)]
@@ -30,11 +30,18 @@ pub struct ServerState {
     /// A function returning the current targets (set once the scrape manager runs).
     #[allow(clippy::type_complexity)]
     pub targets: Mutex<Option<Box<dyn Fn() -> Vec<TargetView> + Send + Sync>>>,
+    /// A function returning the targets relabelling dropped (set with `targets`).
+    #[allow(clippy::type_complexity)]
+    pub dropped: Mutex<Option<Box<dyn Fn() -> DroppedView + Send + Sync>>>,
 }
 
 impl ServerState {
     fn targets(&self) -> Vec<TargetView> {
         self.targets.lock().unwrap().as_ref().map(|f| f()).unwrap_or_default()
+    }
+
+    fn dropped(&self) -> DroppedView {
+        self.dropped.lock().unwrap().as_ref().map(|f| f()).unwrap_or_default()
     }
 }
 
@@ -72,8 +79,13 @@ fn route(req: &Request<Incoming>, state: &ServerState) -> Response<Full<Bytes>> 
             reply(StatusCode::OK, "text/plain", format!("scrapelet is Ready.\n{}", targets::sources_text()))
         }
         "/-/ready" => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "scrapelet is not ready.\n".into()),
-        "/targets" => reply(StatusCode::OK, "text/html; charset=utf-8", targets::html(&state.targets())),
-        "/api/v1/targets" => reply(StatusCode::OK, "application/json", targets::json(&state.targets())),
+        "/targets" => {
+            reply(StatusCode::OK, "text/html; charset=utf-8", targets::html(&state.targets(), &state.dropped()))
+        }
+        "/api/v1/targets" => {
+            let body = targets::json(&state.targets(), &state.dropped(), req.uri().query().unwrap_or(""));
+            reply(StatusCode::OK, "application/json", body)
+        }
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
 }

@@ -36,11 +36,27 @@ pub struct Selector {
     pub field: Option<String>,
 }
 
-/// `attach_metadata:`. Accepted for compatibility; node metadata is not attached yet.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `attach_metadata:` (Prometheus 3: `node`, `namespace`, `deployment`, `job`, `cronjob`).
+/// Accepted; no metadata is attached yet: each key set to true is listed in `requested` (its
+/// path and line) so that loading warns about it.
+#[derive(Clone, Debug, Default)]
 pub struct AttachMetadata {
     pub node: bool,
+    pub requested: Vec<(String, usize)>,
 }
+
+/// Equal settings, wherever in the file they are (a reload keeps a pod source whose settings
+/// did not change, even if lines above it did).
+impl PartialEq for AttachMetadata {
+    fn eq(&self, other: &Self) -> bool {
+        let keys = |a: &AttachMetadata| -> Vec<String> {
+            a.requested.iter().map(|(p, _)| p.rsplit('.').next().unwrap_or("").to_string()).collect()
+        };
+        self.node == other.node && keys(self) == keys(other)
+    }
+}
+
+impl Eq for AttachMetadata {}
 
 /// The HTTP client settings used with an explicit `api_server`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -229,9 +245,20 @@ fn read_attach_metadata(r: &mut MapReader) -> AttachMetadata {
     let Some(node) = r.get("attach_metadata") else { return AttachMetadata::default() };
     let path = r.path_of("attach_metadata");
     let mut a = MapReader::new(node, &path, r.errors);
-    let node = a.bool("node").unwrap_or(false);
+    let mut requested = Vec::new();
+    let mut flag = |a: &mut MapReader, key: &'static str| {
+        let on = a.bool(key).unwrap_or(false);
+        if on {
+            requested.push((a.path_of(key), a.key_line(key).unwrap_or(a.line())));
+        }
+        on
+    };
+    let node = flag(&mut a, "node");
+    for key in ["namespace", "deployment", "job", "cronjob"] {
+        flag(&mut a, key);
+    }
     a.finish();
-    AttachMetadata { node }
+    AttachMetadata { node, requested }
 }
 
 fn read_http(r: &mut MapReader) -> ApiHttp {

@@ -134,7 +134,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// The body of a quoted string, the opening `"` already consumed; consumes the closing one.
-    /// Any `\x` escape is accepted here, as Prometheus' lexers do.
+    /// Any `\x` escape is accepted, as Prometheus' lexers do (`\"(\\.|[^\\"])*\"`); only `\\`,
+    /// `\"` and `\n` mean something ([`super::labelset`] unescapes them), any other stays as
+    /// written.
     #[inline]
     pub(super) fn quoted(&mut self, what: &str) -> Result<&'a str, Fail> {
         let from = self.i;
@@ -146,17 +148,21 @@ impl<'a> Cursor<'a> {
             if self.b[self.i - 1] == b'"' {
                 return Ok(&self.s[from..self.i - 1]);
             }
-            // Only `\\`, `\"` and `\n` are escapes in both formats. Prometheus' lexer keeps any
-            // other one literally; we fail the scrape instead, so a broken exporter is noticed.
-            match self.b.get(self.i) {
-                Some(b'\\' | b'"' | b'n') => self.i += 1,
-                Some(_) => {
-                    let c = self.rest().chars().next().unwrap_or('?');
-                    return Err(format!("invalid escape sequence \\{c} in {what}"));
-                }
-                None => return Err(format!("unexpected end of line in escape sequence in {what}")),
+            // The escaped byte; a multi-byte character's other bytes are neither `"` nor `\\`.
+            if self.i >= self.b.len() {
+                return Err(format!("unexpected end of line in escape sequence in {what}"));
             }
+            self.i += 1;
         }
+    }
+
+    /// A metric name, plain or quoted (`"my.metric"`, Prometheus 3's UTF-8 syntax): the name as
+    /// written (a quoted one without its quotes, escapes left in), or `None` (nothing consumed).
+    pub(super) fn any_metric_name(&mut self) -> Result<Option<&'a str>, Fail> {
+        if self.eat(b'"') {
+            return self.quoted("metric name").map(Some);
+        }
+        Ok(self.metric_name())
     }
 }
 

@@ -35,7 +35,9 @@ fn render_entry(out: &mut String, e: &Entry<'_>, p: &Parser<'_>) {
         Entry::Unit { name, unit } => writeln!(out, "UNIT {name} {unit:?}"),
         Entry::Sample { series, name, value, timestamp_ms } => {
             let series = String::from_utf8_lossy(series);
-            let labels = series_labels(series.as_bytes()).map(|l| l.to_string()).unwrap_or_else(|e| e.to_string());
+            let labels = series_labels(series.as_bytes(), p.metric_type())
+                .map(|l| l.to_string())
+                .unwrap_or_else(|e| e.to_string());
             writeln!(out, "SAMPLE {series} = {value}{}", at(*timestamp_ms)).unwrap();
             writeln!(out, "  name {name}, labels {labels}").unwrap();
             match p.exemplar() {

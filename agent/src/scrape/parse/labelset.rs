@@ -4,8 +4,9 @@
 //! The scanner is shared by the hot path (which only validates) and by [`series_labels`] (which
 //! runs once per new series and is allowed to allocate).
 
-use super::ParseError;
 use super::cursor::{Cursor, Fail, show};
+use super::normalize::normalize_label_value;
+use super::{MetricType, ParseError};
 use crate::labels::Labels;
 
 /// Label-set syntax of a format. Text 0.0.4 allows blanks around tokens and omitted commas
@@ -16,12 +17,23 @@ pub(super) enum Dialect {
     OpenMetrics,
 }
 
+/// One item of a label set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part<'a> {
+    /// A quoted string on its own: the metric name (`{"my.metric",a="b"}`), escapes left in.
+    Name(&'a str),
+    /// A label name (quoted ones without their quotes) and its raw value, escapes left in.
+    Label(&'a str, &'a str),
+}
+
 /// Scans a label set whose `{` is already consumed, through its `}`, calling `each` with every
-/// label name and raw (still escaped) value.
+/// part. A quoted string followed by `,` or `}` is the metric name, as in Prometheus 3's
+/// lexers; `names` says whether one may appear (not in an exemplar).
 pub(super) fn scan<'a>(
     cur: &mut Cursor<'a>,
     dialect: Dialect,
-    mut each: impl FnMut(&'a str, &'a str) -> Result<(), Fail>,
+    names: bool,
+    mut each: impl FnMut(Part<'a>) -> Result<(), Fail>,
 ) -> Result<(), Fail> {
     let text = dialect == Dialect::Text;
     loop {
@@ -31,16 +43,24 @@ pub(super) fn scan<'a>(
         if cur.eat(b'}') {
             return Ok(());
         }
-        let name = label_name(cur)?;
+        let (name, quoted) = label_name(cur)?;
         if text {
             cur.skip_blanks();
+        }
+        if quoted && matches!(cur.peek(), Some(b',' | b'}')) {
+            if !names {
+                return Err(unexpected(cur, "label name"));
+            }
+            each(Part::Name(name))?;
+            cur.eat(b',');
+            continue;
         }
         expect(cur, b'=', "'=' after label name")?;
         if text {
             cur.skip_blanks();
         }
         expect(cur, b'"', "quoted label value")?;
-        each(name, cur.quoted("label value")?)?;
+        each(Part::Label(name, cur.quoted("label value")?))?;
         if text {
             cur.skip_blanks();
             cur.eat(b',');
@@ -50,8 +70,24 @@ pub(super) fn scan<'a>(
     }
 }
 
-fn label_name<'a>(cur: &mut Cursor<'a>) -> Result<&'a str, Fail> {
-    cur.label_name().ok_or_else(|| unexpected(cur, "label name or '}'"))
+/// Takes the metric name of a [`Part::Name`] into `slot`, which holds the name before the `{`
+/// if there was one: a series has exactly one name.
+pub(super) fn take_name<'a>(slot: &mut Option<&'a str>, part: Part<'a>) -> Result<(), Fail> {
+    if let Part::Name(n) = part {
+        if slot.is_some() {
+            return Err(format!("metric name already set, found {}", show(n)));
+        }
+        *slot = Some(n);
+    }
+    Ok(())
+}
+
+/// A label name, plain or quoted, and whether it was quoted.
+fn label_name<'a>(cur: &mut Cursor<'a>) -> Result<(&'a str, bool), Fail> {
+    if cur.eat(b'"') {
+        return Ok((cur.quoted("label name")?, true));
+    }
+    cur.label_name().map(|n| (n, false)).ok_or_else(|| unexpected(cur, "label name or '}'"))
 }
 
 fn expect(cur: &mut Cursor<'_>, c: u8, what: &str) -> Result<(), Fail> {
@@ -66,27 +102,35 @@ pub(super) fn unexpected(cur: &Cursor<'_>, what: &str) -> Fail {
     format!("expected {what}, got {}", show(cur.rest()))
 }
 
-/// The labels of a raw series (`name{a="b"}`), `__name__` included, unescaped and sorted.
+/// The labels of a raw series (`name{a="b"}` or `{"name",a="b"}`), `__name__` included,
+/// unescaped and sorted; `kind` is the metric type the body declared last (Prometheus writes `le`
+/// of a histogram and `quantile` of a summary as OpenMetrics floats: `le="1"` becomes `"1.0"`).
 ///
 /// Accepts the syntax of both formats. A label name given twice (`__name__` included) is an
 /// error, as it is in Prometheus' scrape loop; labels with empty values are dropped, as
 /// [`Labels`] does. Errors carry line 0: the series is not tied to a body here.
-pub fn series_labels(series: &[u8]) -> Result<Labels, ParseError> {
-    labels_of(series).map_err(|message| ParseError { line: 0, message })
+pub fn series_labels(series: &[u8], kind: MetricType) -> Result<Labels, ParseError> {
+    labels_of(series, kind).map_err(|message| ParseError { line: 0, message })
 }
 
-fn labels_of(series: &[u8]) -> Result<Labels, Fail> {
+fn labels_of(series: &[u8], kind: MetricType) -> Result<Labels, Fail> {
     let mut cur = Cursor::new(series, 0)?;
     cur.skip_blanks();
-    let name = cur.metric_name().ok_or_else(|| format!("expected metric name, got {}", show(series)))?;
-    let mut pairs = vec![("__name__", name.to_owned())];
+    let mut name = cur.metric_name();
+    let mut pairs: Vec<(String, String)> = Vec::new();
     cur.skip_blanks();
     if cur.eat(b'{') {
-        scan(&mut cur, Dialect::Text, |n, v| {
-            pairs.push((n, unescape(v)));
-            Ok(())
+        scan(&mut cur, Dialect::Text, true, |part| {
+            if let Part::Label(n, v) = part {
+                let (n, v) = (unescape(n), unescape(v));
+                let v = normalize_label_value(kind, &n, &v).unwrap_or(v);
+                pairs.push((n, v));
+            }
+            take_name(&mut name, part)
         })?;
     }
+    let name = name.ok_or_else(|| format!("metric name not set in {}", show(series)))?;
+    pairs.push(("__name__".to_string(), unescape(name)));
     cur.skip_blanks();
     if !cur.at_end() {
         return Err(format!("unexpected {} after series", show(cur.rest())));
@@ -95,8 +139,8 @@ fn labels_of(series: &[u8]) -> Result<Labels, Fail> {
     Ok(Labels::from_pairs(pairs))
 }
 
-fn check_unique(pairs: &mut [(&str, String)]) -> Result<(), Fail> {
-    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+fn check_unique(pairs: &mut [(String, String)]) -> Result<(), Fail> {
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     match pairs.windows(2).find(|w| w[0].0 == w[1].0) {
         Some(w) => Err(format!("duplicate label name {:?}", w[0].0)),
         None => Ok(()),

@@ -2,7 +2,8 @@
 //!
 //! Entry point: [`Parser`], which borrows the scrape body and yields [`Entry`] items without
 //! allocating; [`series_labels`] turns the raw series bytes of a sample into a [`Labels`] (only
-//! on a series-cache miss). The syntax accepted is that of Prometheus' own `model/textparse`
+//! on a series-cache miss). Names may be quoted (`{"my.metric","a.b"="c"}`, `# HELP "my.metric"`),
+//! Prometheus 3's UTF-8 syntax in both formats. The syntax accepted is that of Prometheus' own `model/textparse`
 //! lexers; where they differ from the written specs, Prometheus wins, so that whatever a
 //! Prometheus server scrapes, scrapelet scrapes too.
 //!
@@ -11,6 +12,7 @@
 
 mod cursor;
 mod labelset;
+mod normalize;
 mod number;
 mod openmetrics;
 mod text;
@@ -21,26 +23,22 @@ mod golden;
 mod tests;
 #[cfg(test)]
 mod tests_known;
+#[cfg(test)]
+mod tests_prom3;
 
 pub use labelset::series_labels;
+pub use normalize::format_openmetrics_float;
 pub use number::NORMAL_NAN;
 
 #[cfg(doc)]
 use crate::labels::Labels;
 
-/// Which exposition format a body is in (from the response's Content-Type).
+/// Which exposition format a body is in (from the response's Content-Type, see
+/// [`crate::scrape::protocols::body_format`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
     OpenMetrics,
-}
-
-impl Format {
-    /// `application/openmetrics-text` (any parameters) → OpenMetrics; anything else → text 0.0.4.
-    pub fn from_content_type(ct: &str) -> Format {
-        let media = ct.split(';').next().unwrap_or_default().trim();
-        if media.eq_ignore_ascii_case("application/openmetrics-text") { Format::OpenMetrics } else { Format::Text }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +58,8 @@ pub enum MetricType {
 pub enum Entry<'a> {
     /// A sample. `series` is the raw `name{labels}` bytes (the series-cache key) exactly as in
     /// the body, without surrounding blanks, value, timestamp or exemplar; `name` the metric
-    /// name. A `NaN` value is always [`NORMAL_NAN`], never a staleness marker.
+    /// name as written (a quoted one without quotes, escapes left in). A `NaN` value is always
+    /// [`NORMAL_NAN`], never a staleness marker.
     Sample {
         series: &'a [u8],
         name: &'a str,
@@ -117,11 +116,14 @@ pub struct Parser<'a> {
     format: Format,
     done: bool,
     exemplar: Option<Exemplar<'a>>,
+    /// The type the last `TYPE` line declared (Prometheus keeps it for the samples that follow,
+    /// whatever their name).
+    kind: MetricType,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(body: &'a [u8], format: Format) -> Self {
-        Parser { body, pos: 0, line: 0, format, done: false, exemplar: None }
+        Parser { body, pos: 0, line: 0, format, done: false, exemplar: None, kind: MetricType::Unknown }
     }
 
     /// The next entry, `Ok(None)` at the end (for OpenMetrics, after `# EOF`). After an error
@@ -135,7 +137,16 @@ impl<'a> Parser<'a> {
         };
         let next = next.map_err(|message| ParseError { line: self.line, message });
         self.done |= !matches!(next, Ok(Some(_)));
+        if let Ok(Some(Entry::Type { kind, .. })) = next {
+            self.kind = kind;
+        }
         next
+    }
+
+    /// The metric type of the samples being read: what the last `TYPE` line said, `Unknown`
+    /// before any (for [`series_labels`]).
+    pub fn metric_type(&self) -> MetricType {
+        self.kind
     }
 
     /// The exemplar of the sample last returned by [`Parser::next`], if it had one.
@@ -160,6 +171,10 @@ impl<'a> Parser<'a> {
             };
             match parsed {
                 Ok(None) => continue,
+                Ok(Some(Known::Parsed(Entry::Type { name, kind }))) => {
+                    self.kind = kind;
+                    return Ok(Some(Known::Parsed(Entry::Type { name, kind })));
+                }
                 Ok(found) => return Ok(found),
                 Err(message) => {
                     self.done = true;

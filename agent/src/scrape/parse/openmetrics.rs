@@ -4,7 +4,7 @@
 //! float-second timestamps, an optional exemplar after ` # `. Never allocates on success.
 
 use super::cursor::{Cursor, Fail, show};
-use super::labelset::{Dialect, scan, unexpected};
+use super::labelset::{Dialect, scan, take_name, unexpected};
 use super::number::{timestamp_seconds, value};
 use super::{Entry, Exemplar, MetricType};
 
@@ -37,7 +37,7 @@ fn metadata(mut cur: Cursor<'_>) -> Result<Line<'_>, Fail> {
     } else {
         return Err(format!("invalid comment {} (only HELP, TYPE, UNIT and EOF)", show(cur.rest())));
     };
-    let name = cur.metric_name().ok_or_else(|| format!("expected metric name after {what}"))?;
+    let name = cur.any_metric_name()?.ok_or_else(|| format!("expected metric name after {what}"))?;
     if !cur.eat(b' ') {
         return Err(format!("expected space and text after metric name in {what}"));
     }
@@ -74,11 +74,16 @@ fn unit<'a>(name: &str, unit: &'a str) -> Result<&'a str, Fail> {
     }
 }
 
+/// `name{labels} value [timestamp] [# exemplar]`; the name may instead be a quoted string inside
+/// the braces (`{"my.metric",a="b"}`).
 fn sample(mut cur: Cursor<'_>) -> Result<(Entry<'_>, Option<Exemplar<'_>>), Fail> {
-    let name = cur.metric_name().ok_or_else(|| format!("expected metric name, got {}", show(cur.rest())))?;
+    let mut name = cur.metric_name();
     if cur.eat(b'{') {
-        scan(&mut cur, Dialect::OpenMetrics, |_, _| Ok(()))?;
+        scan(&mut cur, Dialect::OpenMetrics, true, |part| take_name(&mut name, part))?;
+    } else if name.is_none() {
+        return Err(format!("expected metric name, got {}", show(cur.rest())));
     }
+    let name = name.ok_or_else(|| format!("metric name not set in {}", show(&cur.b[..cur.i])))?;
     let series = &cur.b[..cur.i];
     let value = value(field(&mut cur).ok_or("expected value after series")?)?;
     let mut timestamp_ms = None;
@@ -103,7 +108,7 @@ fn exemplar<'a>(cur: &mut Cursor<'a>) -> Result<Exemplar<'a>, Fail> {
         return Err(format!("expected end of line or exemplar, got {}", show(cur.rest())));
     }
     let from = cur.i - 1;
-    scan(cur, Dialect::OpenMetrics, |_, _| Ok(()))?;
+    scan(cur, Dialect::OpenMetrics, false, |_| Ok(()))?;
     let labels = &cur.b[from..cur.i];
     let value = value(field(cur).ok_or("expected value after exemplar labels")?)?;
     let timestamp_ms = match cur.at_end() {

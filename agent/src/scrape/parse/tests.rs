@@ -128,20 +128,23 @@ fn text_timestamps_are_integer_milliseconds() {
 }
 
 #[test]
-fn unknown_escapes_fail_the_body_in_both_formats() {
+fn unknown_escapes_are_kept_as_written_in_both_formats() {
     for format in [TEXT, OM] {
-        let err = entries("a{path=\"C:\\data\"} 1\n# EOF\n", format).unwrap_err();
-        assert_eq!(err.line, 1);
-        assert!(err.message.contains("invalid escape sequence \\d"), "{err}");
+        let (series, ..) = sample("a{path=\"C:\\data\\q\"} 1\n# EOF\n", format);
+        let labels = series_labels(series.as_bytes(), MetricType::Unknown).unwrap();
+        assert_eq!(labels.get("path"), Some("C:\\data\\q"));
     }
 }
 
 #[test]
 fn parser_accepts_duplicate_label_names_and_series_labels_rejects_them() {
     let (series, ..) = sample("a{b=\"1\",b=\"2\"} 1\n", TEXT);
-    assert_eq!(series_labels(series.as_bytes()).unwrap_err().message, "duplicate label name \"b\"");
-    assert!(series_labels(b"a{__name__=\"x\"}").is_err());
-    assert!(series_labels(b"a{b=\"\",b=\"1\"}").is_err());
+    assert_eq!(
+        series_labels(series.as_bytes(), MetricType::Unknown).unwrap_err().message,
+        "duplicate label name \"b\""
+    );
+    assert!(series_labels(b"a{__name__=\"x\"}", MetricType::Unknown).is_err());
+    assert!(series_labels(b"a{b=\"\",b=\"1\"}", MetricType::Unknown).is_err());
 }
 
 #[test]
@@ -213,7 +216,9 @@ fn bad_timestamps_are_errors() {
 #[test]
 fn invalid_metric_and_label_names_are_errors() {
     assert_error("1a 1\n", TEXT, "line 1: expected metric name, got \"1a 1\"");
-    assert_error("{b=\"1\"} 1\n", TEXT, "line 1: expected metric name");
+    assert_error("{b=\"1\"} 1\n", TEXT, "line 1: metric name not set");
+    assert_error("a{\"b\"} 1\n", TEXT, "line 1: metric name already set");
+    assert_error("{\"a\",\"b\"} 1\n", OM, "line 1: metric name already set");
     assert_error("a{1b=\"1\"} 1\n", TEXT, "line 1: expected label name or '}', got \"1b");
     assert_error("a{b:c=\"1\"} 1\n", TEXT, "line 1: expected '=' after label name, got \":c");
     assert_error("a{b=1} 1\n", TEXT, "line 1: expected quoted label value, got \"1} 1\"");
@@ -337,17 +342,8 @@ fn openmetrics_metadata_errors() {
 // --- content type, series_labels ---
 
 #[test]
-fn content_type_selects_format() {
-    assert_eq!(Format::from_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8"), OM);
-    assert_eq!(Format::from_content_type("application/openmetrics-text"), OM);
-    assert_eq!(Format::from_content_type("Application/OpenMetrics-Text;version=0.0.1"), OM);
-    assert_eq!(Format::from_content_type("text/plain; version=0.0.4"), TEXT);
-    assert_eq!(Format::from_content_type(""), TEXT);
-}
-
-#[test]
 fn series_labels_unescapes_sorts_and_names() {
-    let l = series_labels(br#"req{z="a\\b",a="q\"uote",n="line\nbreak",w="C:\\data"}"#).unwrap();
+    let l = series_labels(br#"req{z="a\\b",a="q\"uote",n="line\nbreak",w="C:\\data"}"#, MetricType::Unknown).unwrap();
     assert_eq!(l.get("__name__"), Some("req"));
     assert_eq!(l.get("z"), Some("a\\b"));
     assert_eq!(l.get("a"), Some("q\"uote"));
@@ -359,15 +355,18 @@ fn series_labels_unescapes_sorts_and_names() {
 
 #[test]
 fn series_labels_accepts_both_formats_and_drops_empty_values() {
-    let want = series_labels(b"a{b=\"1\",c=\"2\"}").unwrap();
-    assert_eq!(series_labels(b"a { c = \"2\" b=\"1\" , }").unwrap(), want);
-    assert_eq!(series_labels(b"a{b=\"1\",c=\"2\",d=\"\"}").unwrap(), want);
-    assert_eq!(series_labels(b"a").unwrap().to_string(), "{__name__=\"a\"}");
+    let want = series_labels(b"a{b=\"1\",c=\"2\"}", MetricType::Unknown).unwrap();
+    assert_eq!(series_labels(b"a { c = \"2\" b=\"1\" , }", MetricType::Unknown).unwrap(), want);
+    assert_eq!(series_labels(b"a{b=\"1\",c=\"2\",d=\"\"}", MetricType::Unknown).unwrap(), want);
+    assert_eq!(series_labels(b"a", MetricType::Unknown).unwrap().to_string(), "{__name__=\"a\"}");
 }
 
 #[test]
 fn series_labels_rejects_malformed_series() {
-    assert_eq!(series_labels(b"a{b=\"1\"} 1").unwrap_err().to_string(), "line 0: unexpected \"1\" after series");
-    assert!(series_labels(b"").is_err());
-    assert!(series_labels(b"a{b=\"1\"").is_err());
+    assert_eq!(
+        series_labels(b"a{b=\"1\"} 1", MetricType::Unknown).unwrap_err().to_string(),
+        "line 0: unexpected \"1\" after series"
+    );
+    assert!(series_labels(b"", MetricType::Unknown).is_err());
+    assert!(series_labels(b"a{b=\"1\"", MetricType::Unknown).is_err());
 }

@@ -4,7 +4,7 @@
 //! and comments other than `HELP`/`TYPE` are skipped. Never allocates on success.
 
 use super::cursor::{Cursor, Fail, show};
-use super::labelset::{Dialect, scan};
+use super::labelset::{Dialect, scan, take_name};
 use super::number::{fast_decimal, timestamp_digits, timestamp_ms, value};
 use super::{Entry, MetricType};
 
@@ -85,7 +85,7 @@ fn comment(line: &[u8], hash: usize) -> Result<Option<Entry<'_>>, Fail> {
     let what = if help { "HELP" } else { "TYPE" };
     let mut cur = Cursor::new(line, hash + 1 + blanks + 4)?;
     cur.skip_blanks();
-    let name = cur.metric_name().ok_or_else(|| format!("expected metric name after {what}"))?;
+    let name = cur.any_metric_name()?.ok_or_else(|| format!("expected metric name after {what}"))?;
     // Prometheus drops exactly one byte after the name, whatever it is.
     let text = match cur.rest() {
         "" => "",
@@ -113,16 +113,21 @@ fn metric_type(text: &str) -> Result<MetricType, Fail> {
     })
 }
 
+/// `name{labels} value [timestamp]`, where the name may instead be a quoted string inside the
+/// braces (`{"my.metric",a="b"}`).
 fn sample(mut cur: Cursor<'_>) -> Result<Entry<'_>, Fail> {
     let start = cur.i;
-    let name = cur.metric_name().ok_or_else(|| format!("expected metric name, got {}", show(cur.rest())))?;
+    let mut name = cur.metric_name();
     let mut end = cur.i;
     cur.skip_blanks();
     if cur.eat(b'{') {
-        scan(&mut cur, Dialect::Text, |_, _| Ok(()))?;
+        scan(&mut cur, Dialect::Text, true, |part| take_name(&mut name, part))?;
         end = cur.i;
         cur.skip_blanks();
+    } else if name.is_none() {
+        return Err(format!("expected metric name, got {}", show(cur.rest())));
     }
+    let name = name.ok_or_else(|| format!("metric name not set in {}", show(&cur.b[start..end])))?;
     let series = &cur.b[start..end];
     let tok = cur.token(is_blank);
     if tok.is_empty() {
