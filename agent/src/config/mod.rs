@@ -228,7 +228,9 @@ impl Config {
             let from_files = files::read(files, dir, &global, &names, r.errors, &mut ignored);
             add_file_jobs(&mut scrape_configs, from_files, files.line, r.errors);
         }
-        let remote_write = remote_writes(&r.list("remote_write"), r.errors);
+        let validation = global.validation.unwrap_or(crate::labels::NameValidation::Utf8);
+        let mut cx = crate::remote_write::config::ParseContext { validation, warnings: &mut ignored };
+        let remote_write = remote_writes(&r.list("remote_write"), r.errors, &mut cx);
         let wal = crate::wal::WalConfig::parse(r.get("wal"), r.errors);
         r.finish();
         ignored.sort_by_key(|k| k.line);
@@ -237,11 +239,15 @@ impl Config {
 }
 
 /// Each `remote_write:` entry goes to [`RemoteWriteConfig::parse`]; names must be unique.
-fn remote_writes(items: &[(usize, &Node)], errors: &mut Errors) -> Vec<RemoteWriteConfig> {
+fn remote_writes(
+    items: &[(usize, &Node)],
+    errors: &mut Errors,
+    cx: &mut crate::remote_write::config::ParseContext<'_>,
+) -> Vec<RemoteWriteConfig> {
     let mut out: Vec<RemoteWriteConfig> = Vec::new();
     for &(i, item) in items {
         let path = format!("remote_write[{i}]");
-        let Some(rw) = RemoteWriteConfig::parse(item, &path, errors) else { continue };
+        let Some(rw) = RemoteWriteConfig::parse(item, &path, errors, cx) else { continue };
         if out.iter().any(|o| o.name == rw.name) {
             errors.push(item.line, &path, format!("found multiple remote write configs with name {:?}", rw.name));
             continue;

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use md5::{Digest, Md5};
 
+use crate::config::IgnoredKey;
 use crate::config::yaml::{Errors, Kind, MapReader, Node};
 use crate::http_client::HttpClientConfig;
-use crate::relabel::RelabelConfig;
+use crate::labels::NameValidation;
+use crate::relabel::{self, RelabelConfig};
 
 /// One `remote_write:` entry with Prometheus' defaults applied.
 #[derive(Clone, Debug)]
@@ -127,10 +129,17 @@ pub fn default_name(url: &str) -> String {
     s
 }
 
+/// What a `remote_write` entry is read under: the global name validation scheme (for
+/// `write_relabel_configs`, as Prometheus checks them) and where keys accepted with a caveat go.
+pub struct ParseContext<'a> {
+    pub validation: NameValidation,
+    pub warnings: &'a mut Vec<IgnoredKey>,
+}
+
 impl RemoteWriteConfig {
     /// Parses one entry at `node` (path like `remote_write[0]`).
-    pub fn parse(node: &Node, path: &str, errors: &mut Errors) -> Option<RemoteWriteConfig> {
-        parse_with(node, path, errors, HttpClientConfig::parse)
+    pub fn parse(node: &Node, path: &str, errors: &mut Errors, cx: &mut ParseContext<'_>) -> Option<RemoteWriteConfig> {
+        parse_with(node, path, errors, cx, HttpClientConfig::parse)
     }
 }
 
@@ -140,6 +149,7 @@ pub(crate) fn parse_with(
     node: &Node,
     path: &str,
     errors: &mut Errors,
+    cx: &mut ParseContext<'_>,
     http: impl FnOnce(&mut MapReader<'_>) -> HttpClientConfig,
 ) -> Option<RemoteWriteConfig> {
     let before = errors.0.len();
@@ -148,18 +158,31 @@ pub(crate) fn parse_with(
     let name = r.string("name");
     let remote_timeout = r.duration("remote_timeout").unwrap_or(DEFAULT_REMOTE_TIMEOUT);
     let headers = read_headers(&mut r);
-    let write_relabel_configs = read_relabel(&mut r);
+    let write_relabel_configs = match r.get("write_relabel_configs") {
+        Some(n) => relabel::parse_configs_with(n, &r.path_of("write_relabel_configs"), cx.validation, r.errors),
+        None => Vec::new(),
+    };
     let queue_config = match r.get("queue_config") {
         Some(n) => read_queue(n, &r.path_of("queue_config"), r.errors),
         None => QueueConfig::default(),
     };
     if let Some(n) = r.get("metadata_config") {
-        read_metadata(n, &r.path_of("metadata_config"), r.errors);
+        read_metadata(n, &r.path_of("metadata_config"), r.errors, cx.warnings);
     }
     let protocol = read_protocol(&mut r);
-    r.bool("send_exemplars");
-    r.bool("send_native_histograms");
-    refuse_unsupported(&mut r, &["sigv4", "azuread"]);
+    let caveats: [(&'static str, &str); 4] = [
+        ("send_exemplars", "accepted, but no exemplars are sent: they are not scraped yet"),
+        (
+            "send_native_histograms",
+            "accepted, but no native histograms are sent: they are not scraped yet (the protobuf format is not read)",
+        ),
+        ("round_robin_dns", "accepted, but connections go to the resolved addresses in the resolver's order"),
+        ("failed_request_logging", "accepted, but failed requests are not logged in full"),
+    ];
+    for (key, reason) in caveats {
+        warn_if_true(&mut r, key, reason, cx.warnings);
+    }
+    refuse_unsupported(&mut r, &["sigv4", "azuread", "google_iam"]);
     let http = http(&mut r);
     r.finish();
     let url = url.filter(|_| errors.0.len() == before)?;
@@ -223,10 +246,11 @@ fn header_problem(name: &str, value: &str) -> Option<String> {
     None
 }
 
-fn read_relabel(r: &mut MapReader<'_>) -> Vec<RelabelConfig> {
-    match r.get("write_relabel_configs") {
-        Some(n) => crate::relabel::parse_configs(n, &r.path_of("write_relabel_configs"), r.errors),
-        None => Vec::new(),
+/// Records `key` in `warnings` with `reason` if it is set to true.
+fn warn_if_true(r: &mut MapReader<'_>, key: &'static str, reason: &str, warnings: &mut Vec<IgnoredKey>) {
+    if r.bool(key) == Some(true) {
+        let line = r.key_line(key).unwrap_or(r.line());
+        warnings.push(IgnoredKey { line, path: r.path_of(key), reason: reason.to_string() });
     }
 }
 
@@ -264,10 +288,15 @@ fn positive(r: &mut MapReader<'_>, key: &'static str) -> Option<usize> {
     r.parsed(key, "a positive integer", |s| s.parse::<usize>().ok().filter(|n| *n > 0))
 }
 
-/// Metadata is not sent yet (remote write 1.0 metadata is optional); the keys are only checked.
-fn read_metadata(node: &Node, path: &str, errors: &mut Errors) {
+/// Metadata is not sent yet (remote write 1.0 metadata is optional); the keys are checked, and a
+/// `metadata_config` that asks for it (`send` is true by default) is warned about.
+fn read_metadata(node: &Node, path: &str, errors: &mut Errors, warnings: &mut Vec<IgnoredKey>) {
     let mut r = MapReader::new(node, path, errors);
-    r.bool("send");
+    if r.bool("send").unwrap_or(true) {
+        let line = r.key_line("send").unwrap_or(node.line);
+        let reason = "accepted, but metadata is not sent yet".to_string();
+        warnings.push(IgnoredKey { line, path: r.path_of("send"), reason });
+    }
     r.duration("send_interval");
     r.u64("max_samples_per_send");
     r.finish();
@@ -287,10 +316,18 @@ mod tests {
     use crate::config::yaml;
 
     fn parse(text: &str) -> (Option<RemoteWriteConfig>, Vec<String>) {
+        let (cfg, errors, _) = parse_warned(text, NameValidation::Utf8);
+        (cfg, errors)
+    }
+
+    /// The config, the errors, and the warnings (`line N: path: reason`).
+    fn parse_warned(text: &str, validation: NameValidation) -> (Option<RemoteWriteConfig>, Vec<String>, Vec<String>) {
         let node = yaml::parse(text).unwrap();
-        let mut errors = Errors::default();
-        let cfg = parse_with(&node, "remote_write[0]", &mut errors, |_| HttpClientConfig::default());
-        (cfg, errors.into_sorted().iter().map(ToString::to_string).collect())
+        let (mut errors, mut warnings) = (Errors::default(), Vec::new());
+        let mut cx = ParseContext { validation, warnings: &mut warnings };
+        let cfg = parse_with(&node, "remote_write[0]", &mut errors, &mut cx, |_| HttpClientConfig::default());
+        let warnings = warnings.iter().map(|w| format!("line {}: {}: {}", w.line, w.path, w.reason)).collect();
+        (cfg, errors.into_sorted().iter().map(ToString::to_string).collect(), warnings)
     }
 
     #[test]
@@ -370,6 +407,29 @@ mod tests {
                 "line 3: remote_write[0].protocol: disagrees with protobuf_message (protocol is scrapelet's older spelling of it)"
             ]
         );
+    }
+
+    #[test]
+    fn keys_that_change_nothing_yet_are_warned_and_write_relabelling_follows_the_global_scheme() {
+        let text = "url: http://a/\nsend_exemplars: true\nsend_native_histograms: false\nround_robin_dns: true\n\
+                    metadata_config:\n  send_interval: 1m\nwrite_relabel_configs:\n  - target_label: utf-8.label\n    \
+                    replacement: x\n";
+        let (cfg, errs, warnings) = parse_warned(text, NameValidation::Utf8);
+        assert!(cfg.is_some() && errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            warnings,
+            [
+                "line 6: remote_write[0].metadata_config.send: accepted, but metadata is not sent yet",
+                "line 2: remote_write[0].send_exemplars: accepted, but no exemplars are sent: they are not scraped yet",
+                "line 4: remote_write[0].round_robin_dns: accepted, but connections go to the resolved addresses in the resolver's order",
+            ]
+        );
+        let (cfg, errs, _) = parse_warned(text, NameValidation::Legacy);
+        assert!(cfg.is_none());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("line 8: remote_write[0].write_relabel_configs[0]"), "{errs:?}");
+        let (_, errs, _) = parse_warned("url: http://a/\ngoogle_iam: {}\n", NameValidation::Utf8);
+        assert_eq!(errs, ["line 2: remote_write[0].google_iam: is not supported yet"]);
     }
 
     #[test]
