@@ -10,7 +10,8 @@
 //! A remote that falls far behind (its backend is down) must not pin what was written since:
 //! the series queue keeps at most the records of the current and the previous segment, the
 //! sample queue at most [`SAMPLES_HELD`] samples. The laggard decodes what it no longer finds
-//! queued, from disk, as a remote that does not share does.
+//! queued, from disk, as a remote that does not share does, and takes the queued batches again
+//! once it has caught up with them (its table of the segment's series is then let go).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -31,6 +31,9 @@ pub enum Event {
     /// The batch this process appended as the record ending at `end`, handed over (see
     /// [`Reader::share_live`]); no series records come before it.
     LiveSamples { end: Pos, batch: Arc<Batch> },
+    /// A reader that fell behind and read from disk has caught up with the writer's queue: the
+    /// batches are handed over again, and the segment's series table is not needed any more.
+    Rejoined,
 }
 
 pub struct Reader {
@@ -100,6 +103,13 @@ impl Reader {
                 return Ok(());
             }
             let Some(c) = self.cursor.as_mut() else { return Ok(()) };
+            if let Some(live) = self.live.as_mut().filter(|l| !l.now)
+                && c.seg >= self.replay_end.seg
+                && live.samples.holds_all_after(*pos)
+            {
+                live.now = true; // caught up: back to the batches as appended
+                out.push(Event::Rejoined);
+            }
             if let Some(live) = self.live.as_mut().filter(|l| l.now)
                 && let Some((is_samples, end)) = c.peek()
             {
