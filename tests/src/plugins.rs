@@ -36,3 +36,15 @@ fn build(name: &str) {
         .expect("running cargo for the plugins");
     assert!(status.success(), "building plugin {name} failed (is the wasm32-wasip2 target installed?)");
 }
+
+/// The value of one exact series line of the agent's `/metrics` (e.g.
+/// `scrapelet_plugin_errors_total{plugin="p",kind="timeout"}`).
+pub fn self_metric(agent: &crate::Scrapelet, series: &str) -> Option<f64> {
+    let text = agent.metrics();
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// A `remote_write:` section sending to `prom` quickly.
+pub fn remote_write(prom: &crate::Prometheus) -> String {
+    format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url())
+}
