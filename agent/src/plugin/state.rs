@@ -34,18 +34,20 @@ impl CallState {
         self.output.as_ref().unwrap_or(&self.input).clone()
     }
 
-    /// What `state-set` does; `Err` is the reason the plugin reads.
-    pub fn set(&mut self, data: Vec<u8>) -> Result<(), String> {
+    /// Whether `state-set` may store `len` bytes; `Err` is the reason the plugin reads.
+    pub fn admit(&self, len: usize) -> Result<(), String> {
         if !self.enabled {
             return Err("a transform has no state".into());
         }
-        if data.len() as u64 > self.limit {
-            return Err(format!(
-                "state of {} bytes is over the plugin's limits.state of {} bytes",
-                data.len(),
-                self.limit
-            ));
+        if len as u64 > self.limit {
+            return Err(format!("state of {len} bytes is over the plugin's limits.state of {} bytes", self.limit));
         }
+        Ok(())
+    }
+
+    /// What `state-set` does once admitted (and its bytes charged to the call's memory).
+    pub fn set(&mut self, data: Vec<u8>) -> Result<(), String> {
+        self.admit(data.len())?;
         self.output = Some(data);
         Ok(())
     }

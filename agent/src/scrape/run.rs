@@ -78,7 +78,7 @@ pub async fn run<A: Appender>(
         let mut body = Vec::with_capacity(body_hint);
         let fetched = fetcher.fetch(&mut body).await;
         let took = began.elapsed();
-        let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
+        let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took).await;
         body_hint = body.len() + body.len() / 16;
         drop(body);
         scrapes.inc();

@@ -70,8 +70,9 @@ impl Scraper {
     }
 
     /// Turns one fetch result into the batch to send: the samples (or, on any failure, none),
-    /// staleness markers, and the report series. `t` is the scrape time in ms.
-    pub fn process(
+    /// staleness markers, and the report series. `t` is the scrape time in ms. Async only for the
+    /// transform plugins of new series, which run on the plugin pool.
+    pub async fn process(
         &mut self,
         fetched: Result<(&[u8], Format), ScrapeError>,
         t: i64,
@@ -81,7 +82,10 @@ impl Scraper {
         let mut stats = Stats::default();
         let replaced = self.transforms.as_mut().is_some_and(|s| s.changed()).then(|| std::mem::take(&mut self.cache));
         self.cache.begin();
-        let result = fetched.and_then(|(body, format)| self.append_body(body, format, t, &mut out, &mut stats));
+        let result = match fetched {
+            Ok((body, format)) => self.scrape_body(body, format, t, &mut out, &mut stats).await,
+            Err(e) => Err(e),
+        };
         let error = match result {
             Ok(()) => {
                 self.cache.finish_ok(t, &mut out);
@@ -114,7 +118,8 @@ impl Scraper {
         out
     }
 
-    fn append_body(
+    /// The body's samples into `out`; new series of a job with transforms are resolved by them.
+    async fn scrape_body(
         &mut self,
         body: &[u8],
         format: Format,
@@ -122,6 +127,25 @@ impl Scraper {
         out: &mut Vec<Sample>,
         stats: &mut Stats,
     ) -> Result<(), ScrapeError> {
+        let pending = self.append_body(body, format, t, out, stats)?;
+        if !pending.is_empty() {
+            self.settle(pending, out, stats).await?;
+        }
+        if let Some(stage) = &self.transforms {
+            stage.dedupe(out);
+        }
+        Ok(())
+    }
+
+    /// Appends the samples of known series; returns the new series waiting for the transforms.
+    fn append_body<'b>(
+        &mut self,
+        body: &'b [u8],
+        format: Format,
+        t: i64,
+        out: &mut Vec<Sample>,
+        stats: &mut Stats,
+    ) -> Result<Vec<Pending<'b>>, ScrapeError> {
         let job = self.target.job.clone();
         let mut parser = Parser::new(body, format);
         let mut pending = Vec::new();
@@ -154,10 +178,7 @@ impl Scraper {
             let v = if scale == 1.0 { value } else { value * scale };
             push_limited(out, stats, job.sample_limit, Sample { series, t, v })?;
         }
-        if !pending.is_empty() {
-            self.settle(pending, out, stats)?;
-        }
-        Ok(())
+        Ok(pending)
     }
 
     /// A sample the cache did not answer for in the fast path: its cached series and scale, or
@@ -192,19 +213,19 @@ impl Scraper {
 
     /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
     /// kept samples.
-    fn settle(
+    async fn settle(
         &mut self,
         pending: Vec<Pending<'_>>,
         out: &mut Vec<Sample>,
         stats: &mut Stats,
     ) -> Result<(), ScrapeError> {
         let Some(stage) = self.transforms.as_mut() else { return Ok(()) };
-        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect())?;
+        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect()).await?;
         let job = self.target.job.clone();
         for (p, outcome) in pending.into_iter().zip(outcomes) {
             let Some((labels, scale)) = outcome else { continue };
             check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
-            let series = self.factory.make(labels);
+            let series = stage.series_for(labels, &self.factory);
             self.cache.set(p.raw, Some(series.clone()), scale);
             stats.series_added += 1;
             push_limited(out, stats, job.sample_limit, Sample { series, t: p.t, v: p.v * scale })?;

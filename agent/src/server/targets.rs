@@ -41,7 +41,7 @@ pub fn json(targets: &[TargetView]) -> String {
         })
         .collect();
     let discovery: Vec<Value> = health::all().iter().map(source_json).collect();
-    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery, "invalidAnnotations": invalid_json()}})
+    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery, "invalidAnnotations": invalid_json(), "plugins": crate::plugin::status::json()}})
         .to_string()
 }
 
@@ -148,6 +148,7 @@ pub fn html(targets: &[TargetView]) -> String {
     );
     out.push_str(&sources_html());
     out.push_str(&invalid_html());
+    out.push_str(&crate::plugin::status::html(escape));
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {
