@@ -15,6 +15,7 @@ pub fn misdeed(mode: &str, labels: &[(String, String)], out: &mut String) -> Res
         "trap" => std::process::abort(),
         "panic" => panic!("hostile plugin panicked on purpose"),
         "huge" => huge(out),
+        "bad-exposition" => out.push_str("hostile_ok 1\nthis is not exposition\n"),
         // Blocking in the host.
         "sleep" => {
             std::thread::sleep(Duration::from_secs(600));
@@ -54,6 +55,7 @@ pub fn misdeed(mode: &str, labels: &[(String, String)], out: &mut String) -> Res
             );
             sample(out, "hostile_logged", 1);
         }
+        "fail-forge" => return Err("failed\n2026-01-01T00:00:00.000000Z ERROR scrapelet::wal: FORGED\0".into()),
         "log-flood" => {
             let line = "x".repeat(1000);
             for _ in 0..number("lines").unwrap_or(10_000) {
@@ -119,12 +121,16 @@ fn files(out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches the target until the host says no; reports how many went through.
+/// Fetches the target until the host says no; reports how many went through (and logs why not).
 fn fetch_flood(out: &mut String) {
     let mut n = 0u64;
-    while host::fetch("GET", "/flood", &[], &[]).is_ok() {
-        n += 1;
-    }
+    let why = loop {
+        match host::fetch("GET", "/flood", &[], &[]) {
+            Ok(_) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    host::log(host::Level::Info, &format!("fetch {} failed: {why}", n + 1));
     sample(out, "hostile_fetches", n);
 }
 
