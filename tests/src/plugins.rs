@@ -7,7 +7,8 @@ use std::process::Command;
 use std::sync::Mutex;
 
 /// The plugin crates the tests use.
-const PLUGINS: &[&str] = &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile", "jmx"];
+const PLUGINS: &[&str] =
+    &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile", "test-v01", "jmx"];
 
 fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
@@ -101,4 +102,31 @@ fn answer(stream: std::net::TcpStream, expected: &Mutex<String>, seen: &Mutex<Ve
             return;
         }
     }
+}
+
+/// `scrapelet run` on `config` with extra command-line flags (e.g. `--plugin.max-calls=2`,
+/// `--log.format=json`), its log in `dir/log`; waits until it is ready.
+pub fn start_agent(config: &str, flags: &[&str]) -> crate::Scrapelet {
+    let dir = crate::procs::scratch("scrapelet");
+    std::fs::write(dir.join("config.yml"), config).unwrap();
+    let addr = format!("127.0.0.1:{}", crate::free_port());
+    let log = dir.join("log");
+    let mut child = std::process::Command::new(crate::scrapelet_bin())
+        .args(["run", "--config"])
+        .arg(dir.join("config.yml"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg(format!("--web.listen-address={addr}"))
+        .args(flags)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start scrapelet");
+    crate::wait_for("scrapelet ready", std::time::Duration::from_secs(30), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("scrapelet exited with {status}: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        }
+        crate::http::get(&addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
+    });
+    crate::Scrapelet { addr, proc: crate::procs::Proc { child, dir } }
 }
