@@ -130,3 +130,16 @@ pub fn start_agent(config: &str, flags: &[&str]) -> crate::Scrapelet {
     });
     crate::Scrapelet { addr, proc: crate::procs::Proc { child, dir } }
 }
+
+/// A target that accepts connections and never answers (a hung pod); returns its address.
+pub fn silent_target() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind silent target");
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    addr
+}

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::plugins::{plugin, remote_write, self_metric, start_agent};
+use scrapelet_tests::plugins::{plugin, remote_write, self_metric, silent_target, start_agent};
 use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, wait_for};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -29,6 +29,7 @@ const EXPORTERS: &[(&str, &str)] = &[
     ("memory", "memory"),
     ("trap", "trap"),
     ("panic", "panic"),
+    ("chatty-panic", "panic"),
     ("huge", "output_limit"),
     ("file", "plugin_error"),
     ("socket", "plugin_error"),
@@ -43,10 +44,11 @@ const TRANSFORMS: &[(&str, &str)] =
     &[("loop", "timeout"), ("sleep", "timeout"), ("bad-name", "bad_output"), ("nan", "bad_output")];
 
 /// Misdeeds that are limited and counted, but do not fail the scrape: fetching without end,
-/// forging log lines, flooding the log.
-const LIMITED: &[&str] = &["fetch-flood", "log-forge", "log-flood"];
+/// forging log lines, flooding the log, writing 200 kB to stderr.
+const LIMITED: &[&str] = &["fetch-flood", "log-forge", "log-flood", "chatty"];
 
 fn hostile_config(prom: &Prometheus, app: &str, witness: &str, data: &std::path::Path) -> String {
+    let silent = silent_target();
     let (exporter, transform) = (plugin("test-hostile"), plugin("test-transform-hostile"));
     let mut plugins = String::from("plugins:\n");
     let mut jobs =
@@ -61,6 +63,12 @@ fn hostile_config(prom: &Prometheus, app: &str, witness: &str, data: &std::path:
             "  - job_name: x-{mode}\n    exporter: x-{mode}\n    static_configs: [{{targets: [\"{app}\"]}}]\n"
         ));
     }
+    // A fetch from a target that never answers.
+    plugins
+        .push_str(&format!("  - name: x-fetch-hang\n    path: {}\n    config: {{mode: fetch}}\n", exporter.display()));
+    jobs.push_str(&format!(
+        "  - job_name: x-fetch-hang\n    exporter: x-fetch-hang\n    static_configs: [{{targets: [\"{silent}\"]}}]\n"
+    ));
     for mode in TRANSFORMS.iter().map(|(m, _)| *m).chain(["collide"]) {
         plugins.push_str(&format!(
             "  - name: t-{mode}\n    path: {}\n    config: {{mode: \"{mode}\"}}\n",
@@ -129,15 +137,24 @@ fn hostile_plugins_are_contained_and_the_agent_keeps_its_promises() {
             assert_eq!(up[0].1, "0", "{prefix}-{mode}: {up:?}");
         }
     }
+    // A fetch that hangs ends at the deadline (the plugin sees an error, or the call is dropped).
+    let hang = |kind: &str| {
+        self_metric(&agent, &format!(r#"scrapelet_plugin_errors_total{{plugin="x-fetch-hang",kind="{kind}"}}"#))
+    };
+    wait_for("the hung fetch contained", TIMEOUT, || hang("plugin_error").or(hang("timeout")));
+    assert_eq!(prom.wait_for_series(r#"up{job="x-fetch-hang"}"#, TIMEOUT)[0].1, "0");
+
     // Limits that do not fail the scrape: fetches stop at the limit, logs are rate limited,
     // colliding transform output keeps the first series.
-    let fetched = prom.wait_for_series(r#"hostile_fetches{job="x-fetch-flood"}"#, TIMEOUT);
-    let why: Vec<String> = agent.log().lines().filter(|l| l.contains("failed: ")).map(String::from).collect();
-    assert_eq!(fetched[0].1, "32", "limits.fetches is 32 by default: {why:?}");
+    // (A call may also run out of time first: the deadline bounds it too.)
     let refused = r#"scrapelet_plugin_errors_total{plugin="x-fetch-flood",kind="fetch_limit"}"#;
-    assert!(self_metric(&agent, refused).unwrap() >= 1.0);
+    wait_for("a call stopped at limits.fetches", TIMEOUT, || self_metric(&agent, refused));
+    prom.wait_for_series(r#"hostile_fetches{job="x-fetch-flood"}"#, TIMEOUT);
+    let most = prom.query(r#"max_over_time(hostile_fetches{job="x-fetch-flood"}[5m])"#);
+    assert!(most[0].1.parse::<f64>().unwrap() <= 32.0, "limits.fetches is 32 by default: {most:?}");
     let dropped = r#"scrapelet_plugin_log_lines_dropped_total{plugin="x-log-flood"}"#;
     wait_for("log lines dropped", TIMEOUT, || self_metric(&agent, dropped).filter(|&n| n > 1000.0));
+    assert_eq!(prom.wait_for_series(r#"hostile_chatty{job="x-chatty"}"#, TIMEOUT)[0].1, "1");
     let dupes = r#"scrapelet_plugin_duplicate_samples_total{plugin="t-collide"}"#;
     wait_for("duplicates dropped", TIMEOUT, || self_metric(&agent, dupes).filter(|&n| n >= 4.0));
     assert_eq!(
@@ -183,6 +200,7 @@ fn hostile_plugins_are_contained_and_the_agent_keeps_its_promises() {
         "over the plugin's limit of 32 fetches",
         "limits.state of 1048576 bytes",
         "exceeded its time limit of 900ms",
+        "chatty plugin panicked after 200 kB of stderr",
         "not a finite number",
         r#"invalid label name "bad-name""#,
     ];

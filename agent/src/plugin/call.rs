@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{ResourceTable, ResourceTableError};
 use wasmtime::{Store, Trap, UpdateDeadline, WasmBacktrace};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::engine::runtime;
@@ -20,10 +19,8 @@ use super::pool::pool;
 use super::registry::Loaded;
 use super::state::CallState;
 use super::stats::{PluginStats, Usage};
+use super::stderr::Tail;
 use super::{Limits, PluginError, sanitize};
-
-/// Bytes of a plugin's stderr kept (a panic message lands there).
-const STDERR_CAP: usize = 8 << 10;
 
 /// The data of one call's store.
 pub struct HostState {
@@ -53,9 +50,9 @@ pub struct CallContext {
     pub usage: Arc<Usage>,
 }
 
-/// A store for one call of `loaded`, and the stderr pipe to read a panic message from.
-pub fn new_store(loaded: &Loaded, ctx: CallContext) -> Result<(Store<HostState>, MemoryOutputPipe), PluginError> {
-    let stderr = MemoryOutputPipe::new(STDERR_CAP);
+/// A store for one call of `loaded`, and the stderr to read a panic message from.
+pub fn new_store(loaded: &Loaded, ctx: CallContext) -> Result<(Store<HostState>, Tail), PluginError> {
+    let stderr = Tail::default();
     let mut wasi = WasiCtxBuilder::new();
     wasi.stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
     if let Some(dir) = data_dir(loaded) {
@@ -95,12 +92,7 @@ fn data_dir(loaded: &Loaded) -> Option<&Path> {
 
 /// Names what went wrong in a failed call, keeping the host's reason (a full resource table, a
 /// limit of WASI's) rather than wasmtime's backtrace header.
-pub fn classify(
-    err: wasmtime::Error,
-    store: &Store<HostState>,
-    stderr: &MemoryOutputPipe,
-    limit: Duration,
-) -> PluginError {
+pub fn classify(err: wasmtime::Error, store: &Store<HostState>, stderr: &Tail, limit: Duration) -> PluginError {
     let data = store.data();
     let plugin = data.plugin.name.clone();
     match data.limiter.hit {
@@ -115,8 +107,8 @@ pub fn classify(
     if full || err.chain().any(|e| e.to_string() == ResourceTableError::Full.to_string()) {
         return PluginError::Handles { plugin, limit: data.limits.handles };
     }
-    let printed = String::from_utf8_lossy(&stderr.contents()).into_owned();
-    if let Some(at) = printed.find("panicked at") {
+    let printed = stderr.text();
+    if let Some(at) = printed.rfind("panicked at") {
         let message = printed[at..].lines().take(3).collect::<Vec<_>>().join(" ");
         return PluginError::Panic { plugin, message: sanitize(&message) };
     }

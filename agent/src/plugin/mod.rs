@@ -24,6 +24,7 @@ mod source;
 mod state;
 mod stats;
 pub mod status;
+mod stderr;
 pub mod transform;
 
 pub use backoff::Backoff;

@@ -14,6 +14,15 @@ pub fn misdeed(mode: &str, labels: &[(String, String)], out: &mut String) -> Res
         "hold" => hold(out),
         "trap" => std::process::abort(),
         "panic" => panic!("hostile plugin panicked on purpose"),
+        "chatty" | "chatty-panic" => {
+            for i in 0..200 {
+                eprintln!("{i} {}", "chatter ".repeat(125));
+            }
+            if mode == "chatty-panic" {
+                panic!("chatty plugin panicked after 200 kB of stderr");
+            }
+            sample(out, "hostile_chatty", 1);
+        }
         "huge" => huge(out),
         "bad-exposition" => out.push_str("hostile_ok 1\nthis is not exposition\n"),
         // Blocking in the host.
