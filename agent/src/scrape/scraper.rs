@@ -100,6 +100,9 @@ impl Scraper {
         if let Some(old) = replaced {
             stale_replaced(old, t, &mut out);
         }
+        if let Some(stage) = &self.transforms {
+            stage.dedupe(&mut out); // series a transform gave one label set: samples and markers
+        }
         self.last_len = out.len();
         let up = if error.is_none() { 1.0 } else { 0.0 };
         let values =
@@ -130,9 +133,6 @@ impl Scraper {
         let pending = self.append_body(body, format, t, out, stats)?;
         if !pending.is_empty() {
             self.settle(pending, out, stats).await?;
-        }
-        if let Some(stage) = &self.transforms {
-            stage.dedupe(out);
         }
         Ok(())
     }
@@ -268,7 +268,8 @@ fn push_limited(out: &mut Vec<Sample>, stats: &mut Stats, limit: u64, sample: Sa
 /// cache's last output that this scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
     let now: std::collections::HashSet<Vec<u8>> = out.iter().map(|s| s.series.to_rw1()).collect();
-    let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()));
+    let mut once = std::collections::HashSet::new();
+    let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()) && once.insert(s.id()));
     let gone: Vec<Series> = gone.collect();
     out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
 }
