@@ -7,8 +7,15 @@ use std::process::Command;
 use std::sync::Mutex;
 
 /// The plugin crates the tests use.
-const PLUGINS: &[&str] =
-    &["json-exporter", "transform-example", "test-hostile", "test-transform-hostile", "test-v01", "jmx"];
+const PLUGINS: &[&str] = &[
+    "json-exporter",
+    "transform-example",
+    "test-hostile",
+    "test-transform-hostile",
+    "test-v01",
+    "test-v01-transform",
+    "jmx",
+];
 
 fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")

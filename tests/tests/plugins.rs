@@ -173,7 +173,8 @@ fn plugin_run(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
 
 /// `plugin run` checks as the agent does: a transform's invalid label name or non-finite factor
 /// fails (exit 1), colliding label sets keep the first series, an exposition the agent could
-/// not scrape fails, and a call blocked in the host ends at `--timeout`.
+/// not scrape fails, and a call blocked in the host ends at `--timeout`. Components of the 0.1.0
+/// contract still run.
 #[test]
 fn plugin_run_validates_as_the_agent_does() {
     let dir = std::env::temp_dir().join(format!("scrapelet-plugin-check-{}", std::process::id()));
@@ -209,6 +210,12 @@ fn plugin_run_validates_as_the_agent_does() {
     assert!(!ok && out.contains("hostile_ok 1") && err.contains("the agent would fail this scrape"), "{out}{err}");
     let (ok, _, err) = run_mode(&exporter, "sleep", &["--timeout", "1s"]);
     assert!(!ok && err.contains("exceeded its time limit of 1s"), "{err}");
+
+    // A 0.1.0 transform: its verdict types are the same shapes in 0.2.0.
+    let old = plugin("test-v01-transform");
+    let (ok, out, err) = plugin_run(&[old.as_os_str(), "--series".as_ref(), series.as_os_str()]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some(r#"rescale {__name__="a",x="1"} -> {__name__="a",v="01",x="1"} x2"#), "{out}");
 
     let check = std::process::Command::new(scrapelet_tests::scrapelet_bin())
         .args(["plugin", "check"])
