@@ -22,6 +22,9 @@ use super::stats::{PluginStats, Usage};
 use super::stderr::Tail;
 use super::{Limits, PluginError, sanitize};
 
+/// Bytes one `get-random-bytes` may ask for (wasmtime's default, 64 MiB, is a memory bomb).
+const RANDOM_BYTES: u64 = 64 << 10;
+
 /// The data of one call's store.
 pub struct HostState {
     wasi: WasiCtx,
@@ -33,6 +36,8 @@ pub struct HostState {
     pub target: String,
     pub state: CallState,
     pub usage: Arc<Usage>,
+    /// Whether a refused fetch of this call was logged (only the first is).
+    pub refusal_logged: bool,
 }
 
 impl WasiView for HostState {
@@ -55,6 +60,7 @@ pub fn new_store(loaded: &Loaded, ctx: CallContext) -> Result<(Store<HostState>,
     let stderr = Tail::default();
     let mut wasi = WasiCtxBuilder::new();
     wasi.stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+    wasi.max_random_size(RANDOM_BYTES);
     if let Some(dir) = data_dir(loaded) {
         wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly).map_err(|e| PluginError::Load {
             plugin: loaded.name.clone(),
@@ -73,6 +79,7 @@ pub fn new_store(loaded: &Loaded, ctx: CallContext) -> Result<(Store<HostState>,
         target: ctx.target,
         state: ctx.state,
         usage: ctx.usage,
+        refusal_logged: false,
     };
     let mut store = Store::new(&runtime().engine, state);
     store.limiter(|s| &mut s.limiter);

@@ -37,13 +37,16 @@ impl HostState {
         } else {
             self.fetch.request(req).await
         };
-        // Once over the limit, only the first refusal is told (a guest may keep trying).
+        // Refusals are counted (past the limit, once) and the first of a call is logged: a guest
+        // may keep trying.
         if let Err(reason) = &result
             && is_refusal(reason)
             && made <= self.limits.fetches + 1
         {
             let kind = if made > self.limits.fetches { "fetch_limit" } else { "fetch_refused" };
-            warn!(plugin = %self.plugin.name, target = %self.target, %reason, "plugin fetch refused");
+            if !std::mem::replace(&mut self.refusal_logged, true) {
+                warn!(plugin = %self.plugin.name, target = %self.target, %reason, "plugin fetch refused");
+            }
             crate::metrics::get().plugin_errors.with(&[&self.plugin.name, kind]).inc();
         }
         result
