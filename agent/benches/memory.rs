@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cap_std::fs::Dir;
+use futures::executor::block_on;
 use scrapelet::config::Config;
 use scrapelet::labels::Labels;
 use scrapelet::remote_write::{Protocol, RemoteWriter, Response, Transport, TransportError};
@@ -93,7 +94,8 @@ fn main() {
     let mut active = 0;
     for round in 0..3 {
         for s in &mut scrapers {
-            let (batch, stats, err) = s.process(Ok((&body, Format::Text)), 1_000 + round * 5_000, Duration::ZERO);
+            let (batch, stats, err) =
+                block_on(s.process(Ok((&body, Format::Text)), 1_000 + round * 5_000, Duration::ZERO));
             assert!(err.is_none(), "{err:?}");
             if round == 0 {
                 active += stats.post_relabel as usize;
@@ -115,7 +117,8 @@ fn main() {
     let mut append_rounds = |rounds: i64, wait_each: bool| {
         for round in 0..rounds {
             for s in &mut scrapers {
-                let (batch, _, _) = s.process(Ok((&body, Format::Text)), 20_000 + round * 5_000, Duration::ZERO);
+                let (batch, _, _) =
+                    block_on(s.process(Ok((&body, Format::Text)), 20_000 + round * 5_000, Duration::ZERO));
                 appended += batch.len() as u64;
                 rt.block_on(writer.append(batch));
                 // Targets' scrapes are spread over the interval: the remote sends each batch

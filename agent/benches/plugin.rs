@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::executor::block_on;
 use scrapelet::config::Config;
 use scrapelet::labels::Labels;
-use scrapelet::plugin::{Fetch, exporter, registry};
+use scrapelet::plugin::exporter::CollectRequest;
+use scrapelet::plugin::{CallState, Fetch, exporter, registry};
 use scrapelet::scrape::Target;
 use scrapelet::scrape::parse::Format;
 use scrapelet::scrape::scraper::Scraper;
@@ -59,13 +61,13 @@ fn target(yaml: &str) -> Target {
 
 /// Best-of-rounds ns per sample of steady-state `process` calls.
 fn steady_ns_per_sample(scraper: &mut Scraper, body: &[u8]) -> f64 {
-    scraper.process(Ok((body, Format::Text)), 1, Duration::ZERO);
+    block_on(scraper.process(Ok((body, Format::Text)), 1, Duration::ZERO));
     let mut best = f64::MAX;
     for round in 0..ROUNDS {
         let began = Instant::now();
         for i in 0..10 {
             let (batch, stats, err) =
-                scraper.process(Ok((body, Format::Text)), 2 + (round * 10 + i) as i64, Duration::ZERO);
+                block_on(scraper.process(Ok((body, Format::Text)), 2 + (round * 10 + i) as i64, Duration::ZERO));
             assert!(err.is_none() && stats.series_added == 0, "{err:?} {stats:?}");
             black_box(batch);
         }
@@ -85,7 +87,7 @@ fn transform_figures(wasm: &Path, body: &[u8]) {
     let factory = Arc::new(SeriesFactory::default());
     let mut first = Scraper::new(with.clone(), factory.clone());
     let began = Instant::now();
-    let (_, stats, err) = first.process(Ok((body, Format::Text)), 1, Duration::ZERO);
+    let (_, stats, err) = block_on(first.process(Ok((body, Format::Text)), 1, Duration::ZERO));
     assert!(err.is_none(), "{err:?}");
     let cold = began.elapsed();
     let (mut native_scraper, mut plugin_scraper) = (Scraper::new(plain, factory.clone()), Scraper::new(with, factory));
@@ -118,7 +120,9 @@ fn exporter_figures(wasm: &Path) {
     let mut out = Vec::new();
     for _ in 0..ROUNDS * 3 {
         let began = Instant::now();
-        out = exporter::collect(&loaded, &vec![], "bench", Duration::from_secs(10), fetch.clone()).unwrap();
+        let state = CallState::exporter(Arc::default(), 1 << 20);
+        let req = CollectRequest { labels: vec![], target: "bench".into(), fetch: fetch.clone(), state };
+        out = block_on(exporter::collect(loaded.clone(), req, Duration::from_secs(10))).unwrap().body;
         best = best.min(began.elapsed());
     }
     let samples = out.iter().filter(|&&b| b == b'\n').count() - 1;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use futures::executor::block_on;
 use scrapelet::config::Config;
 use scrapelet::labels::Labels;
 use scrapelet::scrape::Target;
@@ -57,7 +58,7 @@ fn main() {
     let n = raws.len();
     let mut s = scraper();
     let mut t = 1_000;
-    s.process(Ok((&body, Format::Text)), t, Duration::ZERO);
+    block_on(s.process(Ok((&body, Format::Text)), t, Duration::ZERO));
     let mut cache = SeriesCache::default();
     cache.begin();
     raws.iter().for_each(|r| cache.insert(r, None, false));
@@ -68,7 +69,7 @@ fn main() {
     g.bench_function("scrape_process_known_series", |b| {
         b.iter(|| {
             t += 5_000;
-            black_box(s.process(Ok((&body, Format::Text)), t, Duration::ZERO));
+            black_box(block_on(s.process(Ok((&body, Format::Text)), t, Duration::ZERO)));
         })
     });
     g.bench_function("cache_lookup_known_series", |b| {
@@ -83,7 +84,7 @@ fn main() {
 
     let process = best(20, n, || {
         t += 5_000;
-        let (batch, stats, err) = s.process(Ok((&body, Format::Text)), t, Duration::ZERO);
+        let (batch, stats, err) = block_on(s.process(Ok((&body, Format::Text)), t, Duration::ZERO));
         assert!(err.is_none() && stats.series_added == 0);
         black_box(batch);
     });

@@ -21,6 +21,7 @@ static MALLOC_CONF: &[u8; 46] = b"narenas:1,tcache_max:4096,dirty_decay_ms:2000\
 
 fn main() {
     no_transparent_huge_pages();
+    raise_open_files_limit();
     let cli = scrapelet::cli::Cli::parse();
     std::process::exit(scrapelet::cli::main(cli));
 }
@@ -34,5 +35,20 @@ fn no_transparent_huge_pages() {
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     if rc != 0 {
         eprintln!("scrapelet: could not opt out of transparent huge pages: {}", std::io::Error::last_os_error());
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go programs (Prometheus, vmagent)
+/// do at start: container runtimes often leave the soft limit at 1,024, and plugin calls alone
+/// may hold `limits.handles` × `--plugin.max-calls` (1,024 by default) next to the WAL's files
+/// and the scrape connections.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write only the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }

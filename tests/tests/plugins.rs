@@ -1,83 +1,18 @@
-//! WebAssembly plugins end to end: hostile exporters fail only their own scrape (counted, `up`
-//! 0) while other targets keep flowing into a real Prometheus; the JSON exporter chosen by a
-//! relabelled pod annotation; transform verdicts cached per series; hot reload of a changed
-//! `.wasm` (a broken one keeps the old version) and of a plugin's config.
+//! WebAssembly plugins end to end: the JSON exporter chosen by a relabelled pod annotation;
+//! transform verdicts cached per series; hot reload of a changed `.wasm` (a broken one keeps the
+//! old version) and of a plugin's config; `scrapelet plugin run`. The sandbox under attack is
+//! `plugin_sandbox.rs`, the plugin-state contract `plugin_state.rs`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::plugins::plugin;
+use scrapelet_tests::plugins::{plugin, remote_write, self_metric};
 use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, wait_for};
 
 const APP: &str = "# TYPE app_requests_total counter\napp_requests_total{code=\"200\"} 10\n";
 const STATS: &str = r#"{"requests": 42, "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 7}]}"#;
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The value of one exact series line of the agent's `/metrics`.
-fn self_metric(agent: &Scrapelet, series: &str) -> Option<f64> {
-    let text = agent.metrics();
-    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-fn remote_write(prom: &Prometheus) -> String {
-    format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url())
-}
-
-const HOSTILE: &[(&str, &str)] = &[
-    ("loop", "timeout"),
-    ("memory", "memory"),
-    ("trap", "trap"),
-    ("panic", "panic"),
-    ("huge", "output_limit"),
-    ("file", "plugin_error"),
-    ("socket", "plugin_error"),
-    ("other-host", "fetch_refused"),
-];
-
-fn hostile_config(prom: &Prometheus, app: &FixtureServer) -> String {
-    let wasm = plugin("test-hostile");
-    let mut plugins = String::from("plugins:\n");
-    let mut jobs =
-        format!("scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"{}\"]\n", app.addr);
-    for (mode, _) in HOSTILE {
-        plugins.push_str(&format!(
-            "  - name: hostile-{mode}\n    path: {}\n    limits: {{memory: 48MiB, output: 1MiB}}\n    config: {{mode: {mode}}}\n",
-            wasm.display()
-        ));
-        jobs.push_str(&format!(
-            "  - job_name: hostile-{mode}\n    exporter: hostile-{mode}\n    static_configs:\n      - targets: [\"{}\"]\n",
-            app.addr
-        ));
-    }
-    format!("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n{plugins}{jobs}{}", remote_write(prom))
-}
-
-#[test]
-fn hostile_plugins_fail_only_their_own_scrape() {
-    let prom = Prometheus::start();
-    let app = FixtureServer::start(|_, _| Reply::text(APP));
-    let mut agent = Scrapelet::start(&hostile_config(&prom, &app));
-
-    for (mode, kind) in HOSTILE {
-        let series = format!(r#"scrapelet_plugin_errors_total{{plugin="hostile-{mode}",kind="{kind}"}}"#);
-        wait_for(&series, TIMEOUT, || self_metric(&agent, &series).filter(|&n| n >= 1.0));
-        let up = prom.wait_for_series(&format!(r#"up{{job="hostile-{mode}"}}"#), TIMEOUT);
-        assert_eq!(up[0].1, "0", "{mode}: {up:?}");
-    }
-    assert!(agent.alive(), "the agent survived every hostile plugin");
-    let before = self_metric(&agent, r#"scrapelet_scrapes_total{job="app"}"#).unwrap();
-    wait_for("the app target to keep being scraped", TIMEOUT, || {
-        self_metric(&agent, r#"scrapelet_scrapes_total{job="app"}"#).filter(|&n| n >= before + 3.0)
-    });
-    assert_eq!(prom.wait_for_series(r#"up{job="app"}"#, TIMEOUT)[0].1, "1");
-    assert_eq!(prom.wait_for_series(r#"app_requests_total{job="app"}"#, TIMEOUT)[0].1, "10");
-    let none = prom.query(r#"{__name__=~"hostile_(read_bytes|connected|escaped)"}"#);
-    assert!(none.is_empty(), "a sandbox escape reported data: {none:?}");
-    let log = agent.log();
-    assert!(log.contains("exceeded its time limit") && log.contains("panicked on purpose"), "{log}");
-    assert!(agent.alive());
-}
 
 #[test]
 fn json_exporter_selected_by_pod_annotation_maps_json_to_metrics() {
@@ -214,4 +149,79 @@ fn plugin_run_answers_from_a_payload_or_a_live_target() {
 
     let (ok, _, err) = run(&["--target", "127.0.0.1:1"]);
     assert!(!ok && err.contains("scrapelet plugin run"), "{err}");
+}
+
+/// Runs `scrapelet plugin run ARGS` to its end (at most a minute); exit success, stdout, stderr.
+fn plugin_run(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let mut child = std::process::Command::new(scrapelet_tests::scrapelet_bin())
+        .args(["plugin", "run"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_for("plugin run to end", TIMEOUT, || child.try_wait().unwrap());
+    let read = |r: Option<&mut dyn std::io::Read>| {
+        let mut s = String::new();
+        r.map(|r| r.read_to_string(&mut s));
+        s
+    };
+    let out = read(child.stdout.as_mut().map(|s| s as &mut dyn std::io::Read));
+    let err = read(child.stderr.as_mut().map(|s| s as &mut dyn std::io::Read));
+    (status.success(), out, err)
+}
+
+/// `plugin run` checks as the agent does: a transform's invalid label name or non-finite factor
+/// fails (exit 1), colliding label sets keep the first series, an exposition the agent could
+/// not scrape fails, and a call blocked in the host ends at `--timeout`. Components of the 0.1.0
+/// contract still run.
+#[test]
+fn plugin_run_validates_as_the_agent_does() {
+    let dir = std::env::temp_dir().join(format!("scrapelet-plugin-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let series = dir.join("series.txt");
+    std::fs::write(&series, "{__name__=\"a\",x=\"1\"}\n{__name__=\"b\"}\n").unwrap();
+    let transform = plugin("test-transform-hostile");
+    let run_mode = |wasm: &Path, mode: &str, extra: &[&str]| {
+        let config = dir.join(format!("{mode}.yml"));
+        std::fs::write(&config, format!("mode: \"{mode}\"\n")).unwrap();
+        let mut args: Vec<&std::ffi::OsStr> = vec![wasm.as_os_str(), "--config".as_ref(), config.as_os_str()];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        plugin_run(&args)
+    };
+    let with_series = ["--series", series.to_str().unwrap()];
+
+    let (ok, out, err) = run_mode(&transform, "bad-name", &with_series);
+    assert!(!ok && err.contains(r#"invalid label name "bad-name""#), "{out}{err}");
+    let (ok, out, err) = run_mode(&transform, "nan", &with_series);
+    assert!(!ok && err.contains("rescale factor NaN") && err.contains("not a finite number"), "{out}{err}");
+    let (ok, out, err) = run_mode(&transform, "collide", &with_series);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            r#"rewrite {__name__="a",x="1"} -> {__name__="collided"}"#,
+            r#"drop    {__name__="b"} (a duplicate: an earlier series already has {__name__="collided"})"#,
+        ]
+    );
+
+    let exporter = plugin("test-hostile");
+    let (ok, out, err) = run_mode(&exporter, "bad-exposition", &[]);
+    assert!(!ok && out.contains("hostile_ok 1") && err.contains("the agent would fail this scrape"), "{out}{err}");
+    let (ok, _, err) = run_mode(&exporter, "sleep", &["--timeout", "1s"]);
+    assert!(!ok && err.contains("exceeded its time limit of 1s"), "{err}");
+
+    // A 0.1.0 transform: its verdict types are the same shapes in 0.2.0.
+    let old = plugin("test-v01-transform");
+    let (ok, out, err) = plugin_run(&[old.as_os_str(), "--series".as_ref(), series.as_os_str()]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().next(), Some(r#"rescale {__name__="a",x="1"} -> {__name__="a",v="01",x="1"} x2"#), "{out}");
+
+    let check = std::process::Command::new(scrapelet_tests::scrapelet_bin())
+        .args(["plugin", "check"])
+        .arg(plugin("test-v01"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && text.contains("scrapelet:plugin@0.1.0 exporter world"), "{text}");
 }

@@ -1,15 +1,25 @@
 //! `scrapelet plugin check FILE.wasm` (which world, exports, imports, contract version) and
-//! `scrapelet plugin run FILE.wasm` (an exporter against a captured payload, or a transform
-//! against series read from a file), with the sandbox and limits of the agent.
+//! `scrapelet plugin run FILE.wasm` (an exporter against a captured payload or a live target, or a
+//! transform against series read from a file), on the agent's plugin pool with its sandbox and
+//! limits, and checked as the agent checks: an exposition the agent would fail to scrape, or a
+//! transform's invalid label name or non-finite factor, is an error (exit 1).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::executor::block_on;
+
 use crate::config::PluginConfig;
 use crate::config::yaml;
 use crate::labels::Labels;
-use crate::plugin::{Fetch, Limits, Loaded, World, exporter, load_file, transform};
+use crate::plugin::exporter::CollectRequest;
+use crate::plugin::{CallState, Fetch, Limits, Loaded, World, exporter, load_file, registry};
+use crate::scrape::parse::Format;
+use crate::scrape::scraper::Scraper;
+use crate::scrape::target::Target;
+use crate::scrape::transforms::TransformStage;
+use crate::series::SeriesFactory;
 
 /// `plugin run` options.
 #[derive(clap::Args, Debug)]
@@ -43,6 +53,10 @@ pub struct RunPluginArgs {
     /// Memory limit, e.g. 64MiB.
     #[arg(long, default_value = "64MiB", value_parser = parse_size)]
     pub memory: u64,
+    /// Exporters: a file holding the target's state (`host.state-get`); a successful call's new
+    /// state is written back to it, so repeated runs see what the agent's scrapes would.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -71,13 +85,24 @@ pub fn check(file: &Path) -> i32 {
     }
 }
 
-fn load(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> Result<Loaded, String> {
-    let decl = PluginConfig { name: "cli".into(), path: file.into(), sha256: None, data_dir, limits, config };
-    load_file(&decl)
+fn decl(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> PluginConfig {
+    PluginConfig { name: PLUGIN.into(), path: file.into(), sha256: None, data_dir, limits, config }
 }
 
-/// `plugin run`: prints the exposition (exporter) or one verdict per series (transform).
+fn load(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> Result<Loaded, String> {
+    load_file(&decl(file, config, limits, data_dir))
+}
+
+/// The name the plugin runs under (in its log lines and errors).
+const PLUGIN: &str = "cli";
+
+/// `plugin run`: prints the exposition (exporter) or one verdict per series (transform); exit 1
+/// if the call fails or its output would fail the agent's scrape.
 pub fn run(args: &RunPluginArgs) -> i32 {
+    // The plugin's log lines (and the agent's about it) go to stderr, as in the agent's log.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
     match run_inner(args) {
         Ok(out) => {
             print!("{out}");
@@ -98,50 +123,73 @@ fn run_inner(args: &RunPluginArgs) -> Result<String, String> {
             yaml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?.to_json()
         }
     };
-    let limits = Limits { memory: args.memory, output: 64 << 20, timeout: None };
-    let loaded = load(&args.file, config, limits, args.data_dir.clone())?;
-    match loaded.world() {
-        World::Exporter => run_exporter(&loaded, args),
-        World::Transform => run_transform(&loaded, args),
+    let limits = Limits { memory: args.memory, output: 64 << 20, ..Limits::default() };
+    let decl = decl(&args.file, config, limits, args.data_dir.clone());
+    let loaded = load_file(&decl)?;
+    let world = loaded.world();
+    registry().insert(decl, loaded);
+    let loaded = registry().get(PLUGIN).map_err(|e| e.to_string())?;
+    match world {
+        World::Exporter => run_exporter(loaded, args),
+        World::Transform => run_transform(args),
     }
 }
 
-fn run_exporter(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String> {
-    // Live fetches drive the agent's HTTP client from this (blocking) thread; a worker thread
-    // runs the runtime's I/O and timers (a current-thread runtime's handle cannot).
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
-    let runtime = runtime.map_err(|e| e.to_string())?;
+fn run_exporter(loaded: Arc<Loaded>, args: &RunPluginArgs) -> Result<String, String> {
     let fetch = match (&args.payload, &args.target) {
         (Some(p), _) => Fetch::Replay {
             body: Arc::new(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
             content_type: args.content_type.clone(),
         },
-        (None, Some(target)) => live(target, args.timeout, runtime.handle().clone())?,
+        (None, Some(target)) => live(target, args.timeout)?,
         (None, None) => Fetch::Denied,
     };
     let mut labels = Vec::new();
-    if let Some(t) = &args.target {
-        let address = t.split_once("://").map_or(t.as_str(), |(_, rest)| rest).trim_end_matches('/');
-        labels.push(("__address__".to_string(), address.to_string()));
-    }
+    let address = args.target.as_deref().map(|t| t.split_once("://").map_or(t, |(_, rest)| rest).trim_end_matches('/'));
+    labels.push(("__address__".to_string(), address.unwrap_or("127.0.0.1:9").to_string()));
     for l in &args.labels {
         let (n, v) = l.split_once('=').ok_or_else(|| format!("--label {l:?}: expected name=value"))?;
         labels.push((n.to_string(), v.to_string()));
     }
-    let out = exporter::collect(loaded, &labels, "cli", args.timeout, fetch).map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| format!("the exposition is not UTF-8: {e}"))
+    let stored = match &args.state {
+        Some(p) if p.exists() => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        _ => Vec::new(),
+    };
+    let state = CallState::exporter(Arc::new(stored), loaded.limits.state);
+    let req = CollectRequest { labels: labels.clone(), target: PLUGIN.into(), fetch, state };
+    let out = block_on(exporter::collect(loaded, req, args.timeout)).map_err(|e| e.to_string())?;
+    if let (Some(p), Some(new)) = (&args.state, &out.state) {
+        std::fs::write(p, new).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let text = String::from_utf8(out.body).map_err(|e| format!("the exposition is not UTF-8: {e}"))?;
+    print!("{text}"); // shown even when the check below fails it
+    check_exposition(&text, &labels)?;
+    Ok(String::new())
+}
+
+/// Scrapes `text` as the agent would scrape it for a target with `labels` (a job with
+/// Prometheus' defaults): what fails that scrape fails the run.
+fn check_exposition(text: &str, labels: &[(String, String)]) -> Result<(), String> {
+    let job = Arc::new(super::scrape::ad_hoc_job());
+    let target = Target::from_labels(&job, Labels::from_pairs(labels.iter().cloned()))
+        .map_err(|e| format!("target labels: {e}"))?
+        .ok_or("the target labels are dropped by the default job")?;
+    let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
+    let (_, _, error) = block_on(scraper.process(Ok((text.as_bytes(), Format::Text)), 1, Duration::ZERO));
+    error.map_or(Ok(()), |e| Err(format!("the agent would fail this scrape: {e}")))
 }
 
 /// Fetches to a live target, with the agent's client (no redirects) and the call's timeout.
-fn live(target: &str, timeout: Duration, handle: tokio::runtime::Handle) -> Result<Fetch, String> {
+fn live(target: &str, timeout: Duration) -> Result<Fetch, String> {
     let base = if target.contains("://") { target.to_string() } else { format!("http://{target}") };
     let cfg = crate::http_client::HttpClientConfig { follow_redirects: false, ..Default::default() };
     let client = crate::http_client::HttpClient::new(&cfg).map_err(|e| e.to_string())?;
     let deadline = std::time::Instant::now() + timeout;
-    Ok(Fetch::Target { client, base: base.trim_end_matches('/').to_string(), deadline, limit: 256 << 20, handle })
+    Ok(Fetch::Target { client, base: base.trim_end_matches('/').to_string(), deadline, limit: 256 << 20 })
 }
 
-fn run_transform(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String> {
+/// Runs the transform as a job's only transform would run, over the series of `--series`.
+fn run_transform(args: &RunPluginArgs) -> Result<String, String> {
     let path = args.series.as_ref().ok_or("a transform needs --series FILE")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let sets: Vec<Labels> = text
@@ -150,25 +198,34 @@ fn run_transform(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String
         .map(|l| super::relabel::parse_series(l.trim()))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let batch = sets.iter().map(|s| s.iter().map(|l| (l.name.clone(), l.value.clone())).collect()).collect();
-    let verdicts = transform::rewrite(loaded, batch, "cli", args.timeout).map_err(|e| e.to_string())?;
+    let mut stage = TransformStage::new(&[PLUGIN.to_string()], PLUGIN, args.timeout).ok_or("no transform")?;
+    let outcomes = block_on(stage.resolve(sets.clone())).map_err(|e| e.to_string())?;
+    let factory = SeriesFactory::default();
+    let mut made: Vec<crate::series::Series> = Vec::new();
     let mut out = String::new();
-    for (set, v) in sets.iter().zip(verdicts) {
-        out.push_str(&describe(set, &v));
+    for (set, outcome) in sets.iter().zip(outcomes) {
+        let line = match outcome {
+            None => format!("drop    {set}"),
+            Some((labels, factor)) => {
+                let series = stage.series_for(labels.clone(), &factory);
+                if made.iter().any(|s| s.id() == series.id()) {
+                    format!("drop    {set} (a duplicate: an earlier series already has {labels})")
+                } else {
+                    made.push(series);
+                    describe(set, &labels, factor)
+                }
+            }
+        };
+        out.push_str(&line);
         out.push('\n');
     }
     Ok(out)
 }
 
-fn describe(set: &Labels, v: &transform::Verdict) -> String {
-    let show = |pairs: &Vec<(String, String)>| Labels::from_pairs(pairs.iter().cloned()).to_string();
-    match v {
-        transform::Verdict::Keep => format!("keep    {set}"),
-        transform::Verdict::Drop => format!("drop    {set}"),
-        transform::Verdict::Rewrite(l) => format!("rewrite {set} -> {}", show(l)),
-        transform::Verdict::Rescale { factor, labels } => {
-            let to = labels.as_ref().map_or_else(|| set.to_string(), show);
-            format!("rescale {set} -> {to} x{factor}")
-        }
+fn describe(set: &Labels, labels: &Labels, factor: f64) -> String {
+    match (labels == set, factor == 1.0) {
+        (true, true) => format!("keep    {set}"),
+        (false, true) => format!("rewrite {set} -> {labels}"),
+        _ => format!("rescale {set} -> {labels} x{factor}"),
     }
 }

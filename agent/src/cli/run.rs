@@ -27,6 +27,7 @@ const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn main(args: RunArgs) -> i32 {
     init_logging(&args.log_format);
+    crate::plugin::configure(args.plugins.clone());
     // Never more workers than CPUs the process may use: std reads the cgroup quota (a
     // DaemonSet's CPU limit, rounded up), not the node's core count.
     let limit = std::thread::available_parallelism().map_or(1, |n| n.get());

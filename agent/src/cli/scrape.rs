@@ -56,7 +56,7 @@ fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<Scrape
     Ok(job)
 }
 
-fn ad_hoc_job() -> ScrapeConfig {
+pub(super) fn ad_hoc_job() -> ScrapeConfig {
     ScrapeConfig::ad_hoc("scrape")
 }
 
@@ -88,7 +88,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
         Err(e) => Err(e),
     };
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
-    let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed());
+    let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed()).await;
     let mut out = String::new();
     for s in &batch {
         write_sample(&mut out, s, t);

@@ -10,7 +10,16 @@
 //!     path: plugins/json_exporter.wasm   # relative to this file
 //!     sha256: 3f1c...               # optional pin: a file with another hash is refused
 //!     data_dir: plugins/json-data   # optional, read-only, seen by the plugin as /data
-//!     limits: { memory: 64MiB, output: 16MiB, timeout: 5s }
+//!     limits:                       # every key optional; these are the defaults
+//!       memory: 64MiB               # one call's memory
+//!       output: 16MiB               # exposition an exporter may return
+//!       timeout: 5s                 # one call, host calls included (default and cap: scrape timeout)
+//!       state: 1MiB                 # per-target state (host.state-set)
+//!       queue: 8                    # calls waiting for or holding a pool slot at once
+//!       handles: 64                 # WASI resources one call may hold at once
+//!       fetches: 32                 # host.fetch requests a call may make
+//!       log_rate: 4KiB              # log bytes a second, all calls together
+//!       log_burst: 64KiB            # log bytes beyond the rate in a burst
 //!     config: { path: /stats.json }   # any YAML; handed to init() as JSON
 //! ```
 
@@ -61,6 +70,18 @@ fn limits(r: &mut MapReader<'_>) -> Limits {
     }
     limits.output = lr.bytes("output").unwrap_or(limits.output);
     limits.timeout = lr.duration("timeout").filter(|d| !d.is_zero());
+    limits.state = lr.bytes("state").unwrap_or(limits.state);
+    limits.log_rate = lr.bytes("log_rate").unwrap_or(limits.log_rate);
+    limits.log_burst = lr.bytes("log_burst").unwrap_or(limits.log_burst);
+    for (key, field) in
+        [("queue", &mut limits.queue), ("handles", &mut limits.handles), ("fetches", &mut limits.fetches)]
+    {
+        match lr.u64(key).map(u32::try_from) {
+            Some(Ok(n)) if n > 0 => *field = n,
+            Some(_) => lr.error(node, key, "must be a whole number from 1 to 4294967295"),
+            None => {}
+        }
+    }
     lr.finish();
     limits
 }
@@ -84,12 +105,13 @@ mod tests {
 
     #[test]
     fn reads_plugins_and_job_references() {
-        let yaml = "plugins:\n  - name: json\n    path: j.wasm\n    limits: {memory: 32MiB, timeout: 2s}\n    config: {path: /s, n: 3}\n\
+        let yaml = "plugins:\n  - name: json\n    path: j.wasm\n    limits: {memory: 32MiB, timeout: 2s, handles: 9, log_rate: 1KiB}\n    config: {path: /s, n: 3}\n\
                     scrape_configs:\n  - job_name: a\n    exporter: json\n    transforms: [json]\n";
         let cfg = Config::from_yaml(yaml).unwrap();
         let p = &cfg.plugins[0];
         assert_eq!((p.name.as_str(), p.limits.memory), ("json", 32 << 20));
         assert_eq!(p.limits.timeout, Some(std::time::Duration::from_secs(2)));
+        assert_eq!((p.limits.handles, p.limits.log_rate, p.limits.queue), (9, 1024, 8));
         assert_eq!(p.config, serde_json::json!({"path": "/s", "n": 3}));
         assert_eq!(cfg.scrape_configs[0].exporter.as_deref(), Some("json"));
     }

@@ -1,25 +1,29 @@
 //! One plugin call's sandbox: a fresh `Store` with WASI (no env, no sockets, no files but an
-//! optional read-only `/data`), a memory limiter, an epoch deadline; and turning what went wrong
-//! into a [`PluginError`].
+//! optional read-only `/data`), a bounded resource table, a memory limiter, epoch yields with a
+//! deadline; and turning what went wrong into a [`PluginError`] that keeps the cause.
 //!
 //! Entry points: [`new_store`] and [`classify`].
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Store, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime::component::{ResourceTable, ResourceTableError};
+use wasmtime::{Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::engine::{TICK, runtime};
+use super::engine::runtime;
 use super::fetch::Fetch;
-use super::{Limits, PluginError};
+use super::limiter::{MemoryHit, MemoryLimiter};
+use super::pool::pool;
+use super::registry::Loaded;
+use super::state::CallState;
+use super::stats::{PluginStats, Usage};
+use super::stderr::Tail;
+use super::{Limits, PluginError, sanitize};
 
-/// Bytes of a plugin's stderr kept (a panic message lands there).
-const STDERR_CAP: usize = 8 << 10;
-/// Log lines one call may write.
-pub const LOG_BUDGET: u32 = 100;
+/// Bytes one `get-random-bytes` may ask for (wasmtime's default, 64 MiB, is a memory bomb).
+const RANDOM_BYTES: u64 = 64 << 10;
 
 /// The data of one call's store.
 pub struct HostState {
@@ -27,9 +31,13 @@ pub struct HostState {
     table: ResourceTable,
     pub limiter: MemoryLimiter,
     pub fetch: Fetch,
-    pub plugin: String,
+    pub plugin: Arc<PluginStats>,
+    pub limits: Limits,
     pub target: String,
-    pub logs_left: u32,
+    pub state: CallState,
+    pub usage: Arc<Usage>,
+    /// Whether a refused fetch of this call was logged (only the first is).
+    pub refusal_logged: bool,
 }
 
 impl WasiView for HostState {
@@ -38,105 +46,106 @@ impl WasiView for HostState {
     }
 }
 
-/// Refuses memory growth beyond the limit, and remembers that it did.
-pub struct MemoryLimiter {
-    pub max: usize,
-    pub hit: bool,
-    /// The most memory the call asked for (what it got, unless `hit`).
-    pub peak: usize,
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        self.peak = self.peak.max(desired);
-        if desired > self.max {
-            self.hit = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
-    }
-}
-
-/// What one call needs to know besides the plugin.
-pub struct CallContext<'a> {
-    pub plugin: &'a str,
-    pub target: &'a str,
-    pub limits: &'a Limits,
-    pub timeout: Duration,
-    pub data_dir: Option<&'a Path>,
+/// What one call needs to know besides the plugin's code.
+pub struct CallContext {
+    pub target: String,
+    pub deadline: Instant,
     pub fetch: Fetch,
+    pub state: CallState,
+    pub usage: Arc<Usage>,
 }
 
-impl<'a> CallContext<'a> {
-    /// The context of one call of `loaded` for `target`: its own timeout caps the scrape's.
-    pub fn of(loaded: &'a super::registry::Loaded, target: &'a str, timeout: Duration, fetch: Fetch) -> Self {
-        CallContext {
-            plugin: &loaded.name,
-            target,
-            limits: &loaded.limits,
-            timeout: loaded.limits.timeout.map_or(timeout, |t| t.min(timeout)),
-            data_dir: loaded.data_dir.as_deref(),
-            fetch,
-        }
-    }
-}
-
-/// A store for one call, and the stderr pipe to read a panic message from.
-pub fn new_store(ctx: CallContext<'_>) -> Result<(Store<HostState>, MemoryOutputPipe), PluginError> {
-    let stderr = MemoryOutputPipe::new(STDERR_CAP);
+/// A store for one call of `loaded`, and the stderr to read a panic message from.
+pub fn new_store(loaded: &Loaded, ctx: CallContext) -> Result<(Store<HostState>, Tail), PluginError> {
+    let stderr = Tail::default();
     let mut wasi = WasiCtxBuilder::new();
     wasi.stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
-    if let Some(dir) = ctx.data_dir {
+    wasi.max_random_size(RANDOM_BYTES);
+    if let Some(dir) = data_dir(loaded) {
         wasi.preopened_dir(dir, "/data", FsPerms::ReadOnly).map_err(|e| PluginError::Load {
-            plugin: ctx.plugin.to_string(),
+            plugin: loaded.name.clone(),
             message: format!("data directory {}: {e}", dir.display()),
         })?;
     }
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(loaded.limits.handles as usize);
     let state = HostState {
         wasi: wasi.build(),
-        table: ResourceTable::new(),
-        limiter: MemoryLimiter { max: ctx.limits.memory as usize, hit: false, peak: 0 },
+        table,
+        limiter: MemoryLimiter::new(loaded.limits.memory, pool().memory.clone(), ctx.usage.clone()),
         fetch: ctx.fetch,
-        plugin: ctx.plugin.to_string(),
-        target: ctx.target.to_string(),
-        logs_left: LOG_BUDGET,
+        plugin: loaded.stats.clone(),
+        limits: loaded.limits.clone(),
+        target: ctx.target,
+        state: ctx.state,
+        usage: ctx.usage,
+        refusal_logged: false,
     };
     let mut store = Store::new(&runtime().engine, state);
     store.limiter(|s| &mut s.limiter);
-    store.set_epoch_deadline(ticks(ctx.timeout));
-    store.epoch_deadline_trap();
+    // Every tick the guest yields to the pool (so the deadline's timer can fire and other calls
+    // run); past the deadline it traps, should nobody be left to drop it.
+    let deadline = ctx.deadline;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline { Ok(UpdateDeadline::Interrupt) } else { Ok(UpdateDeadline::Yield(1)) }
+    });
     Ok((store, stderr))
 }
 
-/// The call's deadline in epoch ticks (at least one tick).
-fn ticks(timeout: Duration) -> u64 {
-    (timeout.as_nanos() / TICK.as_nanos()).max(1) as u64 + 1
+fn data_dir(loaded: &Loaded) -> Option<&Path> {
+    loaded.data_dir.as_deref()
 }
 
-/// Names what went wrong in a failed call.
-pub fn classify(
-    err: wasmtime::Error,
-    store: &Store<HostState>,
-    stderr: &MemoryOutputPipe,
-    limits: &Limits,
-    timeout: Duration,
-) -> PluginError {
-    let plugin = store.data().plugin.clone();
-    if store.data().limiter.hit {
-        return PluginError::Memory { plugin, limit: limits.memory };
+/// Names what went wrong in a failed call, keeping the host's reason (a full resource table, a
+/// limit of WASI's) rather than wasmtime's backtrace header.
+pub fn classify(err: wasmtime::Error, store: &Store<HostState>, stderr: &Tail, limit: Duration) -> PluginError {
+    let data = store.data();
+    let plugin = data.plugin.name.clone();
+    match data.limiter.hit {
+        Some(MemoryHit::Call) => return PluginError::Memory { plugin, limit: data.limiter.max() },
+        Some(MemoryHit::Pool) => return PluginError::PoolMemory { plugin, limit: pool().memory.cap() },
+        None => {}
     }
     if let Some(Trap::Interrupt) = err.downcast_ref::<Trap>() {
-        return PluginError::Timeout { plugin, limit: timeout };
+        return PluginError::Timeout { plugin, limit };
     }
-    let printed = String::from_utf8_lossy(&stderr.contents()).into_owned();
-    if let Some(at) = printed.find("panicked at") {
+    let full = matches!(err.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full));
+    if full || err.chain().any(|e| e.to_string() == ResourceTableError::Full.to_string()) {
+        return PluginError::Handles { plugin, limit: data.limits.handles };
+    }
+    let printed = stderr.text();
+    if let Some(at) = printed.rfind("panicked at") {
         let message = printed[at..].lines().take(3).collect::<Vec<_>>().join(" ");
-        return PluginError::Panic { plugin, message };
+        return PluginError::Panic { plugin, message: sanitize(&message) };
     }
-    let message = err.downcast_ref::<Trap>().map_or_else(|| format!("{err:#}"), |t| t.to_string());
-    PluginError::Trap { plugin, message: message.lines().next().unwrap_or_default().to_string() }
+    PluginError::Trap { plugin, message: sanitize(&cause(&err)) }
+}
+
+/// The error's chain without wasmtime's backtrace context, on one line.
+fn cause(err: &wasmtime::Error) -> String {
+    let backtrace = err.downcast_ref::<WasmBacktrace>().map(ToString::to_string);
+    let parts: Vec<String> = err
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|text| Some(text) != backtrace.as_ref() && !text.starts_with("error while executing at wasm backtrace"))
+        .map(|text| text.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() { err.to_string().lines().next().unwrap_or_default().to_string() } else { parts.join(": ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cause;
+
+    #[test]
+    fn the_cause_is_kept_and_the_backtrace_header_dropped() {
+        let err = wasmtime::Error::msg("resource table has no free keys")
+            .context("error while executing at wasm backtrace:\n    0: 0x1f - <unknown>!open")
+            .context("opening /data/x");
+        assert_eq!(cause(&err), "opening /data/x: resource table has no free keys");
+        let bare = wasmtime::Error::msg("error while executing at wasm backtrace:");
+        assert_eq!(cause(&bare), "error while executing at wasm backtrace:");
+    }
 }

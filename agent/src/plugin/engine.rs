@@ -1,8 +1,10 @@
 //! The one wasmtime `Engine` of the process, its epoch ticker and the linkers of both worlds;
 //! compiling a component and telling which world it implements.
 //!
-//! Entry points: [`runtime`] and [`compile`]. CPU limits are epoch deadlines: a background
-//! thread advances the epoch every [`TICK`], and each call's store gets a deadline in ticks.
+//! Entry points: [`runtime`] and [`compile`]. Guest code is interrupted by epochs: a background
+//! thread advances the epoch every [`TICK`], and at each tick a call yields to the plugin pool
+//! (or traps, past its deadline). Components built against the 0.1.0 contract link too (see
+//! [`super::compat`]).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,7 +19,10 @@ use super::call::HostState;
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// The version of the contract this host speaks.
-pub const CONTRACT: &str = "scrapelet:plugin@0.1.0";
+pub const CONTRACT: &str = "scrapelet:plugin@0.2.0";
+
+/// Contract versions of components this host runs.
+pub const ACCEPTED: [&str; 2] = ["0.2.0", "0.1.0"];
 
 /// Which world a component implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,11 +70,13 @@ fn build() -> wasmtime::Result<Runtime> {
     config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(1 << 20);
     let engine = Engine::new(&config)?;
     let mut exporter = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut exporter)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut exporter)?;
     bindings::exporter::Exporter::add_to_linker::<HostState, HasSelf<HostState>>(&mut exporter, |s| s)?;
+    super::compat::add_to_linker(&mut exporter)?;
     let mut transform = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut transform)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut transform)?;
     bindings::transform::Transform::add_to_linker::<HostState, HasSelf<HostState>>(&mut transform, |s| s)?;
+    super::compat::add_to_linker(&mut transform)?;
     Ok(Runtime { engine, exporter, transform })
 }
 
@@ -110,8 +117,9 @@ pub fn inspect(component: &Component) -> Result<Inspection, String> {
         .find_map(|i| i.strip_prefix("scrapelet:plugin/host@").or_else(|| i.strip_prefix("scrapelet:plugin/types@")))
         .unwrap_or("none")
         .to_string();
-    if version != "none" && !CONTRACT.ends_with(&format!("@{version}")) {
-        return Err(format!("built against scrapelet:plugin@{version}; this agent speaks {CONTRACT}"));
+    if version != "none" && !ACCEPTED.contains(&version.as_str()) {
+        let accepted = ACCEPTED.map(|v| format!("scrapelet:plugin@{v}")).join(" and ");
+        return Err(format!("built against scrapelet:plugin@{version}; this agent runs {accepted}"));
     }
     Ok(Inspection { world, exports, imports, version })
 }

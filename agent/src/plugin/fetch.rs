@@ -2,8 +2,8 @@
 //! scrape's deadline and body limit; or answers replayed from a captured payload
 //! (`scrapelet plugin run`).
 //!
-//! Entry point: [`Fetch::request`]. It runs on a blocking thread (plugin calls never run on the
-//! async workers) and drives the async client with the runtime handle it was given.
+//! Entry point: [`Fetch::request`], awaited on the plugin pool within the call's deadline (the
+//! call is dropped at the deadline, the request with it).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,8 +33,8 @@ pub struct Response {
 pub enum Fetch {
     /// Transforms (and exporters with nothing to fetch from) may not fetch.
     Denied,
-    /// The live target: `base` is `scheme://host:port`.
-    Target { client: HttpClient, base: String, deadline: Instant, limit: u64, handle: tokio::runtime::Handle },
+    /// The live target: `base` is `scheme://host:port`; `limit` is the body size limit.
+    Target { client: HttpClient, base: String, deadline: Instant, limit: u64 },
     /// Every fetch is answered with this captured body.
     Replay { body: Arc<Vec<u8>>, content_type: String },
 }
@@ -42,25 +42,22 @@ pub enum Fetch {
 impl Fetch {
     /// Performs one request for the plugin. `Err` is a reason the plugin reads (and the host
     /// counts when it is a refusal).
-    pub fn request(&self, req: Request) -> Result<Response, String> {
+    pub async fn request(&self, req: Request) -> Result<Response, String> {
         check(&req)?;
         match self {
             Fetch::Denied => Err("fetch is not available to this plugin".into()),
             Fetch::Replay { body, content_type } => {
                 Ok(Response { status: 200, content_type: content_type.clone(), body: body.as_ref().clone() })
             }
-            Fetch::Target { client, base, deadline, limit, handle } => {
+            Fetch::Target { client, base, deadline, limit } => {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
                     return Err("scrape timeout reached".into());
                 }
                 let url = format!("{base}{}", req.path);
-                let fut = send(client, url, req, *limit, remaining);
-                handle.block_on(async move {
-                    tokio::time::timeout(remaining, fut)
-                        .await
-                        .unwrap_or_else(|_| Err(format!("timed out after {remaining:?}")))
-                })
+                tokio::time::timeout(remaining, send(client, url, req, *limit, remaining))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("timed out after {remaining:?}")))
             }
         }
     }

@@ -1,14 +1,18 @@
 //! An exporter plugin in place of the HTTP fetch of a scrape: the scrape loop asks it for a body
 //! and gets the plugin's exposition text, or a [`ScrapeError::Plugin`] that fails this scrape.
 //!
-//! Entry point: [`PluginSource::fetch`]. The call runs on a blocking thread; the plugin's own
-//! fetches go to the target's `host:port` with the scrape's deadline and body limit.
+//! Entry point: [`PluginSource::fetch`]. The call runs on the plugin pool (awaited here, never run
+//! here); the plugin's own fetches go to the target's `host:port` with the job's credentials, the
+//! call's deadline and the job's body limit. The source keeps the plugin's per-target state.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::warn;
 
+use super::exporter::CollectRequest;
 use super::fetch::Fetch;
+use super::state::{CallState, TargetState};
 use super::{Backoff, PluginError, exporter, registry};
 use crate::http_client::HttpClient;
 use crate::scrape::fetch::DEFAULT_BODY_LIMIT;
@@ -24,6 +28,8 @@ pub struct PluginSource {
     timeout: Duration,
     limit: u64,
     backoff: Backoff,
+    /// What the plugin keeps for this target between calls.
+    state: TargetState,
 }
 
 impl PluginSource {
@@ -45,6 +51,7 @@ impl PluginSource {
             timeout: target.timeout,
             limit,
             backoff: Backoff::default(),
+            state: TargetState::new(plugin),
         }
     }
 
@@ -71,13 +78,16 @@ impl PluginSource {
         let fetch = Fetch::Target {
             client: self.client.clone(),
             base: self.base.clone(),
-            deadline: Instant::now() + self.timeout,
+            deadline: Instant::now() + loaded.limits.call_timeout(self.timeout),
             limit: self.limit,
-            handle: tokio::runtime::Handle::current(),
         };
-        let (labels, target, timeout) = (self.labels.clone(), self.target.clone(), self.timeout);
-        let job = tokio::task::spawn_blocking(move || exporter::collect(&loaded, &labels, &target, timeout, fetch));
-        job.await.unwrap_or_else(|e| Err(PluginError::Trap { plugin: self.plugin.clone(), message: e.to_string() }))
+        let state = CallState::exporter(self.state.for_call(loaded.generation), loaded.limits.state);
+        let req = CollectRequest { labels: self.labels.clone(), target: self.target.clone(), fetch, state };
+        let collected = exporter::collect(Arc::clone(&loaded), req, self.timeout).await?;
+        if let Some(state) = collected.state {
+            self.state.store(state);
+        }
+        Ok(collected.body)
     }
 }
 
@@ -102,9 +112,8 @@ fn plugin_labels(target: &Target) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
-    use super::plugin_labels;
+    use super::*;
     use crate::config::Config;
     use crate::scrape::target::targets_for_job;
 

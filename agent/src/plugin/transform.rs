@@ -1,14 +1,18 @@
 //! One transform call: a fresh instance, `init(config)`, `rewrite(batch)`, and checking that the
-//! verdicts fit the batch. Runs on its own short-lived thread, so it may be called from async
-//! code (WASI's blocking shims must not run on a runtime worker).
+//! verdicts fit the batch, run on the plugin pool within the call's deadline (so it may be
+//! awaited from a scrape loop: nothing of it runs on the agent's own threads).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::PluginError;
 use super::bindings::transform::scrapelet::plugin::types;
 use super::call::{CallContext, classify, new_store};
 use super::fetch::Fetch;
+use super::pool;
 use super::registry::{Loaded, Pre};
+use super::state::CallState;
+use super::stats::Usage;
+use super::{PluginError, sanitize};
 
 pub type Pairs = Vec<(String, String)>;
 
@@ -22,30 +26,25 @@ pub enum Verdict {
 }
 
 /// Asks the transform about `batch` (label sets); one verdict per series, in order.
-pub fn rewrite(
-    loaded: &Loaded,
+pub async fn rewrite(
+    loaded: Arc<Loaded>,
     batch: Vec<Pairs>,
-    target: &str,
+    target: String,
     timeout: Duration,
 ) -> Result<Vec<Verdict>, PluginError> {
-    std::thread::scope(|s| {
-        let worker = std::thread::Builder::new()
-            .name("plugin-transform".into())
-            .spawn_scoped(s, || rewrite_here(loaded, batch, target, timeout));
-        match worker {
-            Ok(handle) => handle.join().unwrap_or_else(|_| {
-                Err(PluginError::Trap { plugin: loaded.name.clone(), message: "host thread panicked".into() })
-            }),
-            Err(e) => Err(PluginError::Trap { plugin: loaded.name.clone(), message: format!("no thread: {e}") }),
-        }
-    })
+    let limit = loaded.limits.call_timeout(timeout);
+    let (stats, queue) = (loaded.stats.clone(), loaded.limits.queue);
+    let call = move |usage, deadline| rewrite_here(loaded, batch, target, deadline, limit, usage);
+    pool::run(&stats, queue, limit, call).await
 }
 
-fn rewrite_here(
-    loaded: &Loaded,
+async fn rewrite_here(
+    loaded: Arc<Loaded>,
     batch: Vec<Pairs>,
-    target: &str,
-    timeout: Duration,
+    target: String,
+    deadline: Instant,
+    limit: Duration,
+    usage: Arc<Usage>,
 ) -> Result<Vec<Verdict>, PluginError> {
     let Pre::Transform(pre) = &loaded.pre else {
         return Err(PluginError::Failed {
@@ -53,23 +52,23 @@ fn rewrite_here(
             message: "an exporter, not a transform".into(),
         });
     };
-    let ctx = CallContext::of(loaded, target, timeout, Fetch::Denied);
-    let timeout = ctx.timeout;
     let n = batch.len();
     let series: Vec<types::Series> = batch.into_iter().map(|labels| types::Series { labels }).collect();
-    let began = Instant::now();
-    let (mut store, stderr) = new_store(ctx)?;
-    let result = (|| {
-        let instance = pre.instantiate(&mut store)?;
-        if let Err(message) = instance.call_init(&mut store, &loaded.config_json)? {
+    let ctx = CallContext { target, deadline, fetch: Fetch::Denied, state: CallState::disabled(), usage };
+    let (mut store, stderr) = new_store(&loaded, ctx)?;
+    let result = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        if let Err(message) = instance.call_init(&mut store, &loaded.config_json).await? {
             return Ok(Err(message));
         }
-        instance.call_rewrite(&mut store, &series).map(Ok)
-    })();
-    loaded.record_call(began.elapsed(), store.data().limiter.peak);
+        instance.call_rewrite(&mut store, &series).await.map(Ok)
+    }
+    .await;
     let verdicts = match result {
-        Err(e) => return Err(classify(e, &store, &stderr, &loaded.limits, timeout)),
-        Ok(Err(message)) => return Err(PluginError::Failed { plugin: loaded.name.clone(), message }),
+        Err(e) => return Err(classify(e, &store, &stderr, limit)),
+        Ok(Err(message)) => {
+            return Err(PluginError::Failed { plugin: loaded.name.clone(), message: sanitize(&message) });
+        }
         Ok(Ok(v)) => v,
     };
     if verdicts.len() != n {

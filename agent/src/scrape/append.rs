@@ -36,7 +36,7 @@ struct Admit {
 }
 
 impl Scraper {
-    pub(super) fn append_body(
+    pub(super) async fn append_body(
         &mut self,
         body: &[u8],
         format: Format,
@@ -84,7 +84,7 @@ impl Scraper {
             push_limited(out, job.sample_limit, &mut over_limit, Admit { series, t, v });
         }
         if !pending.is_empty() {
-            self.settle(pending, out, stats, &mut over_limit)?;
+            self.settle(pending, out, stats, &mut over_limit).await?;
         }
         if over_limit {
             return Err(ScrapeError::SampleLimit(job.sample_limit));
@@ -128,7 +128,7 @@ impl Scraper {
 
     /// Runs the transforms over the scrape's new series, caches their verdicts and appends the
     /// kept samples.
-    fn settle(
+    async fn settle(
         &mut self,
         pending: Vec<Pending<'_>>,
         out: &mut Vec<Sample>,
@@ -136,13 +136,13 @@ impl Scraper {
         over_limit: &mut bool,
     ) -> Result<(), ScrapeError> {
         let Some(stage) = self.transforms.as_mut() else { return Ok(()) };
-        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect())?;
+        let outcomes = stage.resolve(pending.iter().map(|p| p.labels.clone()).collect()).await?;
         let job = self.target.job.clone();
         for (p, outcome) in pending.into_iter().zip(outcomes) {
             let Some((labels, scale)) = outcome else { continue };
             check_names(&labels, &job)?;
             check_label_limits(&labels, job.label_limit, job.label_name_length_limit, job.label_value_length_limit)?;
-            let series = self.factory.make(labels);
+            let series = stage.series_for(labels, &self.factory);
             self.cache.set(p.raw, Some(series.clone()), scale);
             stats.series_added += 1;
             stats.post_relabel += 1;

@@ -110,7 +110,7 @@ pub async fn run<A: Appender>(
                 log_failure(file, &job, &target.url, e);
             }
             let took = began.elapsed();
-            let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took);
+            let (batch, stats, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, took).await;
             body_hint = body.len() + body.len() / 16;
             drop(body);
             scrapes.inc();

@@ -94,8 +94,14 @@ impl Scraper {
     }
 
     /// Turns one fetch result into the batch to send: the samples (or, on any failure, none),
-    /// staleness markers, and the report series. `t` is the scrape time in ms.
-    pub fn process(&mut self, fetched: Fetched<'_>, t: i64, took: Duration) -> (Batch, Stats, Option<ScrapeError>) {
+    /// staleness markers, and the report series. `t` is the scrape time in ms. Async only for the
+    /// transform plugins of new series, which run on the plugin pool.
+    pub async fn process(
+        &mut self,
+        fetched: Fetched<'_>,
+        t: i64,
+        took: Duration,
+    ) -> (Batch, Stats, Option<ScrapeError>) {
         let mut out = Vec::with_capacity(self.last_len + self.report.len());
         let mut stats = Stats::default();
         let changed = self.transforms.as_mut().is_some_and(|s| s.changed());
@@ -106,7 +112,10 @@ impl Scraper {
             Err(ScrapeError::BodySizeLimit(_)) => -1.0,
             Err(_) => 0.0,
         };
-        let result = fetched.and_then(|(body, format)| self.append_body(body, format, t, &mut out, &mut stats));
+        let result = match fetched {
+            Ok((body, format)) => self.append_body(body, format, t, &mut out, &mut stats).await,
+            Err(e) => Err(e),
+        };
         let error = match result {
             Ok(()) => {
                 self.cache.finish_ok(t, &mut out);
@@ -120,6 +129,9 @@ impl Scraper {
         };
         if let Some(old) = replaced {
             stale_replaced(old, t, &mut out);
+        }
+        if let Some(stage) = &self.transforms {
+            stage.dedupe(&mut out); // series a transform gave one label set: samples and markers
         }
         self.last_len = out.len();
         let job = &self.target.job;
@@ -154,7 +166,8 @@ impl Scraper {
 /// scrape did not produce again.
 fn stale_replaced(old: SeriesCache, t: i64, out: &mut Vec<Sample>) {
     let now: std::collections::HashSet<Vec<u8>> = out.iter().map(|s| s.series.to_rw1()).collect();
-    let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()));
+    let mut once = std::collections::HashSet::new();
+    let gone = old.last_output().into_iter().filter(|s| !now.contains(&s.to_rw1()) && once.insert(s.id()));
     let gone: Vec<Series> = gone.collect();
     out.extend(gone.into_iter().map(|series| Sample { series, t, v: stale_nan() }));
 }

@@ -24,7 +24,8 @@ fn scraper(edit: impl FnOnce(&mut ScrapeConfig)) -> Scraper {
 /// One scrape of `body` at `t`: the samples sent (`name value` or `name STALE`, report series
 /// left out), the stats and the error.
 fn scrape(s: &mut Scraper, body: &str, t: i64) -> (Vec<String>, Stats, Option<String>) {
-    let (batch, stats, err) = s.process(Ok((body.as_bytes(), Format::Text)), t, Duration::ZERO);
+    let (batch, stats, err) =
+        futures::executor::block_on(s.process(Ok((body.as_bytes(), Format::Text)), t, Duration::ZERO));
     let lines = batch
         .iter()
         .map(|x| {

@@ -90,6 +90,7 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
     }
     data["discovery"] = health::all().iter().map(source_json).collect();
     data["invalidAnnotations"] = invalid_json().into();
+    data["plugins"] = crate::plugin::status::json();
     json!({"status": "success", "data": data}).to_string()
 }
 
@@ -234,6 +235,7 @@ pub fn html(targets: &[TargetView], dropped: &DroppedView) -> String {
     );
     out.push_str(&sources_html());
     out.push_str(&invalid_html());
+    out.push_str(&crate::plugin::status::html(escape));
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {
