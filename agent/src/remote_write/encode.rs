@@ -177,11 +177,22 @@ fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Appends one `TimeSeries` (remote write 1.0) with `series`' labels and one sample to `raw`.
 pub fn push_series(raw: &mut Vec<u8>, series: &Series, t: i64, v: f64) {
+    push_series_with(raw, series, t, v, |raw| series.write_rw1(raw));
+}
+
+/// [`push_series`], returning the series' [`Series::label_hash`] (read in the same pass).
+pub fn push_series_hashed(raw: &mut Vec<u8>, series: &Series, t: i64, v: f64) -> u64 {
+    let mut hash = 0;
+    push_series_with(raw, series, t, v, |raw| hash = series.write_rw1_hashed(raw));
+    hash
+}
+
+fn push_series_with(raw: &mut Vec<u8>, series: &Series, t: i64, v: f64, labels: impl FnOnce(&mut Vec<u8>)) {
     let sample_len = 1 + 8 + 1 + varint_len(t as u64);
     let series_len = series.rw1_len() + 2 + sample_len;
     raw.push(TAG_1_LEN);
     put_varint(raw, series_len as u64);
-    series.write_rw1(raw);
+    labels(raw);
     raw.extend_from_slice(&[TAG_2_LEN, sample_len as u8, TAG_1_F64]);
     raw.extend_from_slice(&v.to_bits().to_le_bytes());
     raw.push(TAG_2_VARINT);
@@ -211,6 +222,13 @@ impl Encoded {
 
     pub fn push(&mut self, series: &Series, t: i64, v: f64) {
         push_series(&mut self.raw, series, t, v);
+        self.samples += 1;
+        self.highest_timestamp = self.highest_timestamp.max(t);
+    }
+
+    /// Appends one `TimeSeries` already encoded (by [`push_series_hashed`]) with timestamp `t`.
+    pub fn push_encoded_one(&mut self, time_series: &[u8], t: i64) {
+        self.raw.extend_from_slice(time_series);
         self.samples += 1;
         self.highest_timestamp = self.highest_timestamp.max(t);
     }
@@ -354,10 +372,16 @@ impl RequestBuilder {
     pub fn finish(&mut self) -> Bytes {
         let body = SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
-            s.raw.clear();
-            self.pieces.iter().for_each(|p| s.raw.extend_from_slice(&p.raw));
-            s.compressed.resize(snap::raw::max_compress_len(s.raw.len()), 0);
-            let n = s.snappy.compress(&s.raw, &mut s.compressed).expect("buffer sized by max_compress_len");
+            let raw = match &self.pieces[..] {
+                [one] => &one.raw[..], // as it is: no copy
+                pieces => {
+                    s.raw.clear();
+                    pieces.iter().for_each(|p| s.raw.extend_from_slice(&p.raw));
+                    &s.raw[..]
+                }
+            };
+            s.compressed.resize(snap::raw::max_compress_len(raw.len()), 0);
+            let n = s.snappy.compress(raw, &mut s.compressed).expect("buffer sized by max_compress_len");
             Bytes::copy_from_slice(&s.compressed[..n])
         });
         self.pieces.clear();

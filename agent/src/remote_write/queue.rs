@@ -24,7 +24,7 @@ use tracing::{Instrument, error, info, warn};
 
 use super::ack::{RecordAck, Tracker};
 use super::config::RemoteWriteConfig;
-use super::encode::{Encoded, QueuedSample, RemoteSeries, SeriesRules};
+use super::encode::{Encoded, QueuedSample, RemoteSeries, SeriesRules, push_series_hashed};
 use super::refs::RefMap;
 use super::shard::{Chunk, Part, RemoteCtx, Shard};
 use super::sharding::UPDATE_INTERVAL;
@@ -289,8 +289,9 @@ impl<T: Transport> Pump<T> {
     fn split(&self, samples: Samples<'_>, end: crate::wal::Pos) -> Vec<(usize, Part)> {
         let n = self.shards.len();
         let mut parts: Vec<Vec<QueuedSample>> = (0..n).map(|_| Vec::new()).collect();
-        self.each_kept(samples, end, |shard, series, t, v| {
-            parts[shard].push(QueuedSample { series: RemoteSeries::shared(series), t, v });
+        let shards = &self.shards;
+        self.each_kept(samples, end, |series, t, v| {
+            parts[shards.of(series)].push(QueuedSample { series: RemoteSeries::shared(series), t, v });
         });
         parts.into_iter().map(Part::Samples).enumerate().collect()
     }
@@ -307,8 +308,18 @@ impl<T: Transport> Pump<T> {
         let new_piece = || Encoded::with_capacity(capacity);
         let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
         let mut parts = Vec::new();
-        self.each_kept(samples, end, |shard, series, t, v| {
-            open[shard].push(series, t, v);
+        let mut one = Vec::new();
+        self.each_kept(samples, end, |series, t, v| {
+            // The shard comes from the label bytes read while encoding (read once, not twice).
+            let shard = if n == 1 {
+                open[0].push(series, t, v);
+                0
+            } else {
+                one.clear();
+                let shard = (push_series_hashed(&mut one, series, t, v) % n as u64) as usize;
+                open[shard].push_encoded_one(&one, t);
+                shard
+            };
             if open[shard].samples >= self.max_read {
                 parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
             }
@@ -324,18 +335,18 @@ impl<T: Transport> Pump<T> {
         parts
     }
 
-    /// Calls `f(shard, series, t, v)` for each sample of the record ending at `end` whose series
-    /// this remote sends, that is not older than `sample_age_limit`, and that the last run's
-    /// shards had not had acknowledged (a replay after a crash).
-    fn each_kept(&self, samples: Samples<'_>, end: crate::wal::Pos, mut f: impl FnMut(usize, &Series, i64, f64)) {
-        let shards = &self.shards;
+    /// Calls `f(series, t, v)` for each sample of the record ending at `end` whose series this
+    /// remote sends, that is not older than `sample_age_limit`, and that the last run's shards had
+    /// not had acknowledged (a replay after a crash). The caller picks the shard
+    /// ([`Shards::of`], or from the bytes it encodes).
+    fn each_kept(&self, samples: Samples<'_>, end: crate::wal::Pos, mut f: impl FnMut(&Series, i64, f64)) {
         let oldest = self.ctx.oldest_to_send();
         let (mut too_old, resume) = (0, &self.resume[..]);
-        let mut keep = |shard: usize, series: &Series, t: i64, v: f64| {
+        let mut keep = |series: &Series, t: i64, v: f64| {
             if t < oldest {
                 too_old += 1;
             } else if resume.is_empty() || end > resume[(series.label_hash() % resume.len() as u64) as usize] {
-                f(shard, series, t, v);
+                f(series, t, v);
             }
         };
         match samples {
@@ -344,14 +355,14 @@ impl<T: Transport> Pump<T> {
                 for s in samples {
                     match self.series.get(s.r#ref) {
                         Some(series) if series.is_dropped() => dropped += 1, // by write_relabel_configs
-                        Some(series) => keep(shards.of(series.series()), series.series(), s.t, s.v),
+                        Some(series) => keep(series.series(), s.t, s.v),
                         None => self.metrics.dropped(DropReason::UnknownSeries).inc(),
                     }
                 }
                 self.ctx.throughput.data_dropped.incr(dropped);
             }
             // Shared only with a remote whose rules keep every series as it is.
-            Samples::Live(batch) => batch.iter().for_each(|s| keep(shards.of(&s.series), &s.series, s.t, s.v)),
+            Samples::Live(batch) => batch.iter().for_each(|s| keep(&s.series, s.t, s.v)),
         }
         if too_old > 0 {
             self.metrics.dropped(DropReason::TooOld).add(too_old);

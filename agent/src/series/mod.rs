@@ -171,6 +171,17 @@ impl Series {
         h ^ (h >> 29)
     }
 
+    /// [`write_rw1`](Self::write_rw1) and [`label_hash`](Self::label_hash) in one pass over the
+    /// pairs (each pair's bytes are read from memory once).
+    pub fn write_rw1_hashed(&self, out: &mut Vec<u8>) -> u64 {
+        let mut h = 0u64;
+        for (_, bytes) in self.pair_bytes() {
+            out.extend_from_slice(bytes);
+            h = stable_hash_bytes(h, bytes);
+        }
+        h ^ (h >> 29)
+    }
+
     /// The (name, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.pair_bytes().flat_map(|(_, bytes)| encode::pairs(bytes))
@@ -339,6 +350,9 @@ mod tests {
         assert_eq!(a.label_hash(), 0x87c7_985f_0082_2625);
         let other = Series::new(3, &Labels::from_pairs([("__name__", "up"), ("job", "b")]));
         assert_ne!(a.label_hash(), other.label_hash());
+        let mut rw1 = Vec::new();
+        assert_eq!(a.write_rw1_hashed(&mut rw1), a.label_hash());
+        assert_eq!(rw1, a.to_rw1());
     }
 
     #[test]
