@@ -139,6 +139,17 @@ impl Reader {
                 c.skip(end);
                 continue;
             }
+            if let Some((true, end)) = c.peek()
+                && end <= self.skip_until
+            {
+                // A sample record acknowledged before a restart: passed over without decoding.
+                if let Some(l) = &self.live {
+                    l.samples.take(Pos { seg: c.seg, off: end }, |_| false);
+                }
+                pos.off = self.skip_until;
+                c.skip(end);
+                continue;
+            }
             match c.next_record() {
                 Step::Record(Record::Series { r#ref, rw1 }, end) => {
                     let at = Pos { seg: c.seg, off: end };
@@ -172,6 +183,12 @@ impl Reader {
     fn on_segment(&mut self, pos: &mut Pos, head: Pos, out: &mut Vec<Event>) -> io::Result<bool> {
         if self.cursor.as_ref().is_some_and(|c| c.seg == pos.seg) {
             return Ok(true);
+        }
+        // A segment of an earlier process whose every sample was acknowledged before the restart
+        // is passed over: its series records would only be materialised to be thrown away.
+        let acked_all = || segment::has_samples_after(&self.wal.dir, pos.seg, pos.off).map(|some| !some);
+        if pos.off > 0 && pos.seg < self.replay_end.seg && pos.seg < head.seg && acked_all().unwrap_or(false) {
+            return self.skip_to_next(pos, head);
         }
         match Cursor::open(&self.wal.dir, pos.seg) {
             Ok(c) => {

@@ -69,8 +69,13 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn open(dir: &Dir, seg: u64) -> io::Result<Cursor> {
+        Cursor::open_at(dir, seg, 0)
+    }
+
+    /// A cursor whose first record starts at `off` (a record boundary: a reader's position).
+    pub fn open_at(dir: &Dir, seg: u64, off: u64) -> io::Result<Cursor> {
         let file = dir.open(name(seg))?;
-        Ok(Cursor { seg, file, buf: Vec::new(), base: 0, used: 0 })
+        Ok(Cursor { seg, file, buf: Vec::new(), base: off, used: 0 })
     }
 
     /// The segment offset of the next record.
@@ -122,6 +127,21 @@ impl Cursor {
     pub fn leftover(&self) -> usize {
         self.buf.len() - self.used
     }
+}
+
+/// Whether segment `seg` holds a sample record after offset `from` (a record boundary). Reads
+/// record headers only; a corrupt record ends the search.
+pub fn has_samples_after(dir: &Dir, seg: u64, from: u64) -> io::Result<bool> {
+    let mut c = Cursor::open_at(dir, seg, from)?;
+    while c.fill(u64::MAX)? > 0 {
+        while let Some((samples, end)) = c.peek() {
+            if samples {
+                return Ok(true);
+            }
+            c.skip(end);
+        }
+    }
+    Ok(false)
 }
 
 /// Samples in segment `seg` in records ending after offset `from`: what a reader at `from` has

@@ -445,3 +445,43 @@ async fn an_append_past_the_limit_wakes_retention_at_once() {
     }
     waiter.await.unwrap();
 }
+
+#[test]
+fn after_a_restart_a_segment_whose_samples_were_all_acknowledged_is_not_read() {
+    let dir = Scratch::new("restart-acked");
+    let s = series(100);
+    {
+        let wal = dir.open(small(1 << 20));
+        drop(wal.attach("r").unwrap());
+        for t in 1..=3 {
+            wal.append(batch(&s, t)).unwrap();
+        }
+        wal.commit("r", &checkpoint::Checkpoint { pos: wal.head(), shards: vec![] });
+    }
+    let wal = dir.open(small(1 << 20)); // the next process
+    let mut reader = wal.attach("r").unwrap();
+    let mut events = Vec::new();
+    reader.read(&mut events, 10_000).unwrap();
+    let series_events = events.iter().filter(|e| matches!(e, Event::Series { .. })).count();
+    assert_eq!(series_events, 0, "no series materialised for a delivered segment: {events:?}");
+    wal.append(batch(&s, 4)).unwrap();
+    let got: Vec<i64> = drain(&mut reader).0.iter().map(|(_, t, _)| *t).collect();
+    assert_eq!(got, vec![4; 100], "only what the new process wrote");
+}
+
+#[test]
+fn after_a_restart_acknowledged_samples_are_skipped_and_the_rest_replayed() {
+    let dir = Scratch::new("restart-partial");
+    let s = series(10);
+    {
+        let wal = dir.open(small(1 << 20));
+        drop(wal.attach("r").unwrap());
+        wal.append(batch(&s, 1)).unwrap();
+        wal.append(batch(&s, 2)).unwrap();
+        wal.commit("r", &checkpoint::Checkpoint { pos: wal.head(), shards: vec![] });
+        wal.append(batch(&s, 3)).unwrap();
+    }
+    let wal = dir.open(small(1 << 20));
+    let got: Vec<i64> = read_all(&wal, "r").iter().map(|(_, t, _)| *t).collect();
+    assert_eq!(got, vec![3; 10]);
+}
