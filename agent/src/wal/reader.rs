@@ -102,7 +102,7 @@ impl Reader {
             if !self.on_segment(&mut pos, head, out)? {
                 return Ok(());
             }
-            let Some(c) = self.cursor.as_mut() else { return Ok(()) };
+            let Some(c) = self.cursor.as_mut() else { continue }; // moved past a segment: open the next
             if let Some(live) = self.live.as_mut().filter(|l| !l.now)
                 && c.seg >= self.replay_end.seg
                 && live.samples.holds_all_after(*pos)
