@@ -82,7 +82,7 @@ async fn after_a_crash_a_shard_that_ran_ahead_sends_nothing_twice() {
     let names: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
     let stuck: &'static str = names[0].clone().leak();
     let first = Fake { refuse: Some(stuck), ..Fake::default() };
-    let q = QueueConfig { min_shards: 4, max_shards: 4, ..queue(5) };
+    let q = QueueConfig { min_shards: 4, max_shards: 4, ..queue(40) };
     let w = start(&dir, &[config("ahead", q.clone())], &first);
     let series: Vec<_> = names.iter().map(|n| f.make(Labels::from_pairs([("__name__", n.as_str())]))).collect();
     for t in 1..=10 {
