@@ -11,12 +11,14 @@ Scale: `--matrix 10x1000,100x5000,500x1000,10x50000` runs one table per TARGETSx
 (with `--agents scrapelet` for a quick look at how the agent alone grows with work).
 Profiling: `--perf DIR` records `perf record -g` of scrapelet over the window into DIR.
 
-A distant backend: `--delays 0,50,200` answers every write that many milliseconds after it
+Memory after a restart: `--restart` (see restart.py). A distant backend: `--delays 0,50,200` answers every write that many milliseconds after it
 arrived and measures every agent at each delay (one table per delay). An outage: `--outage 300`
 lets the agents settle for the warm-up, answers 503 for that many seconds, then prints how long each
 agent took to deliver the backlog (the samples delivered since the outage began reaching 99% of
 those scraped since), with its CPU and peak RSS over the whole run."""
 import argparse, datetime, os, platform, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+
+import restart
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RECEIVER = 19999
@@ -166,6 +168,8 @@ def main():
     p.add_argument("--delays", default="0", help="receiver delays in ms, comma-separated: one table each")
     p.add_argument("--outage", type=int, help="seconds of 503s after the warm-up; prints the catch-up time")
     p.add_argument("--catchup-limit", type=int, default=600, help="give up waiting for the backlog after this")
+    p.add_argument("--restart", action="store_true", help="memory fresh, after a restart, and replaying a backlog")
+    p.add_argument("--backlog", type=int, default=60, help="--restart: seconds of 503s that make the backlog")
     a = p.parse_args()
     points = [tuple(int(x) for x in pt.split("x")) for pt in a.matrix.split(",")] if a.matrix else [(a.targets, a.series)]
     for a.targets, a.series in points:
@@ -196,13 +200,16 @@ def run_point(a):
             for name in a.agents.split(","):
                 for data in ("scrapelet", "vmagent", "prometheus"):  # each run starts without a backlog
                     shutil.rmtree(f"{d}/{data}", ignore_errors=True)
-                if a.outage:
+                if a.restart:
+                    print(f"{name}: fresh, restarted, restarted with a backlog ...", file=sys.stderr)
+                    results.append(restart.measure(name, all_agents[name], d, rate, a.warmup, a.window, a.backlog, a.catchup_limit))
+                elif a.outage:
                     print(f"{name}: {a.warmup}s warm-up, {a.outage}s outage, delay {delay} ms ...", file=sys.stderr)
                     results.append(measure_outage(name, all_agents[name], d, rate, a.warmup, a.outage, a.catchup_limit))
                 else:
                     print(f"measuring {name}: {a.warmup}s warm-up, {a.window}s window, delay {delay} ms ...", file=sys.stderr)
                     results.append(measure(name, all_agents[name], d, rate, a.warmup, a.window, a.perf))
-            (report_outage if a.outage else report)(a, per_body, results, delay)
+            (restart.report if a.restart else report_outage if a.outage else report)(a, per_body, results, delay)
     finally:
         nginx.terminate()
         sink_proc.terminate()
