@@ -8,6 +8,7 @@ mod env;
 mod global;
 mod plugins;
 mod scrape;
+mod secret;
 #[cfg(test)]
 mod tests;
 pub mod yaml;
@@ -20,6 +21,7 @@ use crate::labels::Labels;
 use crate::relabel::RelabelConfig;
 use crate::remote_write::RemoteWriteConfig;
 
+pub use secret::Secret;
 pub use yaml::{ConfigError, Errors};
 
 use yaml::{MapReader, Node};

@@ -6,20 +6,20 @@
 use base64::Engine as _;
 use http::HeaderValue;
 
-use super::{HttpClientConfig, HttpError};
+use super::{HttpClientConfig, HttpError, Secret};
 
 /// A secret given inline or as a file.
 #[derive(Clone)]
-pub(super) enum Secret {
-    Inline(String),
+pub(super) enum Source {
+    Inline(Secret),
     File(String),
 }
 
-impl Secret {
-    fn new(inline: &Option<String>, file: &Option<String>) -> Option<Secret> {
+impl Source {
+    fn new(inline: &Option<Secret>, file: &Option<String>) -> Option<Source> {
         match (inline, file) {
-            (Some(s), _) => Some(Secret::Inline(s.clone())),
-            (None, Some(f)) => Some(Secret::File(f.clone())),
+            (Some(s), _) => Some(Source::Inline(s.clone())),
+            (None, Some(f)) => Some(Source::File(f.clone())),
             (None, None) => None,
         }
     }
@@ -27,15 +27,15 @@ impl Secret {
     /// The secret's text; a file's content is trimmed, as prometheus/common does.
     async fn read(&self) -> Result<String, HttpError> {
         match self {
-            Secret::Inline(s) => Ok(s.clone()),
-            Secret::File(path) => match tokio::fs::read_to_string(path).await {
+            Source::Inline(s) => Ok(s.expose().to_string()),
+            Source::File(path) => match tokio::fs::read_to_string(path).await {
                 Ok(s) => Ok(s.trim().to_string()),
                 Err(source) => Err(HttpError::Credentials { path: path.clone(), source }),
             },
         }
     }
 
-    async fn read_opt(secret: &Option<Secret>) -> Result<String, HttpError> {
+    async fn read_opt(secret: &Option<Source>) -> Result<String, HttpError> {
         match secret {
             Some(s) => s.read().await,
             None => Ok(String::new()),
@@ -46,22 +46,22 @@ impl Secret {
 /// What to put in the `Authorization` header.
 #[derive(Clone)]
 pub(super) enum Credentials {
-    Basic { username: Option<Secret>, password: Option<Secret> },
-    Typed { kind: String, credentials: Option<Secret> },
+    Basic { username: Option<Source>, password: Option<Source> },
+    Typed { kind: String, credentials: Option<Source> },
 }
 
 impl Credentials {
     /// `None` when the config asks for no authentication.
     pub(super) fn from_config(cfg: &HttpClientConfig) -> Option<Credentials> {
         if let Some(b) = &cfg.basic_auth {
-            let username = Some(b.username.clone()).filter(|u| !u.is_empty());
+            let username = Some(Secret::new(b.username.clone())).filter(|u| !u.expose().is_empty());
             return Some(Credentials::Basic {
-                username: Secret::new(&username, &b.username_file),
-                password: Secret::new(&b.password, &b.password_file),
+                username: Source::new(&username, &b.username_file),
+                password: Source::new(&b.password, &b.password_file),
             });
         }
         let a = cfg.authorization.as_ref()?;
-        Some(Credentials::Typed { kind: a.kind.clone(), credentials: Secret::new(&a.credentials, &a.credentials_file) })
+        Some(Credentials::Typed { kind: a.kind.clone(), credentials: Source::new(&a.credentials, &a.credentials_file) })
     }
 
     /// For `Debug`: the scheme, never the secret.
@@ -75,11 +75,11 @@ impl Credentials {
     pub(super) async fn header_value(&self) -> Result<HeaderValue, HttpError> {
         let text = match self {
             Credentials::Basic { username, password } => {
-                let pair = format!("{}:{}", Secret::read_opt(username).await?, Secret::read_opt(password).await?);
+                let pair = format!("{}:{}", Source::read_opt(username).await?, Source::read_opt(password).await?);
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
             }
             Credentials::Typed { kind, credentials } => {
-                format!("{kind} {}", Secret::read_opt(credentials).await?.trim())
+                format!("{kind} {}", Source::read_opt(credentials).await?.trim())
             }
         };
         let mut value = HeaderValue::from_str(&text)

@@ -24,6 +24,8 @@ use hyper_util::rt::TokioExecutor;
 
 use auth::Credentials;
 
+pub use crate::config::Secret;
+
 /// The `http_config` keys of a scrape config or remote-write entry.
 #[derive(Clone, Debug)]
 pub struct HttpClientConfig {
@@ -73,7 +75,7 @@ impl HttpClientConfig {
 pub struct BasicAuth {
     pub username: String,
     pub username_file: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_file: Option<String>,
 }
 
@@ -82,7 +84,7 @@ pub struct BasicAuth {
 pub struct Authorization {
     /// Default `Bearer`.
     pub kind: String,
-    pub credentials: Option<String>,
+    pub credentials: Option<Secret>,
     pub credentials_file: Option<String>,
 }
 
@@ -93,7 +95,7 @@ pub struct TlsConfig {
     pub ca_file: Option<String>,
     pub cert: Option<String>,
     pub cert_file: Option<String>,
-    pub key: Option<String>,
+    pub key: Option<Secret>,
     pub key_file: Option<String>,
     pub server_name: Option<String>,
     pub insecure_skip_verify: bool,

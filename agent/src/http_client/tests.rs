@@ -54,12 +54,13 @@ async fn start_server(tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
 }
 
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
-    let certs = rustls_pemfile::certs(&mut &std::fs::read(format!("{TESTDATA}/server.pem")).unwrap()[..])
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(format!("{TESTDATA}/server.pem"))
+        .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    let key = rustls_pemfile::private_key(&mut &std::fs::read(format!("{TESTDATA}/server-key.pem")).unwrap()[..])
-        .unwrap()
-        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{TESTDATA}/server-key.pem")).unwrap();
     let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -93,7 +94,8 @@ fn client_is_cheap_to_share() {
 #[tokio::test]
 async fn sends_basic_auth_header() {
     let addr = start_server(None).await;
-    let basic_auth = Some(BasicAuth { username: "user".into(), password: Some("pass".into()), ..Default::default() });
+    let basic_auth =
+        Some(BasicAuth { username: "user".into(), password: Some(Secret::new("pass")), ..Default::default() });
     let client = HttpClient::new(&HttpClientConfig { basic_auth, ..Default::default() }).unwrap();
     let (_, body) = get(&client, &format!("http://{addr}/echo")).await.unwrap();
     assert_eq!(body, "/echo Basic dXNlcjpwYXNz");
@@ -118,7 +120,7 @@ async fn rereads_bearer_token_file_on_every_request() {
 async fn keeps_an_authorization_header_the_caller_set() {
     let addr = start_server(None).await;
     let authorization =
-        Some(Authorization { kind: "Bearer".into(), credentials: Some("cfg".into()), ..Default::default() });
+        Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret::new("cfg")), ..Default::default() });
     let client = HttpClient::new(&HttpClientConfig { authorization, ..Default::default() }).unwrap();
     let req =
         Request::get(format!("http://{addr}/echo")).header(AUTHORIZATION, "Custom x").body(Full::default()).unwrap();
@@ -140,7 +142,7 @@ async fn times_out_when_the_server_does_not_answer() {
 async fn follows_redirects_with_credentials_unless_disabled() {
     let addr = start_server(None).await;
     let authorization =
-        Some(Authorization { kind: "Bearer".into(), credentials: Some("t".into()), ..Default::default() });
+        Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret::new("t")), ..Default::default() });
     let cfg = HttpClientConfig { authorization, ..Default::default() };
     let url = format!("http://{addr}/redirect");
     let (status, body) = get(&HttpClient::new(&cfg).unwrap(), &url).await.unwrap();
@@ -243,4 +245,16 @@ fn conflicting_credentials_are_rejected_like_prometheus() {
 fn parsed_errors_name_line_and_path() {
     let (_, errs) = parse("follow_redirects: true\ntls_config:\n  ca_file: a\n  bogus: 1\n");
     assert_eq!(errs, vec![r#"line 4: job.tls_config.bogus: unknown field "bogus""#]);
+}
+
+#[test]
+fn a_bad_inline_key_is_reported_without_its_text() {
+    let cert = std::fs::read_to_string(format!("{TESTDATA}/server.pem")).unwrap();
+    let key = "-----BEGIN PRIVATE KEY-----\nS3cr3t+K3y*Material!\n-----END PRIVATE KEY-----\n";
+    let tls_config = TlsConfig { cert: Some(cert), key: Some(Secret::new(key)), ..Default::default() };
+    let cfg = HttpClientConfig { tls_config, ..Default::default() };
+    let err = HttpClient::new(&cfg).unwrap_err().to_string();
+    assert!(err.contains("client key") && !err.contains("S3cr3t") && !err.contains("Material"), "{err}");
+    let printed = format!("{cfg:?}");
+    assert!(!printed.contains("S3cr3t"), "{printed}");
 }
