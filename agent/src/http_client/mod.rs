@@ -190,8 +190,9 @@ impl HttpClient {
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
     /// rotated tokens are picked up; an `Authorization` header already on `req` is kept),
-    /// following up to 10 redirects when `follow_redirects` is set, failing after `timeout`
-    /// (until the response head arrives).
+    /// following redirects when `follow_redirects` is set (credentials only as far as the
+    /// original scheme, host and port: see [`redirect`]), failing after `timeout` (until the
+    /// response head arrives).
     pub async fn send(
         &self,
         req: http::Request<Full<Bytes>>,
@@ -200,9 +201,13 @@ impl HttpClient {
         tokio::time::timeout(timeout, redirect::send(self, req)).await.map_err(|_| HttpError::Timeout(timeout))?
     }
 
-    /// One request, credentials added, no redirects.
-    async fn send_once(&self, mut req: http::Request<Full<Bytes>>) -> Result<http::Response<Incoming>, HttpError> {
-        if let Some(creds) = &self.inner.credentials
+    /// One request, no redirects; the configured credentials added if `credentials`.
+    async fn send_once(
+        &self,
+        mut req: http::Request<Full<Bytes>>,
+        credentials: bool,
+    ) -> Result<http::Response<Incoming>, HttpError> {
+        if let Some(creds) = self.inner.credentials.as_ref().filter(|_| credentials)
             && !req.headers().contains_key(http::header::AUTHORIZATION)
         {
             let value = creds.header_value().await?;
