@@ -1,6 +1,7 @@
 //! Scraping: targets, one loop per target that fetches, parses and caches series, and the
 //! manager that keeps the loops in step with the configured targets.
 
+pub mod body;
 pub mod cache;
 pub mod error;
 pub mod fetch;
@@ -11,6 +12,7 @@ pub mod run;
 pub mod scraper;
 pub mod target;
 pub mod transforms;
+pub mod url;
 
 pub use error::ScrapeError;
 pub use manager::ScrapeManager;
