@@ -105,10 +105,8 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
         }
     };
     let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
-    let fetched = match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
-        Ok(mut f) => f.fetch(&mut body).await,
-        Err(e) => Err(e),
-    };
+    let mut fetcher = Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit);
+    let fetched = fetcher.fetch(&mut body).await;
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
     let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed());
     let mut out = String::new();

@@ -11,7 +11,6 @@ use tracing::warn;
 use super::fetch::Fetch;
 use super::{Backoff, PluginError, exporter, registry};
 use crate::http_client::HttpClient;
-use crate::scrape::fetch::DEFAULT_BODY_LIMIT;
 use crate::scrape::parse::Format;
 use crate::scrape::{ScrapeError, Target};
 
@@ -33,7 +32,7 @@ impl PluginSource {
         let address = target.address().to_string();
         let labels = plugin_labels(target);
         let limit = match target.job.body_size_limit {
-            0 => DEFAULT_BODY_LIMIT,
+            0 => crate::scrape::body::default_limit(),
             n => n,
         };
         PluginSource {

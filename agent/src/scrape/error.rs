@@ -14,6 +14,8 @@ pub enum ScrapeError {
     Timeout(Duration),
     #[error("body size limit exceeded: body larger than {0} bytes")]
     BodySizeLimit(u64),
+    #[error("scrape body budget exhausted: the bodies being read hold the agent's {0} bytes for bodies")]
+    BodyBudget(u64),
     #[error("decoding gzip body: {0}")]
     Gzip(String),
     #[error("parsing scrape body: {0}")]
@@ -36,6 +38,7 @@ impl ScrapeError {
             ScrapeError::Network(_) => "network",
             ScrapeError::Timeout(_) => "timeout",
             ScrapeError::BodySizeLimit(_) => "body_size_limit",
+            ScrapeError::BodyBudget(_) => "body_budget",
             ScrapeError::Gzip(_) => "gzip",
             ScrapeError::Parse(_) => "parse",
             ScrapeError::DuplicateSeries(_) => "duplicate_series",
