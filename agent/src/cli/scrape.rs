@@ -117,7 +117,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     match error {
         None => 0,
         Some(e) => {
-            eprintln!("scrapelet scrape: {e}");
+            eprintln!("scrapelet scrape: {}", e.detail());
             1
         }
     }
