@@ -160,6 +160,7 @@ self_metrics! {
     scrape_failures: Counter("scrapelet_scrape_failures_total", "Scrapes that failed, by reason.", ["job", "reason"]),
     samples_appended: Counter("scrapelet_samples_appended_total", "Samples handed to remote write.", ["job"]),
     targets: Gauge("scrapelet_targets", "Active scrape targets.", ["job"]),
+    target_sync_failed: Counter("scrapelet_target_sync_failed_total", "Targets relabelling kept that could not be formed (listed on /targets, not scraped), each counted once.", ["job"]),
     scrape_body_budget: Gauge("scrapelet_scrape_body_budget_bytes", "Bytes of scrape bodies all targets together may hold at once (a quarter of the memory limit); a body that would pass it fails with reason body_budget.", []),
     scrape_body_bytes: Gauge("scrapelet_scrape_body_bytes", "Bytes of scrape bodies held right now (being read or parsed).", []),
     http_connections: Gauge("scrapelet_http_connections", "Open connections to the agent's own HTTP endpoints.", []),

@@ -17,7 +17,7 @@ use super::kubernetes::{self, KubernetesSdConfig, NodeScope, PodSource};
 use crate::config::{Config, ScrapeConfig};
 use crate::labels::Labels;
 use crate::scrape::Target;
-use crate::scrape::target::targets_for_job;
+use crate::scrape::target::static_label_sets;
 
 /// Changes arriving within this window are applied together.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -102,7 +102,8 @@ async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<Vec<Target>>) {
 }
 
 /// Every job's targets: static ones, then discovered ones. Targets that cannot be formed (an
-/// invalid address or interval after relabelling) are logged and left out.
+/// invalid address or interval after relabelling) are not scraped, as in Prometheus, and are
+/// listed with the reason ([`super::unformed`]).
 fn targets(jobs: &[Job]) -> Vec<Target> {
     let mut out = Vec::new();
     for j in jobs {
@@ -110,16 +111,19 @@ fn targets(jobs: &[Job]) -> Vec<Target> {
         if !j.kube.is_empty() {
             super::annotations::record(&j.job.job_name, &discovered);
         }
-        let discovered = discovered.into_iter();
-        let formed = targets_for_job(&j.job)
-            .into_iter()
-            .chain(discovered.filter_map(|l| Target::from_labels(&j.job, l).transpose()));
-        for t in formed {
-            match t {
-                Ok(t) => out.push(t),
-                Err(e) => debug!(job = %j.job.job_name, error = %e, "target dropped: invalid after relabelling"),
+        let mut failures = Vec::new();
+        for labels in static_label_sets(&j.job).into_iter().chain(discovered) {
+            let source = super::unformed::source_of(&labels);
+            match Target::from_labels(&j.job, labels) {
+                Ok(Some(t)) => out.push(t),
+                Ok(None) => {}
+                Err(e) => failures.push((source, e)),
             }
         }
+        for (source, e) in &failures {
+            debug!(job = %j.job.job_name, %source, error = %crate::scrape::url::redact(e), "target not created");
+        }
+        super::unformed::record(&j.job.job_name, failures);
     }
     out
 }

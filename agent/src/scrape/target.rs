@@ -64,14 +64,17 @@ impl Target {
 
 /// The static targets of a job, or a reason per target that could not be formed.
 pub fn targets_for_job(job: &Arc<ScrapeConfig>) -> Vec<Result<Target, String>> {
+    static_label_sets(job).into_iter().filter_map(|l| Target::from_labels(job, l).transpose()).collect()
+}
+
+/// The label sets of a job's `static_configs`: each target's `__address__` with its group's labels.
+pub fn static_label_sets(job: &ScrapeConfig) -> Vec<Labels> {
     let mut out = Vec::new();
     for group in &job.static_configs {
         for addr in &group.targets {
             let mut lset = group.labels.clone();
             lset.set("__address__".into(), addr.clone());
-            if let Some(t) = Target::from_labels(job, lset).transpose() {
-                out.push(t);
-            }
+            out.push(lset);
         }
     }
     out
@@ -142,6 +145,8 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
             fmt_duration(interval)
         ));
     }
+    let limits = super::target_limits::from_labels(job, &lset)?;
+    let job = &super::target_limits::apply(job, limits);
     if lset.get("instance").is_none() {
         lset.set("instance".into(), addr.clone());
     }

@@ -4,6 +4,7 @@
 //! Entry point: [`serve`]. It never touches the scrape hot path: state is read through
 //! [`ServerState`], which the agent fills.
 
+mod guard;
 mod targets;
 
 use std::convert::Infallible;

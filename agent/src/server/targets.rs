@@ -9,9 +9,13 @@ use crate::discovery::annotations;
 use crate::discovery::kubernetes::health::{self, SourceHealth};
 use crate::labels::Labels;
 use crate::scrape::manager::TargetView;
+use crate::scrape::url::redact;
 
+/// Label values as shown: a `user:pass@` (an address, a URL) has its password masked.
 fn labels_json(l: &Labels) -> Value {
-    Value::Object(l.iter().map(|l| (l.name.clone(), Value::String(l.value.clone()))).collect::<Map<_, _>>())
+    Value::Object(
+        l.iter().map(|l| (l.name.clone(), Value::String(redact(&l.value).into_owned()))).collect::<Map<_, _>>(),
+    )
 }
 
 pub fn json(targets: &[TargetView]) -> String {
@@ -41,7 +45,7 @@ pub fn json(targets: &[TargetView]) -> String {
         })
         .collect();
     let discovery: Vec<Value> = health::all().iter().map(source_json).collect();
-    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery, "invalidAnnotations": invalid_json()}})
+    json!({"status": "success", "data": {"activeTargets": active, "droppedTargets": [], "discovery": discovery, "invalidAnnotations": invalid_json(), "unformedTargets": super::guard::json()}})
         .to_string()
 }
 
@@ -53,7 +57,7 @@ fn source_json(h: &SourceHealth) -> Value {
     json!({
         "scrapePool": h.job,
         "source": h.source,
-        "endpoint": h.endpoint,
+        "endpoint": redact(&h.endpoint),
         "health": h.state(),
         "lastSuccess": unix(h.last_success),
         "lastError": h.last_error.clone().unwrap_or_default(),
@@ -96,7 +100,7 @@ fn sources_html() -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{state}\">{state}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&h.job),
             h.source,
-            escape(&h.endpoint),
+            escape(&redact(&h.endpoint)),
             h.targets,
             ago(h.last_success),
             escape(h.last_error.as_deref().unwrap_or("")),
@@ -148,6 +152,7 @@ pub fn html(targets: &[TargetView]) -> String {
     );
     out.push_str(&sources_html());
     out.push_str(&invalid_html());
+    out.push_str(&super::guard::html());
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {
@@ -158,7 +163,7 @@ pub fn html(targets: &[TargetView]) -> String {
             let n = targets.iter().filter(|t| t.target.job.job_name == v.target.job.job_name).count();
             let up = targets.iter().filter(|t| t.target.job.job_name == v.target.job.job_name && t.health.up).count();
             out.push_str(&format!(
-                "<h2>{} ({up}/{n} up)</h2><table><tr><th>Endpoint</th><th>State</th><th>Labels</th><th>Last scrape</th><th>Duration</th><th>Error</th></tr>",
+                "<h2>{} ({up}/{n} up)</h2><table><tr><th>Endpoint</th><th>State</th><th>Labels</th><th>Last scrape</th><th>Duration</th><th>Limits</th><th>Error</th></tr>",
                 escape(&v.target.job.job_name)
             ));
         }
@@ -185,16 +190,18 @@ fn row(v: &TargetView) -> String {
         .and_then(|t| t.elapsed().ok())
         .map(|d| format!("{:.1}s ago", d.as_secs_f64()))
         .unwrap_or_else(|| "never".into());
-    let labels: Vec<String> = v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&l.value))).collect();
+    let labels: Vec<String> =
+        v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&redact(&l.value)))).collect();
     format!(
-        "<tr><td><a href=\"{url}\">{url}</a></td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td><td>{}</td></tr>",
+        super::guard::endpoint_html(&v.target.url),
         labels.join(", "),
         h.last_duration.as_secs_f64(),
+        super::guard::limits_html(&v.target.job),
         escape(h.last_error.as_deref().unwrap_or("")),
-        url = escape(&v.target.url),
     )
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
