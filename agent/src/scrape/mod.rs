@@ -11,6 +11,7 @@ pub mod parse;
 pub mod run;
 pub mod scraper;
 pub mod target;
+pub mod target_limits;
 pub mod transforms;
 pub mod url;
 
