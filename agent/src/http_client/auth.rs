@@ -88,3 +88,45 @@ impl Credentials {
         Ok(value)
     }
 }
+
+/// Go's `http.Client` rule for `user:pass@` in a request URL: it is taken out of the URL (so it
+/// never reaches a connection pool's key or a log line) and, unless the request already carries
+/// an `Authorization` header, sent as basic auth. Before Prometheus' own credentials, as in Go,
+/// where the client sets it before the round trippers that add the configured ones look.
+pub(super) fn take_userinfo<B>(req: &mut http::Request<B>) -> Result<(), HttpError> {
+    let Some(authority) = req.uri().authority() else { return Ok(()) };
+    let Some((userinfo, host)) = authority.as_str().rsplit_once('@') else { return Ok(()) };
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let pair = format!("{}:{}", percent_decode(user), percent_decode(pass));
+    let mut parts = req.uri().clone().into_parts();
+    parts.authority = Some(host.parse().map_err(|_| HttpError::Request("invalid host in URL".into()))?);
+    *req.uri_mut() = http::Uri::from_parts(parts).map_err(|_| HttpError::Request("invalid URL".into()))?;
+    if !req.headers().contains_key(http::header::AUTHORIZATION) {
+        let text = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+        let mut value = HeaderValue::from_str(&text)
+            .map_err(|_| HttpError::Request("credentials contain characters not allowed in a header".into()))?;
+        value.set_sensitive(true);
+        req.headers_mut().insert(http::header::AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, ..) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

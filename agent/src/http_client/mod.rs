@@ -189,15 +189,17 @@ impl HttpClient {
     }
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
-    /// rotated tokens are picked up; an `Authorization` header already on `req` is kept),
+    /// rotated tokens are picked up; an `Authorization` header already on `req` is kept, and a
+    /// `user:pass@` in its URL becomes one, as in Go),
     /// following redirects when `follow_redirects` is set (credentials only as far as the
     /// original scheme, host and port: see [`redirect`]), failing after `timeout` (until the
     /// response head arrives).
     pub async fn send(
         &self,
-        req: http::Request<Full<Bytes>>,
+        mut req: http::Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Result<http::Response<Incoming>, HttpError> {
+        auth::take_userinfo(&mut req)?;
         tokio::time::timeout(timeout, redirect::send(self, req)).await.map_err(|_| HttpError::Timeout(timeout))?
     }
 

@@ -331,3 +331,15 @@ fn a_bad_inline_key_is_reported_without_its_text() {
     let printed = format!("{cfg:?}");
     assert!(!printed.contains("S3cr3t"), "{printed}");
 }
+
+/// Go's client: `user:pass@` in the URL is basic auth (percent-decoded), and leaves the URL.
+#[tokio::test]
+async fn userinfo_in_the_url_is_basic_auth() {
+    let addr = start_server(None).await;
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let (_, body) = get(&client, &format!("http://us%3Aer:p%40ss@{addr}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Basic dXM6ZXI6cEBzcw==", "base64 of us:er:p@ss");
+    let configured = HttpClient::new(&bearer("cfg")).unwrap();
+    let (_, body) = get(&configured, &format!("http://u:p@{addr}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Basic dTpw", "the URL's credentials come first, as in Go");
+}
