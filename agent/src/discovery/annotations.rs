@@ -2,8 +2,9 @@
 //! and counted in `scrapelet_discovery_invalid_annotations_total{reason}`, never silently lost.
 //!
 //! Purely informational: targets are still formed by `relabel_configs` exactly as Prometheus
-//! would (a bad port may become a failing scrape or no target); this only says why. Checked when
-//! discovery publishes a change, never per scrape.
+//! would (a bad port may become a failing scrape or no target; an odd path is requested on the
+//! pod itself, never elsewhere: `scrape::url`); this only says why. Checked when discovery
+//! publishes a change, never per scrape.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
