@@ -149,20 +149,22 @@ pub async fn read(
     limit: u64,
 ) -> Result<(), ScrapeError> {
     let mut writer = Writer::new(out, limit, gzip)?;
+    let mut read = 0;
     while let Some(frame) = incoming.frame().await {
         let frame = frame.map_err(|e| ScrapeError::Network(format!("reading body: {e}")))?;
         if let Some(data) = frame.data_ref() {
+            read += data.len();
             writer.write(data)?;
         }
     }
-    writer.finish()
+    writer.finish(read)
 }
 
 /// Gunzips `compressed` into `out` (cleared first) within `limit`.
 pub fn gunzip(compressed: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), ScrapeError> {
     let mut writer = Writer::new(out, limit, true)?;
     writer.write(compressed)?;
-    writer.finish()
+    writer.finish(compressed.len())
 }
 
 /// Where the chunks of a body go: straight into the sink, or through a gzip decoder.
@@ -191,15 +193,15 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// A gzip stream must be complete (Go's reader fails on a truncated one).
-    fn finish(self) -> Result<(), ScrapeError> {
+    /// A gzip stream must be complete (Go's reader fails on a truncated one, and on an empty
+    /// body: `EOF`). `read`: the body's bytes as received.
+    fn finish(self, read: usize) -> Result<(), ScrapeError> {
         match self {
             Writer::Plain(_) => Ok(()),
+            Writer::Gzip(_) if read == 0 => Err(ScrapeError::Gzip("EOF".into())),
             Writer::Gzip(mut d) => {
                 d.try_finish().map_err(|e| refused(e, true))?;
-                let empty = d.get_ref().out.is_empty();
-                let complete = d.finish().map_err(|e| refused(e, true)).map(|_| ());
-                if empty { Err(ScrapeError::Gzip("EOF".into())) } else { complete }
+                d.finish().map_err(|e| refused(e, true)).map(|_| ())
             }
         }
     }

@@ -42,6 +42,8 @@ fn corrupt_truncated_or_empty_gzip_is_a_gzip_error() {
     let whole = gzip(b"up 1\nother 2\n");
     assert!(matches!(gunzip(&whole[..whole.len() - 6], &mut out, 1000), Err(ScrapeError::Gzip(_))));
     assert!(matches!(gunzip(b"", &mut out, 1000), Err(ScrapeError::Gzip(_))));
+    gunzip(&gzip(b""), &mut out, 1000).unwrap();
+    assert!(out.is_empty(), "a gzip stream of nothing is an empty body");
     gunzip(&whole, &mut out, 1000).unwrap();
     assert_eq!(out, b"up 1\nother 2\n");
 }
