@@ -1,9 +1,13 @@
 //! [`Secret`]: a configuration value that must never be printed — a password, a bearer token, a
 //! private key given inline.
 //!
-//! `Debug` prints `<secret>` (what Prometheus prints for its `Secret` type), there is no
-//! `Display`, and the text comes out only through [`Secret::expose`], which the code that puts it
-//! on the wire calls. A config struct holding one can derive `Debug` without leaking it.
+//! `Debug` prints `<secret …>` (Prometheus prints `<secret>` for its `Secret` type) with a hash
+//! of the text keyed by a random number drawn at start, so that comparing two configurations'
+//! `Debug` (what decides whether a reload restarts a target's loop or the remote-write pipeline)
+//! still sees a changed password, while nothing printed says anything about the text, not even in
+//! another run of the agent. There is no `Display`; the text comes out only through
+//! [`Secret::expose`], which the code that puts it on the wire calls. A config struct holding one
+//! can derive `Debug` without leaking it.
 
 /// A secret configuration value.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -22,7 +26,10 @@ impl Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<secret>")
+        use std::hash::BuildHasher;
+        static KEY: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+        let hash = KEY.get_or_init(foldhash::quality::RandomState::default).hash_one(&self.0);
+        write!(f, "<secret {:08x}>", hash as u32)
     }
 }
 
@@ -52,7 +59,15 @@ mod tests {
         let h = Holder { password: Some(Secret::new("hunter2")) };
         let printed = format!("{h:?} {h:#?}");
         assert!(!printed.contains("hunter2"), "{printed}");
-        assert!(printed.contains("<secret>"));
+        assert!(printed.contains("<secret "));
         assert_eq!(h.password.unwrap().expose(), "hunter2");
+    }
+
+    /// A reload compares configurations by their `Debug`: a changed password must show.
+    #[test]
+    fn debug_tells_different_secrets_apart() {
+        let (a, b) = (Secret::new("one"), Secret::new("two"));
+        assert_eq!(format!("{a:?}"), format!("{:?}", Secret::new("one")));
+        assert_ne!(format!("{a:?}"), format!("{b:?}"));
     }
 }

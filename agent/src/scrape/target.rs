@@ -229,6 +229,22 @@ mod tests {
         assert_eq!(with_default_port("[::1]:9", "http").unwrap(), "[::1]:9");
     }
 
+    /// A reload that changes only a password must restart the target (its client holds the old
+    /// one): the key sees secrets through their keyed hash, never their text.
+    #[test]
+    fn a_changed_password_is_another_target() {
+        let job = |pw: &str| {
+            let yaml = format!(
+                "scrape_configs:\n  - job_name: j\n    basic_auth: {{username: u, password: {pw}}}\n    static_configs: [{{targets: [a:1]}}]\n"
+            );
+            Arc::new(crate::config::Config::from_yaml(&yaml).unwrap().scrape_configs.remove(0))
+        };
+        let key = |pw: &str| targets_for_job(&job(pw)).remove(0).unwrap().key();
+        assert_eq!(key("one"), key("one"));
+        assert_ne!(key("one"), key("two"));
+        assert!(!key("hunter2").contains("hunter2"));
+    }
+
     /// Prometheus' `Target.URL()` (scrape/target.go at d15adb9ad7e5): a `__param_` label replaces
     /// the parameter's first value, the other values stay; `url.Values.Encode` sorts by name.
     #[test]
