@@ -69,5 +69,5 @@ fn the_flush_deadline_ends_the_drain() {
     let status = wait_for("exit at the flush deadline", TIMEOUT, || child.try_wait().unwrap());
     assert!(status.success(), "{status}");
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
-    assert!(log.contains("deadline=2s") && !log.contains("second SIGTERM"), "{log}");
+    assert!(log.contains("shutting down: flushing remote write") && !log.contains("second SIGTERM"), "{log}");
 }
