@@ -12,6 +12,21 @@ tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/promtool=prometheus \
   /usr/bin/javac=openjdk-17-jdk-headless /usr/share/java/tomcat9-catalina.jar=libtomcat9-java \
   /usr/share/java/jolokia-core.jar=libjolokia-core-java /usr/share/java/json-simple.jar=libjson-simple-java
 
+# kubectl renders deploy/ (`kubectl kustomize`); the manifest tests fail without it. The `kubectl`
+# package comes from the configured apt sources when one has it; Debian's own archive has only
+# kubectl 1.20 (`kubernetes-client`, kustomize v2: no components, no `labels:`), so otherwise from
+# the Kubernetes project's apt repository, as its install guide does.
+if ! command -v kubectl >/dev/null && ! tests/debs.sh /usr/bin/kubectl=kubectl; then
+  tests/debs.sh /usr/bin/curl=curl /usr/bin/gpg=gnupg
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  repo=https://pkgs.k8s.io/core:/stable:/v1.33/deb/
+  $sudo install -d -m 0755 /etc/apt/keyrings
+  curl -fsSL "${repo}Release.key" | $sudo gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] $repo /" | $sudo tee /etc/apt/sources.list.d/kubernetes.list >/dev/null
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends kubectl >/dev/null
+fi
+
 # kubernetes-validate (PyPI) checks deploy/ strictly, offline: it ships the Kubernetes schemas.
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
 
@@ -118,13 +119,8 @@ impl TestKubelet {
 
 fn tls_config() -> ServerConfig {
     let certs: Vec<CertificateDer<'static>> =
-        rustls_pemfile::certs(&mut std::fs::read(testdata("server.pem")).unwrap().as_slice())
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key: PrivateKeyDer<'static> =
-        rustls_pemfile::private_key(&mut std::fs::read(testdata("server-key.pem")).unwrap().as_slice())
-            .unwrap()
-            .expect("a private key");
+        CertificateDer::pem_file_iter(testdata("server.pem")).unwrap().collect::<Result<_, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(testdata("server-key.pem")).expect("a private key");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

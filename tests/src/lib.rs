@@ -13,6 +13,7 @@ pub mod http;
 pub mod kubelet;
 pub mod plugins;
 pub mod procs;
+pub mod recorder;
 pub mod rw_count;
 pub mod tomcat;
 

@@ -77,4 +77,25 @@ mod tests {
         let plain = targets(serde_json::json!({"prometheus.io/scrape": "true"}));
         assert_eq!((plain[0].exporter.as_deref(), plain[0].params.len()), (None, 0));
     }
+
+    /// The cluster job's per-pod limits: defaults for every pod, annotations within the caps.
+    #[test]
+    fn pods_get_default_limits_and_may_ask_within_the_caps() {
+        use crate::scrape::target_limits::Limits;
+        let limits = |annotations| Limits::of(&targets(annotations)[0].job);
+        let plain = limits(serde_json::json!({"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}));
+        assert_eq!(plain, Limits { sample: 50_000, label: 40, body_size: 16 << 20 });
+        let asked = limits(serde_json::json!({
+            "prometheus.io/scrape": "true", "prometheus.io/port": "8080",
+            "scrapelet.io/sample-limit": "200000", "scrapelet.io/label-limit": "500",
+            "scrapelet.io/body-size-limit": "1GiB"
+        }));
+        assert_eq!(asked, Limits { sample: 200_000, label: 64, body_size: 64 << 20 }, "label and body capped");
+        let bad = limits(serde_json::json!({
+            "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "scrapelet.io/sample-limit": "lots"
+        }));
+        assert_eq!(bad, plain, "an unusable annotation leaves the default (and is listed on /targets)");
+        let job = &kubernetes_default().scrape_configs[0];
+        assert!(!job.http.follow_redirects, "a pod's redirect is not followed");
+    }
 }

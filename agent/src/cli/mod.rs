@@ -78,6 +78,17 @@ pub struct RunArgs {
     /// Address of the agent's own HTTP endpoints (/metrics, /-/healthy, /-/ready).
     #[arg(long = "web.listen-address", default_value = "0.0.0.0:9271")]
     pub listen: SocketAddr,
+    /// Open connections to those endpoints at most (never above a quarter of the open-file
+    /// limit); when full, a new one replaces the connection idle the longest.
+    #[arg(long = "web.max-connections", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// A connection idle this long is closed (a request's headers get at most 10 s, or this if shorter).
+    #[arg(long = "web.read-timeout", default_value = "1m", value_parser = parse_duration_arg)]
+    pub read_timeout: std::time::Duration,
+    /// On SIGTERM, how long to keep sending what is queued before exiting (the rest stays in
+    /// the WAL). Set it a little under the pod's terminationGracePeriodSeconds.
+    #[arg(long = "storage.remote.flush-deadline", default_value = "10s", value_parser = parse_duration_arg)]
+    pub flush_deadline: std::time::Duration,
     /// This node's name, for pod discovery (default: `$NODE_NAME`, set from the downward API).
     #[arg(long)]
     pub node: Option<String>,
@@ -108,6 +119,13 @@ pub enum PluginCommand {
 pub enum CheckCommand {
     /// Validate a configuration file; print every error; exit 1 if any.
     Config { file: PathBuf },
+}
+
+/// A Prometheus duration (`10s`, `1m30s`) on the command line.
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::yaml::parse_duration(s)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is not a duration such as 10s or 1m"))
 }
 
 /// Runs a parsed command line; returns the process exit code.

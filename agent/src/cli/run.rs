@@ -22,9 +22,6 @@ use crate::series::SeriesFactory;
 use crate::server::{self, ServerState};
 use crate::wal::Wal;
 
-/// How long shutdown may spend sending what is queued.
-const FLUSH_DEADLINE: Duration = Duration::from_secs(10);
-
 pub fn main(args: RunArgs) -> i32 {
     init_logging(&args.log_format);
     crate::plugin::configure(args.plugins.clone());
@@ -99,7 +96,7 @@ impl Pipeline {
         self.discovery = follow_targets(cfg, scope, self.manager.clone(), Some(previous));
     }
 
-    async fn stop(self) {
+    async fn stop(self, flush_deadline: Duration) {
         drop(self.discovery);
         let mut manager = std::mem::replace(
             &mut *self.manager.lock().unwrap(),
@@ -107,7 +104,7 @@ impl Pipeline {
         );
         manager.stop_all(false).await;
         drop(manager);
-        self.writer.shutdown(FLUSH_DEADLINE).await;
+        self.writer.shutdown(flush_deadline).await;
     }
 }
 
@@ -160,6 +157,7 @@ fn warn_unexpanded_targets(cfg: &crate::config::Config) {
     for job in &cfg.scrape_configs {
         let targets = job.static_configs.iter().flat_map(|g| &g.targets);
         for target in targets.filter(|t| t.contains("${")) {
+            let target = crate::scrape::url::redact(target);
             warn!(job = %job.job_name, %target, "static target names an unset environment variable");
         }
     }
@@ -176,8 +174,14 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
     }
     warn_unexpanded_targets(&cfg);
     let state = Arc::new(ServerState::default());
-    let (addr, _server) =
-        server::serve(args.listen, state.clone()).await.with_context(|| format!("listening on {}", args.listen))?;
+    let limits = server::Limits {
+        max_connections: args.max_connections as usize,
+        header_timeout: args.read_timeout.min(Duration::from_secs(10)),
+        idle_timeout: args.read_timeout,
+    };
+    let (addr, _server) = server::serve(args.listen, state.clone(), limits)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     info!(%addr, jobs = cfg.scrape_configs.len(), remotes = cfg.remote_write.len(), "scrapelet started");
     let scope = node_scope(&args, &cfg)?;
     let mut pipeline = Pipeline::start(&cfg, scope.as_ref(), &state, &data)?;
@@ -191,8 +195,15 @@ async fn agent(args: RunArgs) -> anyhow::Result<()> {
             _ = int.recv() => break,
         }
     }
-    info!("shutting down: flushing remote write");
-    pipeline.stop().await;
+    // Drain: not ready any more, scrapes stop, the queues flush until the deadline (the
+    // endpoints keep answering meanwhile); a second signal ends the wait, the WAL keeps the rest.
+    state.ready.store(false, Ordering::Relaxed);
+    info!(deadline = ?args.flush_deadline, "shutting down: flushing remote write");
+    tokio::select! {
+        _ = pipeline.stop(args.flush_deadline) => {}
+        _ = term.recv() => warn!("second SIGTERM: exiting now; unsent samples stay in the WAL"),
+        _ = int.recv() => warn!("second SIGINT: exiting now; unsent samples stay in the WAL"),
+    }
     Ok(())
 }
 
@@ -220,6 +231,6 @@ async fn reload(args: &RunArgs, mut pipeline: Pipeline, state: &ServerState, dat
         return Ok(pipeline);
     }
     info!("remote_write changed: restarting the pipeline");
-    pipeline.stop().await;
+    pipeline.stop(args.flush_deadline).await;
     Pipeline::start(&cfg, scope.as_ref(), state, data)
 }

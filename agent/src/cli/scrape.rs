@@ -83,10 +83,10 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
         }
     };
     let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
-    let fetched = match Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit) {
-        Ok(f) => f.with_protocols(&job).fetch(&mut body).await,
-        Err(e) => Err(e),
-    };
+    let fetched = Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
+        .with_protocols(&job)
+        .fetch(&mut body)
+        .await;
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
     let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed()).await;
     let mut out = String::new();
@@ -97,7 +97,7 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
     match error {
         None => 0,
         Some(e) => {
-            eprintln!("scrapelet scrape: {e}");
+            eprintln!("scrapelet scrape: {}", e.detail());
             1
         }
     }

@@ -11,6 +11,7 @@ mod histograms;
 mod plugins;
 mod scrape;
 mod scrape_keys;
+mod secret;
 #[cfg(test)]
 mod tests;
 mod units;
@@ -25,6 +26,7 @@ use crate::relabel::RelabelConfig;
 use crate::remote_write::RemoteWriteConfig;
 use crate::scrape::protocols::{NameEscaping, ScrapeProtocol};
 
+pub use secret::Secret;
 pub use yaml::{ConfigError, Errors};
 
 use yaml::{MapReader, Node};

@@ -2,8 +2,9 @@
 //! and counted in `scrapelet_discovery_invalid_annotations_total{reason}`, never silently lost.
 //!
 //! Purely informational: targets are still formed by `relabel_configs` exactly as Prometheus
-//! would (a bad port may become a failing scrape or no target); this only says why. Checked when
-//! discovery publishes a change, never per scrape.
+//! would (a bad port may become a failing scrape or no target; an odd path is requested on the
+//! pod itself, never elsewhere: `scrape::url`); this only says why. Checked when discovery
+//! publishes a change, never per scrape.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
@@ -23,7 +24,7 @@ pub struct InvalidPod {
     pub annotation: &'static str,
     pub value: String,
     /// Bounded: `invalid_port`, `invalid_scheme`, `invalid_path`, `invalid_scrape`,
-    /// `unknown_exporter`, `unknown_rules`.
+    /// `unknown_exporter`, `unknown_rules`, `invalid_limit`.
     pub reason: &'static str,
 }
 
@@ -46,6 +47,12 @@ pub fn check(labels: &Labels) -> Vec<(&'static str, String, &'static str)> {
         crate::plugin::registry().declared(v)
     });
     bad("scrapelet.io/jolokia-port", "scrapelet_io_jolokia_port", "invalid_port", port);
+    let count = |v: &str| v.parse::<u64>().is_ok();
+    bad("scrapelet.io/sample-limit", "scrapelet_io_sample_limit", "invalid_limit", count);
+    bad("scrapelet.io/label-limit", "scrapelet_io_label_limit", "invalid_limit", count);
+    bad("scrapelet.io/body-size-limit", "scrapelet_io_body_size_limit", "invalid_limit", |v| {
+        crate::config::yaml::parse_size(v).is_some()
+    });
     if let Some(set) = labels.get(&format!("{ANNOTATION}scrapelet_io_jmx_rules")) {
         let plugin = labels.get(&format!("{ANNOTATION}scrapelet_io_exporter")).unwrap_or("jmx");
         if !has_rules_set(plugin, set) {
@@ -114,6 +121,11 @@ mod tests {
             reasons,
             [("scrapelet.io/jolokia-port", "invalid_port"), ("scrapelet.io/jmx-rules", "unknown_rules")]
         );
+        let limits = Labels::from_pairs([
+            ("__meta_kubernetes_pod_annotation_scrapelet_io_sample_limit", "lots"),
+            ("__meta_kubernetes_pod_annotation_scrapelet_io_body_size_limit", "32MiB"),
+        ]);
+        assert_eq!(check(&limits), [("scrapelet.io/sample-limit", "lots".to_string(), "invalid_limit")]);
         let ok = Labels::from_pairs([("__meta_kubernetes_pod_annotation_prometheus_io_port", "8090")]);
         assert!(check(&ok).is_empty());
     }

@@ -7,3 +7,4 @@
 pub mod annotations;
 pub mod kubernetes;
 pub mod targets;
+pub mod unformed;

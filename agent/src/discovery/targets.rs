@@ -156,7 +156,8 @@ async fn publish(mut jobs: Vec<Job>, tx: watch::Sender<TargetSet>) {
 }
 
 /// Every job's targets: static ones, then discovered ones. Targets that cannot be formed (an
-/// invalid address or interval after relabelling) are logged and left out.
+/// invalid address or interval after relabelling) are not scraped, as in Prometheus, and are
+/// listed with the reason ([`super::unformed`]).
 fn targets(jobs: &[Job]) -> TargetSet {
     let mut set = TargetSet { jobs: jobs.iter().map(|j| j.job.clone()).collect(), ..TargetSet::default() };
     for j in jobs {
@@ -164,17 +165,13 @@ fn targets(jobs: &[Job]) -> TargetSet {
         if !j.kube.is_empty() {
             super::annotations::record(&j.job.job_name, &discovered);
         }
-        let all = static_label_sets(&j.job).into_iter().chain(discovered);
-        let formed = all.map(|l| match Target::from_labels(&j.job, l.clone()) {
-            Ok(Some(t)) => Ok(Ok(t)),
-            Ok(None) => Ok(Err(l)),
-            Err(e) => Err(e),
-        });
+        let mut failures = Vec::new();
         let mut dropped = 0;
-        for t in formed {
-            match t {
-                Ok(Ok(t)) => set.active.push(t),
-                Ok(Err(labels)) => {
+        for labels in static_label_sets(&j.job).into_iter().chain(discovered) {
+            let source = super::unformed::source_of(&labels);
+            match Target::from_labels(&j.job, labels.clone()) {
+                Ok(Some(t)) => set.active.push(t),
+                Ok(None) => {
                     dropped += 1;
                     let keep = j.job.keep_dropped_targets;
                     if keep == 0 || set.dropped.iter().filter(|d| d.job == j.job.job_name).count() < keep as usize {
@@ -182,10 +179,14 @@ fn targets(jobs: &[Job]) -> TargetSet {
                         set.dropped.push(DroppedTarget { job: j.job.job_name.clone(), discovered });
                     }
                 }
-                Err(e) => debug!(job = %j.job.job_name, error = %e, "target dropped: invalid after relabelling"),
+                Err(e) => failures.push((source, e)),
             }
         }
         set.dropped_counts.insert(j.job.job_name.clone(), dropped);
+        for (source, e) in &failures {
+            debug!(job = %j.job.job_name, %source, error = %crate::scrape::url::redact(e), "target not created");
+        }
+        super::unformed::record(&j.job.job_name, failures);
     }
     set
 }

@@ -24,6 +24,8 @@ use hyper_util::rt::TokioExecutor;
 
 use auth::Credentials;
 
+pub use crate::config::Secret;
+
 /// The `http_config` keys of a scrape config or remote-write entry.
 #[derive(Clone, Debug)]
 pub struct HttpClientConfig {
@@ -73,7 +75,7 @@ impl HttpClientConfig {
 pub struct BasicAuth {
     pub username: String,
     pub username_file: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_file: Option<String>,
 }
 
@@ -82,7 +84,7 @@ pub struct BasicAuth {
 pub struct Authorization {
     /// Default `Bearer`.
     pub kind: String,
-    pub credentials: Option<String>,
+    pub credentials: Option<Secret>,
     pub credentials_file: Option<String>,
 }
 
@@ -93,7 +95,7 @@ pub struct TlsConfig {
     pub ca_file: Option<String>,
     pub cert: Option<String>,
     pub cert_file: Option<String>,
-    pub key: Option<String>,
+    pub key: Option<Secret>,
     pub key_file: Option<String>,
     pub server_name: Option<String>,
     pub insecure_skip_verify: bool,
@@ -187,20 +189,27 @@ impl HttpClient {
     }
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
-    /// rotated tokens are picked up; an `Authorization` header already on `req` is kept),
-    /// following up to 10 redirects when `follow_redirects` is set, failing after `timeout`
-    /// (until the response head arrives).
+    /// rotated tokens are picked up; an `Authorization` header already on `req` is kept, and a
+    /// `user:pass@` in its URL becomes one, as in Go),
+    /// following redirects when `follow_redirects` is set (credentials only as far as the
+    /// original scheme, host and port: see [`redirect`]), failing after `timeout` (until the
+    /// response head arrives).
     pub async fn send(
         &self,
-        req: http::Request<Full<Bytes>>,
+        mut req: http::Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Result<http::Response<Incoming>, HttpError> {
+        auth::take_userinfo(&mut req)?;
         tokio::time::timeout(timeout, redirect::send(self, req)).await.map_err(|_| HttpError::Timeout(timeout))?
     }
 
-    /// One request, credentials added, no redirects.
-    async fn send_once(&self, mut req: http::Request<Full<Bytes>>) -> Result<http::Response<Incoming>, HttpError> {
-        if let Some(creds) = &self.inner.credentials
+    /// One request, no redirects; the configured credentials added if `credentials`.
+    async fn send_once(
+        &self,
+        mut req: http::Request<Full<Bytes>>,
+        credentials: bool,
+    ) -> Result<http::Response<Incoming>, HttpError> {
+        if let Some(creds) = self.inner.credentials.as_ref().filter(|_| credentials)
             && !req.headers().contains_key(http::header::AUTHORIZATION)
         {
             let value = creds.header_value().await?;

@@ -3,7 +3,7 @@
 //! Entry point: [`HttpClientConfig::parse`]. Checks and messages follow prometheus/common's
 //! `HTTPClientConfig.Validate` and `TLSConfig.Validate`.
 
-use super::{Authorization, BasicAuth, HttpClientConfig, TlsConfig, TlsVersion};
+use super::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig, TlsVersion};
 use crate::config::yaml::{Errors, MapReader, Node};
 
 /// `http_config` keys we know but do not implement yet.
@@ -70,7 +70,7 @@ fn fold_bearer_token(
     if has_basic_auth || authorization.is_some() {
         return authorization;
     }
-    Some(Authorization { kind: "Bearer".into(), credentials: token, credentials_file: file })
+    Some(Authorization { kind: "Bearer".into(), credentials: token.map(Secret::from), credentials_file: file })
 }
 
 fn basic_auth(node: &Node, path: &str, errors: &mut Errors) -> BasicAuth {
@@ -78,7 +78,7 @@ fn basic_auth(node: &Node, path: &str, errors: &mut Errors) -> BasicAuth {
     let a = BasicAuth {
         username: r.string("username").unwrap_or_default(),
         username_file: non_empty(r.string("username_file")),
-        password: non_empty(r.string("password")),
+        password: non_empty(r.string("password")).map(Secret::from),
         password_file: non_empty(r.string("password_file")),
     };
     if !a.username.is_empty() && a.username_file.is_some() {
@@ -104,7 +104,7 @@ fn authorization(node: &Node, path: &str, errors: &mut Errors) -> Authorization 
     let kind = r.string("type").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let a = Authorization {
         kind: kind.unwrap_or_else(|| "Bearer".into()),
-        credentials: non_empty(r.string("credentials")),
+        credentials: non_empty(r.string("credentials")).map(Secret::from),
         credentials_file: non_empty(r.string("credentials_file")),
     };
     if a.kind.eq_ignore_ascii_case("basic") {
@@ -128,7 +128,7 @@ fn tls_config(node: &Node, path: &str, errors: &mut Errors) -> TlsConfig {
         ca_file: non_empty(r.string("ca_file")),
         cert: non_empty(r.string("cert")),
         cert_file: non_empty(r.string("cert_file")),
-        key: non_empty(r.string("key")),
+        key: non_empty(r.string("key")).map(Secret::from),
         key_file: non_empty(r.string("key_file")),
         server_name: non_empty(r.string("server_name")),
         insecure_skip_verify: r.bool("insecure_skip_verify").unwrap_or(false),
@@ -141,10 +141,13 @@ fn tls_config(node: &Node, path: &str, errors: &mut Errors) -> TlsConfig {
 }
 
 fn check_tls(r: &mut MapReader<'_>, node: &Node, c: &TlsConfig) {
-    let pairs =
-        [("ca_file", &c.ca, &c.ca_file), ("cert_file", &c.cert, &c.cert_file), ("key_file", &c.key, &c.key_file)];
+    let pairs = [
+        ("ca_file", c.ca.is_some(), &c.ca_file),
+        ("cert_file", c.cert.is_some(), &c.cert_file),
+        ("key_file", c.key.is_some(), &c.key_file),
+    ];
     for (key, inline, file) in pairs {
-        if inline.is_some() && file.is_some() {
+        if inline && file.is_some() {
             let what = key.trim_end_matches("_file");
             r.error(node, key, format!("at most one of {what} and {key} must be configured"));
         }

@@ -19,21 +19,39 @@ use crate::config::yaml::{self, Errors, MapReader};
 
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http_client/testdata");
 
-/// `/hang` never answers, `/redirect` sends to `/echo`, anything else echoes path and credentials.
+/// `/hang` never answers, `/redirect` sends to `/echo`, `/go/<host:port/path>` to
+/// `http://<host:port/path>` (`/gos/`: https), anything else echoes path and credentials (and a
+/// cookie, if any).
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    match req.uri().path() {
+    let redirect =
+        |to: String| Ok(Response::builder().status(302).header("location", to).body(Full::default()).unwrap());
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/go/") {
+        return redirect(format!("http://{rest}"));
+    }
+    if let Some(rest) = path.strip_prefix("/gos/") {
+        return redirect(format!("https://{rest}"));
+    }
+    match path {
         "/hang" => std::future::pending().await,
-        "/redirect" => Ok(Response::builder().status(302).header("location", "/echo").body(Full::default()).unwrap()),
+        "/redirect" => redirect("/echo".into()),
         path => {
-            let auth = req.headers().get(AUTHORIZATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-            Ok(Response::new(Full::new(Bytes::from(format!("{path} {auth}")))))
+            let header = |name| req.headers().get(name).map(|v: &http::HeaderValue| v.to_str().unwrap().to_string());
+            let auth = header(AUTHORIZATION).unwrap_or_default();
+            let cookie = header(http::header::COOKIE).map(|c| format!(" cookie={c}")).unwrap_or_default();
+            Ok(Response::new(Full::new(Bytes::from(format!("{path} {auth}{cookie}")))))
         }
     }
 }
 
 /// Starts a server on 127.0.0.1:0 (TLS when `tls` is set) and returns its address.
 async fn start_server(tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_server_on("127.0.0.1", tls).await
+}
+
+/// As [`start_server`], on another loopback address (`127.0.0.2`: a second host).
+async fn start_server_on(ip: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -54,12 +72,13 @@ async fn start_server(tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
 }
 
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
-    let certs = rustls_pemfile::certs(&mut &std::fs::read(format!("{TESTDATA}/server.pem")).unwrap()[..])
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(format!("{TESTDATA}/server.pem"))
+        .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    let key = rustls_pemfile::private_key(&mut &std::fs::read(format!("{TESTDATA}/server-key.pem")).unwrap()[..])
-        .unwrap()
-        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{TESTDATA}/server-key.pem")).unwrap();
     let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -93,7 +112,8 @@ fn client_is_cheap_to_share() {
 #[tokio::test]
 async fn sends_basic_auth_header() {
     let addr = start_server(None).await;
-    let basic_auth = Some(BasicAuth { username: "user".into(), password: Some("pass".into()), ..Default::default() });
+    let basic_auth =
+        Some(BasicAuth { username: "user".into(), password: Some(Secret::new("pass")), ..Default::default() });
     let client = HttpClient::new(&HttpClientConfig { basic_auth, ..Default::default() }).unwrap();
     let (_, body) = get(&client, &format!("http://{addr}/echo")).await.unwrap();
     assert_eq!(body, "/echo Basic dXNlcjpwYXNz");
@@ -118,7 +138,7 @@ async fn rereads_bearer_token_file_on_every_request() {
 async fn keeps_an_authorization_header_the_caller_set() {
     let addr = start_server(None).await;
     let authorization =
-        Some(Authorization { kind: "Bearer".into(), credentials: Some("cfg".into()), ..Default::default() });
+        Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret::new("cfg")), ..Default::default() });
     let client = HttpClient::new(&HttpClientConfig { authorization, ..Default::default() }).unwrap();
     let req =
         Request::get(format!("http://{addr}/echo")).header(AUTHORIZATION, "Custom x").body(Full::default()).unwrap();
@@ -140,13 +160,68 @@ async fn times_out_when_the_server_does_not_answer() {
 async fn follows_redirects_with_credentials_unless_disabled() {
     let addr = start_server(None).await;
     let authorization =
-        Some(Authorization { kind: "Bearer".into(), credentials: Some("t".into()), ..Default::default() });
+        Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret::new("t")), ..Default::default() });
     let cfg = HttpClientConfig { authorization, ..Default::default() };
     let url = format!("http://{addr}/redirect");
     let (status, body) = get(&HttpClient::new(&cfg).unwrap(), &url).await.unwrap();
     assert_eq!((status, body.as_str()), (StatusCode::OK, "/echo Bearer t"));
     let no_follow = HttpClient::new(&HttpClientConfig { follow_redirects: false, ..cfg }).unwrap();
     assert_eq!(get(&no_follow, &url).await.unwrap().0, StatusCode::FOUND);
+}
+
+fn bearer(token: &str) -> HttpClientConfig {
+    let authorization =
+        Some(Authorization { kind: "Bearer".into(), credentials: Some(Secret::new(token)), ..Default::default() });
+    HttpClientConfig { authorization, ..Default::default() }
+}
+
+/// Two hosts: credentials (configured ones, and the caller's `Authorization` and `Cookie`)
+/// reach the first, never the second, nor the first again once the chain has left it.
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_to_another_host() {
+    let (a, b) = (start_server_on("127.0.0.1", None).await, start_server_on("127.0.0.2", None).await);
+    let client = HttpClient::new(&bearer("s3cret")).unwrap();
+    let (_, body) = get(&client, &format!("http://{a}/go/{b}/echo")).await.unwrap();
+    assert_eq!(body, "/echo ", "the second host got credentials");
+    let (_, body) = get(&client, &format!("http://{a}/go/{b}/go/{a}/echo")).await.unwrap();
+    assert_eq!(body, "/echo ", "credentials came back after the chain left the host");
+    let (_, body) = get(&client, &format!("http://{a}/go/{a}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Bearer s3cret", "the same host keeps them");
+
+    let plain = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let req = Request::get(format!("http://{a}/go/{b}/echo"))
+        .header(AUTHORIZATION, "Bearer caller")
+        .header(http::header::COOKIE, "session=1")
+        .body(Full::default())
+        .unwrap();
+    let resp = plain.send(req, Duration::from_secs(5)).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"/echo ");
+}
+
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_to_another_port_or_scheme() {
+    let (a, other) = (start_server(None).await, start_server(None).await);
+    let client = HttpClient::new(&bearer("s3cret")).unwrap();
+    assert_eq!(get(&client, &format!("http://{a}/go/{other}/echo")).await.unwrap().1, "/echo ");
+    // https on localhost to http on the same host.
+    let tls = start_server(Some(tls_acceptor())).await;
+    let tls_config = TlsConfig { ca_file: Some(format!("{TESTDATA}/ca.pem")), ..Default::default() };
+    let client = HttpClient::new(&HttpClientConfig { tls_config, ..bearer("s3cret") }).unwrap();
+    let url = format!("https://localhost:{}/echo", tls.port());
+    assert_eq!(get(&client, &url).await.unwrap().1, "/echo Bearer s3cret");
+    let url = format!("https://localhost:{}/go/localhost:{}/echo", tls.port(), a.port());
+    assert_eq!(get(&client, &url).await.unwrap().1, "/echo ");
+}
+
+#[tokio::test]
+async fn ten_redirects_are_an_error_as_in_go() {
+    let a = start_server(None).await;
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let chain = |n: usize| format!("http://{a}{}/echo", format!("/go/{a}").repeat(n));
+    assert_eq!(get(&client, &chain(9)).await.unwrap().1, "/echo ");
+    let err = get(&client, &chain(10)).await.unwrap_err();
+    assert!(err.to_string().contains("stopped after 10 redirects"), "{err}");
 }
 
 #[tokio::test]
@@ -243,4 +318,28 @@ fn conflicting_credentials_are_rejected_like_prometheus() {
 fn parsed_errors_name_line_and_path() {
     let (_, errs) = parse("follow_redirects: true\ntls_config:\n  ca_file: a\n  bogus: 1\n");
     assert_eq!(errs, vec![r#"line 4: job.tls_config.bogus: unknown field "bogus""#]);
+}
+
+#[test]
+fn a_bad_inline_key_is_reported_without_its_text() {
+    let cert = std::fs::read_to_string(format!("{TESTDATA}/server.pem")).unwrap();
+    let key = "-----BEGIN PRIVATE KEY-----\nS3cr3t+K3y*Material!\n-----END PRIVATE KEY-----\n";
+    let tls_config = TlsConfig { cert: Some(cert), key: Some(Secret::new(key)), ..Default::default() };
+    let cfg = HttpClientConfig { tls_config, ..Default::default() };
+    let err = HttpClient::new(&cfg).unwrap_err().to_string();
+    assert!(err.contains("client key") && !err.contains("S3cr3t") && !err.contains("Material"), "{err}");
+    let printed = format!("{cfg:?}");
+    assert!(!printed.contains("S3cr3t"), "{printed}");
+}
+
+/// Go's client: `user:pass@` in the URL is basic auth (percent-decoded), and leaves the URL.
+#[tokio::test]
+async fn userinfo_in_the_url_is_basic_auth() {
+    let addr = start_server(None).await;
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let (_, body) = get(&client, &format!("http://us%3Aer:p%40ss@{addr}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Basic dXM6ZXI6cEBzcw==", "base64 of us:er:p@ss");
+    let configured = HttpClient::new(&bearer("cfg")).unwrap();
+    let (_, body) = get(&configured, &format!("http://u:p@{addr}/echo")).await.unwrap();
+    assert_eq!(body, "/echo Basic dTpw", "the URL's credentials come first, as in Go");
 }

@@ -1,13 +1,16 @@
 //! Turns a [`TlsConfig`] into a rustls `ClientConfig` (ring provider).
 //!
-//! Entry point: [`client_config`]. Roots are the CA given in the config, else the webpki roots;
-//! `insecure_skip_verify` swaps in a verifier that accepts any certificate chain and name but
-//! still checks handshake signatures.
+//! Entry point: [`client_config`]. Roots are the CA given in the config, else the system's trust
+//! store (as Go's `crypto/x509` uses it: `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the
+//! distribution's bundle), read once per process; `insecure_skip_verify` swaps in a verifier that
+//! accepts any certificate chain and name but still checks handshake signatures. PEM is read with
+//! `rustls-pki-types`' parser.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -49,21 +52,45 @@ fn versions(cfg: &TlsConfig) -> Result<&'static [&'static rustls::SupportedProto
     }
 }
 
-fn roots(cfg: &TlsConfig) -> Result<RootCertStore, HttpError> {
+fn roots(cfg: &TlsConfig) -> Result<Arc<RootCertStore>, HttpError> {
     let (pem, source) = match (&cfg.ca, &cfg.ca_file) {
         (Some(ca), _) => (ca.clone().into_bytes(), "inline ca".to_string()),
         (None, Some(file)) => (read(file, "CA cert")?, file.clone()),
-        (None, None) => return Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }),
+        (None, None) => return Ok(system_roots()),
     };
     let mut store = RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+    for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|e| HttpError::Tls(format!("unable to read CA cert {source}: {e}")))?;
         store.add(cert).map_err(|e| HttpError::Tls(format!("unable to use CA cert {source}: {e}")))?;
     }
     if store.is_empty() {
         return Err(HttpError::Tls(format!("unable to use specified CA cert {source}: no PEM certificate found")));
     }
-    Ok(store)
+    Ok(Arc::new(store))
+}
+
+/// The system's trust store, loaded at the first use. Certificates it cannot parse are skipped
+/// (as Go skips them); finding none is logged once, and every verified handshake then fails.
+fn system_roots() -> Arc<RootCertStore> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            let mut store = RootCertStore::empty();
+            let (added, skipped) = store.add_parsable_certificates(found.certs);
+            for e in &found.errors {
+                tracing::warn!(error = %e, "reading the system's CA certificates");
+            }
+            if added == 0 {
+                tracing::warn!(
+                    "no CA certificates in the system's trust store (SSL_CERT_FILE, SSL_CERT_DIR, \
+                     /etc/ssl/certs): TLS to targets without a ca_file will fail"
+                );
+            }
+            tracing::debug!(added, skipped, "loaded the system's CA certificates");
+            Arc::new(store)
+        })
+        .clone()
 }
 
 type CertAndKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
@@ -75,16 +102,23 @@ fn client_cert(cfg: &TlsConfig) -> Result<Option<CertAndKey>, HttpError> {
         (None, None) => return Ok(None),
     };
     let key_pem = match (&cfg.key, &cfg.key_file) {
-        (Some(k), _) => k.clone().into_bytes(),
+        (Some(k), _) => k.expose().as_bytes().to_vec(),
         (None, Some(f)) => read(f, "client key")?,
         (None, None) => return Err(HttpError::Tls("client certificate configured without a key".into())),
     };
-    let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| HttpError::Tls(format!("unable to read client cert: {e}")))?;
-    let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| HttpError::Tls(format!("unable to read client key: {e}")))?
-        .ok_or_else(|| HttpError::Tls("no private key found in client key".into()))?;
+    // The parser's messages can quote bytes of the text; for a key, name the kind of error only.
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        use rustls::pki_types::pem::Error;
+        HttpError::Tls(match e {
+            Error::NoItemsFound => "no private key found in client key".into(),
+            Error::MissingSectionEnd { .. } => "unable to read client key: a PEM section has no END line".into(),
+            Error::Base64Decode(_) => "unable to read client key: invalid base64 in a PEM section".into(),
+            _ => "unable to read client key: not valid PEM".into(),
+        })
+    })?;
     if certs.is_empty() {
         return Err(HttpError::Tls("no PEM certificate found in client cert".into()));
     }

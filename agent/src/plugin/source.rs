@@ -15,7 +15,6 @@ use super::fetch::Fetch;
 use super::state::{CallState, TargetState};
 use super::{Backoff, PluginError, exporter, registry};
 use crate::http_client::HttpClient;
-use crate::scrape::fetch::DEFAULT_BODY_LIMIT;
 use crate::scrape::parse::Format;
 use crate::scrape::{ScrapeError, Target};
 
@@ -39,7 +38,7 @@ impl PluginSource {
         let address = target.address().to_string();
         let labels = plugin_labels(target);
         let limit = match target.job.body_size_limit {
-            0 => DEFAULT_BODY_LIMIT,
+            0 => crate::scrape::body::default_limit(),
             n => n,
         };
         PluginSource {

@@ -38,9 +38,10 @@ struct Running {
 fn source(target: &Target, client: HttpClient) -> Result<Source, String> {
     let job = &target.job;
     match &target.exporter {
-        None => Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
-            .map(|f| Source::Http(f.with_protocols(job)))
-            .map_err(|e| e.to_string()),
+        None => Ok(Source::Http(
+            Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
+                .with_protocols(job),
+        )),
         Some(name) => {
             let cfg = crate::http_client::HttpClientConfig { follow_redirects: false, ..job.http.clone() };
             let client = HttpClient::new(&cfg).map_err(|e| e.to_string())?;

@@ -2,6 +2,7 @@
 //! manager that keeps the loops in step with the configured targets.
 
 mod append;
+pub mod body;
 pub mod cache;
 pub mod error;
 pub mod fetch;
@@ -12,9 +13,11 @@ pub mod protocols;
 pub mod run;
 pub mod scraper;
 pub mod target;
+pub mod target_limits;
 #[cfg(test)]
 mod tests_loop;
 pub mod transforms;
+pub mod url;
 
 pub use error::ScrapeError;
 pub use manager::ScrapeManager;

@@ -44,21 +44,21 @@ pub fn check_label_limits(labels: &Labels, count: u64, name_len: u64, value_len:
     let metric: String = labels.get("__name__").unwrap_or("").chars().take(50).collect();
     if count > 0 && labels.len() as u64 > count {
         return Err(ScrapeError::LabelLimit(format!(
-            "label_limit exceeded (metric: {metric}, number of labels: {}, limit: {count})",
+            "label_limit exceeded (metric: {metric:?}, number of labels: {}, limit: {count})",
             labels.len()
         )));
     }
     for l in labels {
         if name_len > 0 && l.name.len() as u64 > name_len {
             return Err(ScrapeError::LabelLimit(format!(
-                "label_name_length_limit exceeded (metric: {metric}, label name: {}, length: {}, limit: {name_len})",
+                "label_name_length_limit exceeded (metric: {metric:?}, label name: {:?}, length: {}, limit: {name_len})",
                 l.name,
                 l.name.len()
             )));
         }
         if value_len > 0 && l.value.len() as u64 > value_len {
             return Err(ScrapeError::LabelLimit(format!(
-                "label_value_length_limit exceeded (metric: {metric}, label name: {}, value: {:?}, length: {}, limit: {value_len})",
+                "label_value_length_limit exceeded (metric: {metric:?}, label name: {:?}, value: {:?}, length: {}, limit: {value_len})",
                 l.name,
                 l.value,
                 l.value.len()

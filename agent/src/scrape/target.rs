@@ -152,6 +152,8 @@ fn populate(job: &Arc<ScrapeConfig>, mut lset: Labels, discovered: Labels) -> Re
         let (t, i) = (fmt_duration(timeout), fmt_duration(interval));
         return Err(format!("scrape timeout cannot be greater than scrape interval ({t:?} > {i:?})"));
     }
+    let limits = super::target_limits::from_labels(job, &lset)?;
+    let job = &super::target_limits::apply(job, limits);
     if lset.get("instance").is_none() {
         lset.set("instance".into(), addr.clone());
     }
@@ -185,18 +187,16 @@ fn label_duration(lset: &Labels, name: &str, what: &str, default: Duration) -> R
     }
 }
 
-/// The job's `params:` with the target's `__param_<name>` labels applied, sorted by name.
+/// The job's `params:` with the target's `__param_<name>` labels applied, sorted by name (the
+/// values of one name in order).
 fn query_params(params: &[(String, String)], lset: &Labels) -> Vec<(String, String)> {
     let mut query: Vec<(String, String)> = params.to_vec();
     for l in lset.iter() {
         if let Some(name) = l.name.strip_prefix("__param_") {
-            // A __param_ label replaces the first value of that parameter, as in Prometheus.
+            // As Prometheus' `Target.URL()`: the label replaces the first value of that
+            // parameter (the others stay), or adds the parameter.
             match query.iter().position(|(n, _)| n == name) {
-                Some(i) => {
-                    query[i].1 = l.value.clone();
-                    let mut seen = false;
-                    query.retain(|(n, _)| n != name || !std::mem::replace(&mut seen, true));
-                }
+                Some(i) => query[i].1 = l.value.clone(),
                 None => query.push((name.to_string(), l.value.clone())),
             }
         }
@@ -205,27 +205,11 @@ fn query_params(params: &[(String, String)], lset: &Labels) -> Vec<(String, Stri
     query
 }
 
+/// Prometheus' `Target.URL()`: `url.URL{Scheme, Host, Path, RawQuery}` as Go writes it, so the
+/// path stays a path on `addr` whatever it holds. A `user:pass@` in the address keeps its
+/// password out of the string (the request fails the same way with or without it).
 fn build_url(scheme: &str, addr: &str, path: &str, query: &[(String, String)]) -> String {
-    let mut url = format!("{scheme}://{addr}{path}");
-    for (i, (n, v)) in query.iter().enumerate() {
-        url.push(if i == 0 { '?' } else { '&' });
-        url.push_str(&percent_encode(n));
-        url.push('=');
-        url.push_str(&percent_encode(v));
-    }
-    url
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::url::format(scheme, &super::url::redact(addr), path, &super::url::encode_query(query))
 }
 
 #[cfg(test)]
@@ -251,11 +235,29 @@ mod tests {
         assert!(Target::from_labels(&job, l).is_err());
     }
 
+    /// A reload that changes only a password must restart the target (its client holds the old
+    /// one): the job's fingerprint sees it, the key never holds the text.
+    #[test]
+    fn a_changed_password_is_another_target() {
+        let job = |pw: &str| {
+            let yaml = format!(
+                "scrape_configs:\n  - job_name: j\n    basic_auth: {{username: u, password: {pw}}}\n    static_configs: [{{targets: [a:1]}}]\n"
+            );
+            Arc::new(crate::config::Config::from_yaml(&yaml).unwrap().scrape_configs.remove(0))
+        };
+        let fp = |pw: &str| targets_for_job(&job(pw)).remove(0).unwrap().job.fingerprint;
+        assert_eq!(fp("one"), fp("one"));
+        assert_ne!(fp("one"), fp("two"));
+        assert!(!targets_for_job(&job("hunter2")).remove(0).unwrap().key().contains("hunter2"));
+    }
+
+    /// Prometheus' `Target.URL()` (scrape/target.go at d15adb9ad7e5): a `__param_` label replaces
+    /// the parameter's first value, the other values stay; `url.Values.Encode` sorts by name.
     #[test]
     fn param_labels_override_config_params() {
-        let l = Labels::from_pairs([("__param_module", "http_2xx")]);
+        let l = Labels::from_pairs([("__param_module", "http_2xx"), ("__param_a", "x y")]);
         let params = vec![("module".to_string(), "a".to_string()), ("module".to_string(), "b".to_string())];
         let query = query_params(&params, &l);
-        assert_eq!(build_url("http", "h:1", "/probe", &query), "http://h:1/probe?module=http_2xx");
+        assert_eq!(build_url("http", "h:1", "/probe", &query), "http://h:1/probe?a=x+y&module=http_2xx&module=b");
     }
 }

@@ -4,9 +4,10 @@
 //! Entry point: [`serve`]. It never touches the scrape hot path: state is read through
 //! [`ServerState`], which the agent fills.
 
+pub mod conn;
+mod guard;
 mod targets;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,11 +15,10 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
-use tracing::debug;
+
+pub use conn::Limits;
 
 use crate::metrics;
 use crate::scrape::manager::{DroppedView, TargetView};
@@ -45,29 +45,17 @@ impl ServerState {
     }
 }
 
-/// Binds `addr` and serves until the task is dropped. Returns the bound address (port 0 picks one).
+/// Binds `addr` and serves until the task is dropped, within `limits` ([`conn`]). Returns the
+/// bound address (port 0 picks one).
 pub async fn serve(
     addr: SocketAddr,
     state: Arc<ServerState>,
+    limits: Limits,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(route(&req, &state)) }
-                });
-                let conn = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                if let Err(e) = conn.serve_connection(TokioIo::new(stream), svc).await {
-                    debug!(error = %e, "http connection ended");
-                }
-            });
-        }
-    });
+    let handler: conn::Handler = Arc::new(move |req| route(req, &state));
+    let task = tokio::spawn(conn::serve(listener, limits.within_file_limit(), handler));
     Ok((local, task))
 }
 

@@ -10,9 +10,13 @@ use crate::discovery::annotations;
 use crate::discovery::kubernetes::health::{self, SourceHealth};
 use crate::labels::Labels;
 use crate::scrape::manager::{DroppedView, TargetView};
+use crate::scrape::url::redact;
 
+/// Label values as shown: a `user:pass@` (an address, a URL) has its password masked.
 fn labels_json(l: &Labels) -> Value {
-    Value::Object(l.iter().map(|l| (l.name.clone(), Value::String(l.value.clone()))).collect::<Map<_, _>>())
+    Value::Object(
+        l.iter().map(|l| (l.name.clone(), Value::String(redact(&l.value).into_owned()))).collect::<Map<_, _>>(),
+    )
 }
 
 /// The query parameter `name` of `query` (percent-decoding the few characters job names use).
@@ -91,6 +95,7 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
     data["discovery"] = health::all().iter().map(source_json).collect();
     data["invalidAnnotations"] = invalid_json().into();
     data["plugins"] = crate::plugin::status::json();
+    data["unformedTargets"] = super::guard::json().into();
     json!({"status": "success", "data": data}).to_string()
 }
 
@@ -114,7 +119,7 @@ fn source_json(h: &SourceHealth) -> Value {
     json!({
         "scrapePool": h.job,
         "source": h.source,
-        "endpoint": h.endpoint,
+        "endpoint": redact(&h.endpoint),
         "health": h.state(),
         "lastSuccess": unix(h.last_success),
         "lastError": h.last_error.clone().unwrap_or_default(),
@@ -157,7 +162,7 @@ fn sources_html() -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{state}\">{state}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&h.job),
             h.source,
-            escape(&h.endpoint),
+            escape(&redact(&h.endpoint)),
             h.targets,
             ago(h.last_success),
             escape(h.last_error.as_deref().unwrap_or("")),
@@ -209,7 +214,7 @@ fn dropped_html(dropped: &DroppedView) -> String {
         let listed: Vec<_> = dropped.targets.iter().filter(|d| &d.job == job).collect();
         for d in &listed {
             let labels: Vec<String> =
-                d.discovered.iter().map(|l| format!("{}=\"{}\"", escape(&l.name), escape(&l.value))).collect();
+                d.discovered.iter().map(|l| format!("{}=\"{}\"", escape(&l.name), escape(&redact(&l.value)))).collect();
             out.push_str(&format!("<tr><td>{}</td><td><code>{}</code></td></tr>", escape(job), labels.join(", ")));
         }
         if listed.len() < *n {
@@ -236,6 +241,7 @@ pub fn html(targets: &[TargetView], dropped: &DroppedView) -> String {
     out.push_str(&sources_html());
     out.push_str(&invalid_html());
     out.push_str(&crate::plugin::status::html(escape));
+    out.push_str(&super::guard::html());
     let mut job = None;
     for v in targets {
         if job != Some(&v.target.job.job_name) {
@@ -246,7 +252,7 @@ pub fn html(targets: &[TargetView], dropped: &DroppedView) -> String {
             let n = targets.iter().filter(|t| t.target.job.job_name == v.target.job.job_name).count();
             let up = targets.iter().filter(|t| t.target.job.job_name == v.target.job.job_name && t.health.up).count();
             out.push_str(&format!(
-                "<h2>{} ({up}/{n} up)</h2><table><tr><th>Endpoint</th><th>State</th><th>Labels</th><th>Last scrape</th><th>Duration</th><th>Error</th></tr>",
+                "<h2>{} ({up}/{n} up)</h2><table><tr><th>Endpoint</th><th>State</th><th>Labels</th><th>Last scrape</th><th>Duration</th><th>Limits</th><th>Error</th></tr>",
                 escape(&v.target.job.job_name)
             ));
         }
@@ -274,13 +280,15 @@ fn row(v: &TargetView) -> String {
         .and_then(|t| t.elapsed().ok())
         .map(|d| format!("{:.1}s ago", d.as_secs_f64()))
         .unwrap_or_else(|| "never".into());
-    let labels: Vec<String> = v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&l.value))).collect();
+    let labels: Vec<String> =
+        v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&redact(&l.value)))).collect();
     format!(
-        "<tr><td><a href=\"{url}\">{url}</a></td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td><td>{}</td></tr>",
+        super::guard::endpoint_html(&v.target.url),
         labels.join(", "),
         h.last_duration.as_secs_f64(),
+        super::guard::limits_html(&v.target.job),
         escape(&error_and_repeats(h)),
-        url = escape(&v.target.url),
     )
 }
 
@@ -301,7 +309,7 @@ fn error_and_repeats(h: &crate::scrape::run::Health) -> String {
     s
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -5,6 +5,8 @@
 //! Prometheus); neither → in-cluster service account. rustls with ring; never openssl.
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use super::DiscoveryError;
 use super::config::{ApiHttp, KubernetesSdConfig};
@@ -31,7 +33,7 @@ fn api_server_config(url: &str, http: &ApiHttp) -> Result<kube::Config, Discover
     let bad = |message: String| DiscoveryError::ApiServer { url: url.to_string(), message };
     let uri: http::Uri = url.parse().map_err(|e| bad(format!("{e}")))?;
     let mut c = kube::Config::new(uri);
-    c.auth_info.token = http.bearer_token.clone().map(Into::into);
+    c.auth_info.token = http.bearer_token.as_ref().map(|t| t.expose().to_string().into());
     c.auth_info.token_file = http.bearer_token_file.clone();
     c.accept_invalid_certs = http.insecure_skip_verify;
     c.tls_server_name = http.server_name.clone();
@@ -45,6 +47,7 @@ fn api_server_config(url: &str, http: &ApiHttp) -> Result<kube::Config, Discover
 fn read_pem_certs(path: &str) -> Result<Vec<Vec<u8>>, DiscoveryError> {
     let err = |source| DiscoveryError::ReadFile { path: path.to_string(), source };
     let pem = std::fs::read(path).map_err(err)?;
-    let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut pem.as_slice()).collect();
-    Ok(certs.map_err(err)?.into_iter().map(|c| c.to_vec()).collect())
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&pem).collect();
+    let certs = certs.map_err(|e| err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())))?;
+    Ok(certs.into_iter().map(|c| c.to_vec()).collect())
 }

@@ -61,7 +61,7 @@ impl Eq for AttachMetadata {}
 /// The HTTP client settings used with an explicit `api_server`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiHttp {
-    pub bearer_token: Option<String>,
+    pub bearer_token: Option<crate::config::Secret>,
     pub bearer_token_file: Option<String>,
     pub ca_file: Option<String>,
     pub server_name: Option<String>,
@@ -268,7 +268,7 @@ fn read_http(r: &mut MapReader) -> ApiHttp {
         }
     }
     let mut http = ApiHttp {
-        bearer_token: r.string("bearer_token"),
+        bearer_token: r.string("bearer_token").map(Into::into),
         bearer_token_file: r.string("bearer_token_file"),
         ..ApiHttp::default()
     };

@@ -26,6 +26,7 @@ use super::watch::NodeScope;
 use crate::http_client::{Authorization, HttpClient, HttpClientConfig, HttpError, TlsConfig};
 use crate::labels::Labels;
 use crate::metrics;
+use crate::scrape::url::redact;
 
 /// The kubelet's HTTPS port.
 pub const KUBELET_PORT: u16 = 10250;
@@ -34,20 +35,21 @@ const MAX_BODY: usize = 64 << 20;
 /// The file every pod's service account has with its namespace (for `own_namespace`).
 const SA_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
-/// Why a poll failed. [`PollError::reason`] is the bounded metric label.
+/// Why a poll failed (a `user:pass@` in the URL masked). [`PollError::reason`] is the bounded
+/// metric label.
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
     #[error("kubelet source cannot start: {0}")]
     Setup(String),
-    #[error("GET {url}: {source}")]
+    #[error("GET {}: {source}", redact(url))]
     Request { url: String, source: HttpError },
-    #[error("GET {url}: timed out after {timeout:?}")]
+    #[error("GET {}: timed out after {timeout:?}", redact(url))]
     Timeout { url: String, timeout: Duration },
-    #[error("GET {url}: HTTP {status}: {body}")]
+    #[error("GET {}: HTTP {status}: {body}", redact(url))]
     Status { url: String, status: u16, body: String },
-    #[error("GET {url}: reading the body: {message}")]
+    #[error("GET {}: reading the body: {message}", redact(url))]
     Body { url: String, message: String },
-    #[error("GET {url}: not a PodList: {message}")]
+    #[error("GET {}: not a PodList: {message}", redact(url))]
     Decode { url: String, message: String },
 }
 
@@ -74,9 +76,9 @@ pub async fn run(cfg: KubernetesSdConfig, scope: NodeScope, job: String, tx: wat
         warn!("kubernetes_sd_configs: attach_metadata.node is accepted but node labels are not attached yet");
     }
     let url = pods_url(source.url.as_deref(), std::env::var("NODE_IP").ok().as_deref());
-    let endpoint = url.clone().unwrap_or_default();
+    let endpoint = redact(url.as_deref().unwrap_or_default()).into_owned();
+    info!(url = %endpoint, every = ?source.poll_interval, ?scope, "polling the kubelet for pods");
     let reporter = health::register(SourceHealth { job, source: "kubelet", endpoint, ..Default::default() });
-    info!(url = ?url, every = ?source.poll_interval, ?scope, "polling the kubelet for pods");
     let mut poller = Poller::new(&cfg, source, scope, url);
     let mut ticks = tokio::time::interval(source.poll_interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
