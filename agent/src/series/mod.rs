@@ -9,8 +9,13 @@
 //! id, encoded length and the ids of its label pairs, each interned process-wide in its
 //! remote-write 1.0 encoding ([`pairs`]); 48 bytes for 7 labels. Encoding the series for remote
 //! write or the WAL concatenates the pairs' bytes ([`Series::write_rw1`]); [`Series::labels`]
-//! decodes them for the rare reader (staleness after a transform reload, `scrapelet scrape`,
-//! tests).
+//! decodes them for the rare reader (`scrapelet scrape`, `Debug`, tests).
+//!
+//! The unsafe code (the allocation of head and ids, and the pairs' lock-free table) rests on two
+//! invariants: a series' pair count is recomputed from its encoded length (every pair is at least
+//! one byte, and the ids' bytes add up to `rw1_len` exactly: debug builds assert both), and a pair
+//! is freed only once no series holds it. Miri runs this module's tests (`tests/run.sh`), and
+//! `stress_tests` interleaves intern, read, release and sweep on several threads.
 
 mod pairs;
 
@@ -108,13 +113,17 @@ impl Series {
         let layout = layout(ids.len());
         // SAFETY: `layout` is not zero-sized (the head); the head and then the ids are written
         // within it, at the offsets `layout` was built from.
-        unsafe {
+        let series = unsafe {
             let ptr = std::alloc::alloc(layout).cast::<Head>();
             let Some(ptr) = NonNull::new(ptr) else { std::alloc::handle_alloc_error(layout) };
             ptr.write(head);
             ptr.add(1).cast::<u32>().as_ptr().copy_from_nonoverlapping(ids.as_ptr(), ids.len());
             Series(ptr)
-        }
+        };
+        // Drop walks the ids by the encoded length and frees with the layout of the count it
+        // walked: a different count would free with the wrong layout and leak or over-release pairs.
+        debug_assert_eq!(series.pair_bytes().count(), ids.len(), "pair count recomputed from rw1_len");
+        series
     }
 
     fn head(&self) -> &Head {
@@ -235,6 +244,12 @@ impl<'a> Iterator for PairBytes<'a> {
         let id = unsafe { self.next.read() };
         self.next = unsafe { self.next.add(1) };
         let bytes = pairs::bytes(id);
+        debug_assert!(
+            !bytes.is_empty() && bytes.len() <= self.left,
+            "pair {id} has {} bytes with {} of the series' encoded length left",
+            bytes.len(),
+            self.left
+        );
         self.left = self.left.saturating_sub(bytes.len().max(1));
         Some((id, bytes))
     }
@@ -301,11 +316,14 @@ impl SeriesFactory {
     }
 }
 
-/// Where scrape loops hand their batches: remote write (and later the WAL). Awaiting gives
-/// back-pressure.
+/// Where scrape loops hand their batches: the remote writer, which writes them to the WAL and
+/// never waits for a backend (the WAL holds the backlog).
 pub trait Appender: Send + Sync + 'static {
     fn append(&self, batch: Batch) -> impl std::future::Future<Output = ()> + Send;
 }
+
+#[cfg(test)]
+mod stress_tests;
 
 #[cfg(test)]
 mod tests {

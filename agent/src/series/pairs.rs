@@ -140,6 +140,44 @@ impl Pool {
     }
 }
 
+/// Sweeps now, whatever the pool's size (the stress test's sweeper thread).
+#[cfg(test)]
+pub(super) fn sweep_now() {
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).sweep();
+}
+
+/// How many series hold the pair with these encoded bytes; `None` if it is not in the pool.
+#[cfg(test)]
+pub(super) fn held(encoded: &[u8]) -> Option<u32> {
+    let pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let id = *pool.index.find(HASH.hash_one(encoded), |&id| bytes(id) == encoded)?;
+    Some(slot(id).held.load(Ordering::Acquire))
+}
+
+/// Checks the pool's own invariants, panicking with the first broken one: every indexed pair has
+/// bytes (at least a tag) and is found again by them, ids are below the next fresh one, and a
+/// freed id has no bytes and is neither indexed nor freed twice.
+#[cfg(test)]
+pub(super) fn check_pool() {
+    let pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    for &id in pool.index.iter() {
+        assert!(id < pool.next, "indexed pair {id} beyond the ids handed out ({})", pool.next);
+        let s = slot(id);
+        assert!(!s.ptr.load(Ordering::Relaxed).is_null(), "indexed pair {id} has no bytes");
+        assert!(!bytes(id).is_empty(), "indexed pair {id} is empty (a series' walk would miscount)");
+        let found = pool.index.find(HASH.hash_one(bytes(id)), |&other| bytes(other) == bytes(id));
+        assert_eq!(found, Some(&id), "pair {id} is not found by its bytes (hashed wrongly or held twice)");
+    }
+    let indexed: std::collections::HashSet<u32> = pool.index.iter().copied().collect();
+    let mut free = pool.free.clone();
+    free.sort_unstable();
+    assert!(free.windows(2).all(|w| w[0] != w[1]), "an id freed twice");
+    for &id in &free {
+        assert!(slot(id).ptr.load(Ordering::Relaxed).is_null(), "freed pair {id} still has bytes");
+        assert!(!indexed.contains(&id), "freed pair {id} is still indexed");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
