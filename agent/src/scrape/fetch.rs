@@ -21,7 +21,9 @@ pub const DEFAULT_BODY_LIMIT: u64 = 256 << 20;
 
 pub struct Fetcher {
     client: HttpClient,
-    url: http::Uri,
+    /// The URL, or why it is not one: such a target still runs (Prometheus 3 lists it, down),
+    /// and every scrape fails with the reason.
+    url: Result<http::Uri, String>,
     timeout: Duration,
     gzip: bool,
     limit: u64,
@@ -39,7 +41,7 @@ impl Fetcher {
         gzip: bool,
         body_size_limit: u64,
     ) -> Result<Self, ScrapeError> {
-        let url = url.parse().map_err(|e| ScrapeError::Network(format!("invalid URL {url:?}: {e}")))?;
+        let url = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"));
         let limit = if body_size_limit == 0 { DEFAULT_BODY_LIMIT } else { body_size_limit };
         let accept = protocols::accept_header(&DEFAULT_PROTOCOLS, NameEscaping::AllowUtf8);
         Ok(Fetcher { client, url, timeout, gzip, limit, accept, fallback: None })
@@ -64,7 +66,7 @@ impl Fetcher {
     }
 
     async fn fetch_inner(&mut self, body: &mut Vec<u8>) -> Result<Format, ScrapeError> {
-        let mut req = http::Request::get(self.url.clone())
+        let mut req = http::Request::get(self.url.clone().map_err(ScrapeError::Network)?)
             .header(http::header::ACCEPT, &self.accept)
             .header(http::header::USER_AGENT, concat!("scrapelet/", env!("CARGO_PKG_VERSION")))
             .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", self.timeout.as_secs_f64()));
