@@ -26,6 +26,8 @@ impl VmAgent {
         let child = Command::new(require("/usr/bin/vmagent"))
             .arg(format!("-promscrape.config={}", dir.join("scrape.yml").display()))
             .arg(format!("-httpListenAddr={addr}"))
+            // Targets follow the watched pods within a second (the default is 30 s).
+            .arg("-promscrape.kubernetesSDCheckInterval=1s")
             .arg("-remoteWrite.url=http://127.0.0.1:1/api/v1/write")
             .arg(format!("-remoteWrite.tmpDataPath={}", dir.join("data").display()))
             .stdout(Stdio::null())
