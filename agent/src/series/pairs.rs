@@ -74,13 +74,17 @@ static POOL: Mutex<Pool> = Mutex::new(Pool { index: HashTable::new(), free: Vec:
 
 const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
+/// Pairs the pool may grow by beyond twice what the last sweep kept before it sweeps again.
+/// Smaller under Miri, so that its tests reach a sweep in few (interpreted) steps.
+const SWEEP_SLACK: usize = if cfg!(miri) { 64 } else { 4096 };
+
 /// A held lock on the pool, for interning the pairs of one series.
 pub(super) struct Interner(MutexGuard<'static, Pool>);
 
 impl Interner {
     pub(super) fn lock() -> Interner {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.index.len() > 2 * pool.kept + 4096 {
+        if pool.index.len() > 2 * pool.kept + SWEEP_SLACK {
             pool.sweep();
         }
         Interner(pool)
@@ -194,7 +198,7 @@ mod tests {
         // Enough unheld filler pairs that the next lock sweeps.
         let n = i.0.index.len();
         i.0.kept = 0;
-        for k in 0..(2 * n + 4097) as u32 {
+        for k in 0..(2 * n + SWEEP_SLACK + 1) as u32 {
             release(i.pair(&k.to_le_bytes()));
         }
         drop(i);
