@@ -19,8 +19,15 @@ use crate::wait_for;
 /// no other `bind` to port 0 or outgoing connection: a parallel test cannot take it meanwhile.
 /// Prefer [`logged_address`] where the process can report its port.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    close_reserved(TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+}
+
+/// Closes `listener` (connections to its port are refused from here on) but keeps the port from
+/// other tests for a minute, as [`free_port`] does, so that the same test can listen there
+/// again (a server it takes down and brings back). Returns the port.
+pub fn close_reserved(listener: TcpListener) -> u16 {
     let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(false).unwrap();
     let client = std::net::TcpStream::connect(addr).expect("connect to the reserved port");
     let (server, _) = listener.accept().expect("accept on the reserved port");
     drop(server); // closed first: the TIME_WAIT is on the reserved port's side
