@@ -63,13 +63,8 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start() -> Prometheus {
-        Prometheus::start_with_config("global:\n  scrape_interval: 1h\n")
-    }
-
-    /// Prometheus running `config` (its own scrape jobs, e.g. as an oracle for discovery).
-    pub fn start_with_config(config: &str) -> Prometheus {
         let dir = scratch("prometheus");
-        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+        std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\n").unwrap();
         let child = Command::new(require("/usr/bin/prometheus"))
             .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
             .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
