@@ -106,6 +106,13 @@ impl Series {
 
     /// A series of the pairs `ids`, each held once for it.
     fn from_pairs(id: u64, ids: &[u32]) -> Series {
+        // Drop walks the ids by the encoded length and frees with the layout of the count it
+        // walked: that is `ids.len()` only if no pair is empty (else the wrong layout is freed and
+        // pairs are leaked or released twice). Checked before allocating, so a failure is no UB.
+        debug_assert!(
+            ids.iter().all(|&p| !pairs::bytes(p).is_empty()),
+            "an empty label pair: the pair count could not be recomputed from rw1_len"
+        );
         let rw1_len = ids.iter().map(|&p| pairs::bytes(p).len()).sum::<usize>();
         let rw1_len = u32::try_from(rw1_len).expect("a series' labels over 4 GiB");
         let id = [id as u32, (id >> 32) as u32];
@@ -113,17 +120,13 @@ impl Series {
         let layout = layout(ids.len());
         // SAFETY: `layout` is not zero-sized (the head); the head and then the ids are written
         // within it, at the offsets `layout` was built from.
-        let series = unsafe {
+        unsafe {
             let ptr = std::alloc::alloc(layout).cast::<Head>();
             let Some(ptr) = NonNull::new(ptr) else { std::alloc::handle_alloc_error(layout) };
             ptr.write(head);
             ptr.add(1).cast::<u32>().as_ptr().copy_from_nonoverlapping(ids.as_ptr(), ids.len());
             Series(ptr)
-        };
-        // Drop walks the ids by the encoded length and frees with the layout of the count it
-        // walked: a different count would free with the wrong layout and leak or over-release pairs.
-        debug_assert_eq!(series.pair_bytes().count(), ids.len(), "pair count recomputed from rw1_len");
-        series
+        }
     }
 
     fn head(&self) -> &Head {

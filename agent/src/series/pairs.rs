@@ -93,6 +93,8 @@ impl Interner {
     /// The id of the pair with these encoded bytes (one `Label` message), held once more: the
     /// caller gives it back with [`release`].
     pub(super) fn pair(&mut self, encoded: &[u8]) -> u32 {
+        // A series' pair count is recomputed from its encoded length: every pair must take bytes.
+        debug_assert!(!encoded.is_empty(), "an empty label pair");
         let pool = &mut *self.0;
         let hash = HASH.hash_one(encoded);
         if let Some(&id) = pool.index.find(hash, |&id| bytes(id) == encoded) {
@@ -185,6 +187,13 @@ pub(super) fn check_pool() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "an empty label pair")]
+    fn an_empty_pair_is_refused_in_debug_builds() {
+        Interner::lock().pair(b"");
+    }
 
     #[test]
     fn equal_pairs_are_one_id_and_unheld_ones_are_swept() {
