@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the end-to-end tests run for real.
 # promtool (the alert rules test) comes with the prometheus package; Java, Tomcat 9 and Jolokia
-# run the real Tomcat of the jmx plugin's tests.
+# run the real Tomcat of the jmx plugin's tests; vmagent is the discovery oracle's reference.
 tests/debs.sh /usr/bin/prometheus=prometheus /usr/bin/promtool=prometheus \
-  /usr/bin/prometheus-node-exporter=prometheus-node-exporter \
+  /usr/bin/prometheus-node-exporter=prometheus-node-exporter /usr/bin/vmagent=victoria-metrics \
   /usr/bin/javac=openjdk-17-jdk-headless /usr/share/java/tomcat9-catalina.jar=libtomcat9-java \
   /usr/share/java/jolokia-core.jar=libjolokia-core-java /usr/share/java/json-simple.jar=libjson-simple-java
 
@@ -43,3 +43,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # is compiled once, not once for the binary and again for the tests.
 cargo build --workspace --bins --tests
 cargo test --workspace
+
+# Miri on the series module's tests (its unsafe code: the allocation, the lock-free pair table, the
+# stress test's intern / release / sweep on several threads), on a pinned nightly.
+miri=nightly-2026-10-29
+rustup toolchain install "$miri" --profile minimal -c miri -c rust-src
+cargo +"$miri" miri test -p scrapelet --lib -- series::tests:: series::pairs:: series::stress_tests:: --skip scrape::

@@ -143,7 +143,10 @@ fn accept_loop(
     loop {
         let down = state.lock().unwrap().fault == Fault::Down;
         match (&listener, down) {
-            (Some(_), true) => listener = None,
+            // Down: connections are refused, and the port stays this kubelet's to come back on.
+            (Some(_), true) => {
+                crate::ports::close_reserved(listener.take().unwrap());
+            }
             (None, false) => listener = TcpListener::bind(addr).ok(),
             _ => {}
         }

@@ -12,12 +12,15 @@ pub mod grafana;
 pub mod http;
 pub mod kubelet;
 pub mod plugins;
+pub mod ports;
 pub mod procs;
 pub mod recorder;
 pub mod rw_count;
 pub mod tomcat;
+pub mod vmagent;
 
 pub use fixture::FixtureServer;
+pub use ports::free_port;
 pub use procs::{NodeExporter, Prometheus, Scrapelet, scrapelet_bin};
 pub use tomcat::Tomcat;
 
@@ -35,9 +38,4 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -1,5 +1,6 @@
 //! Real processes under test: scrapelet, Prometheus with the remote-write receiver, the node
-//! exporter. Each gets free ports and a temporary directory, and is killed on drop.
+//! exporter. Each listens on a port it picked itself (port 0; the test reads it from the log:
+//! no port is probed and then bound) and gets a temporary directory, and is killed on drop.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -7,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{free_port, http, wait_for};
+use crate::ports::{logged_address, unique_name};
+use crate::{http, wait_for};
 
 /// A child process killed on drop, with its scratch directory.
 pub struct Proc {
@@ -25,7 +27,7 @@ impl Drop for Proc {
 
 /// A new directory of its own under the system's temporary directory.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scrapelet-e2e-{name}-{}-{}", std::process::id(), free_port()));
+    let dir = std::env::temp_dir().join(unique_name(&format!("scrapelet-e2e-{name}")));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -63,17 +65,18 @@ impl Prometheus {
     pub fn start() -> Prometheus {
         let dir = scratch("prometheus");
         std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\n").unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
         let child = Command::new(require("/usr/bin/prometheus"))
             .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
             .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
+            .arg("--web.listen-address=127.0.0.1:0")
             .arg("--web.enable-remote-write-receiver")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("log")).unwrap())
             .spawn()
             .expect("start prometheus");
-        let p = Prometheus { addr, _proc: Proc { child, dir } };
+        let mut proc = Proc { child, dir };
+        let addr = logged_address(&mut proc.child, &proc.dir.join("log"), r#"msg="Listening on""#, "address");
+        let p = Prometheus { addr, _proc: proc };
         wait_for("prometheus ready", Duration::from_secs(60), || {
             http::get(&p.addr, "/-/ready").ok().filter(|(s, _)| *s == 200)
         });
@@ -120,14 +123,15 @@ pub struct NodeExporter {
 impl NodeExporter {
     pub fn start() -> NodeExporter {
         let dir = scratch("node-exporter");
-        let addr = format!("127.0.0.1:{}", free_port());
         let child = Command::new(require("/usr/bin/prometheus-node-exporter"))
-            .arg(format!("--web.listen-address={addr}"))
+            .arg("--web.listen-address=127.0.0.1:0")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
             .spawn()
             .expect("start node exporter");
-        let n = NodeExporter { addr, _proc: Proc { child, dir } };
+        let mut proc = Proc { child, dir };
+        let addr = logged_address(&mut proc.child, &proc.dir.join("log"), r#"msg="Listening on""#, "address");
+        let n = NodeExporter { addr, _proc: proc };
         wait_for("node exporter up", Duration::from_secs(30), || {
             http::get(&n.addr, "/metrics").ok().filter(|(s, _)| *s == 200)
         });
@@ -148,10 +152,14 @@ impl Scrapelet {
 
     /// The agent with extra environment variables (e.g. `NODE_NAME`).
     pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Scrapelet {
-        Scrapelet::start_at(&format!("127.0.0.1:{}", free_port()), config, env)
+        let dir = scratch("scrapelet");
+        std::fs::write(dir.join("config.yml"), config).unwrap();
+        let (child, addr) = spawn_agent(&dir, &dir.join("log"), env);
+        Scrapelet { addr, proc: Proc { child, dir } }
     }
 
-    /// The agent listening on `addr`, for a config that scrapes the agent itself.
+    /// The agent listening on a given `addr` (one the caller must know before the agent starts;
+    /// prefer [`Scrapelet::start_with_env`], which has no port to race for).
     pub fn start_at(addr: &str, config: &str, env: &[(&str, &str)]) -> Scrapelet {
         let dir = scratch("scrapelet");
         std::fs::write(dir.join("config.yml"), config).unwrap();
@@ -180,16 +188,48 @@ impl Scrapelet {
     }
 }
 
-/// Starts `scrapelet run` on `dir/config.yml` with its data in `dir/data`, stderr to `log`, and
-/// waits until it is ready. Returns the process and its listen address.
+/// Starts `scrapelet run` on `dir/config.yml` with its data in `dir/data`, stderr to `log`, on a
+/// port of its own choosing (it logs the address it bound), and waits until it is ready. Returns
+/// the process and its listen address.
 pub fn spawn_agent(dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
-    let addr = format!("127.0.0.1:{}", free_port());
-    (spawn_agent_at(&addr, dir, log, env), addr)
+    let mut child = KillOnPanic(Some(agent_command("127.0.0.1:0", dir, log, env).spawn().expect("start scrapelet")));
+    let addr = logged_address(child.get(), log, "scrapelet started", "addr");
+    wait_ready(child.get(), &addr, log);
+    (child.defuse(), addr)
 }
 
 /// [`spawn_agent`] on a given listen address.
 pub fn spawn_agent_at(addr: &str, dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Child {
-    let mut child = Command::new(scrapelet_bin())
+    let mut child = KillOnPanic(Some(agent_command(addr, dir, log, env).spawn().expect("start scrapelet")));
+    wait_ready(child.get(), addr, log);
+    child.defuse()
+}
+
+/// A child killed if the start-up checks panic (a test's failure must not leave it running).
+struct KillOnPanic(Option<Child>);
+
+impl KillOnPanic {
+    fn get(&mut self) -> &mut Child {
+        self.0.as_mut().expect("not defused")
+    }
+
+    fn defuse(mut self) -> Child {
+        self.0.take().expect("not defused")
+    }
+}
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn agent_command(addr: &str, dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(scrapelet_bin());
+    command
         .args(["run", "--config"])
         .arg(dir.join("config.yml"))
         .arg("--data-dir")
@@ -197,14 +237,15 @@ pub fn spawn_agent_at(addr: &str, dir: &std::path::Path, log: &std::path::Path, 
         .arg(format!("--web.listen-address={addr}"))
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start scrapelet");
+        .stderr(std::fs::File::create(log).unwrap());
+    command
+}
+
+fn wait_ready(child: &mut Child, addr: &str, log: &std::path::Path) {
     wait_for("scrapelet ready", Duration::from_secs(30), || {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("scrapelet exited with {status}: {}", std::fs::read_to_string(log).unwrap_or_default());
         }
         http::get(addr, "/-/ready").ok().filter(|(c, _)| *c == 200)
     });
-    child
 }

@@ -1,6 +1,6 @@
 //! A real embedded Tomcat 9 with a real Jolokia agent (`tests/java/EmbeddedTomcat.java`, Debian's
 //! `libtomcat9-java` and `libjolokia-core-java`): compiled with `javac` once per source version,
-//! run on a free port, killed on drop. Its web applications are listed in the Java file's header;
+//! run on a port reserved for it ([`free_port`](crate::free_port)), killed on drop. Its web applications are listed in the Java file's header;
 //! Jolokia answers at [`Tomcat::JOLOKIA`].
 
 use std::hash::{Hash, Hasher};
@@ -36,7 +36,9 @@ impl Tomcat {
         Tomcat::start_on(engine, free_port())
     }
 
-    /// [`Tomcat::start`] on a given port (the MBean names carry it: `http-nio-PORT`).
+    /// [`Tomcat::start`] on a given port (the MBean names carry it: `http-nio-PORT`, which is why
+    /// Tomcat is told a port rather than handed a bound socket: on an inherited channel it names
+    /// them `http-nio-JVMInheritedChannel`).
     pub fn start_on(engine: &str, port: u16) -> Tomcat {
         let (classes, classpath) = compiled();
         let dir = scratch("tomcat");

@@ -26,10 +26,7 @@ fn web(name: &str, node: &str, ip: &str) -> Value {
 }
 
 async fn client(server: &ApiServer) -> Client {
-    let dir =
-        std::env::temp_dir().join(format!("apiserver-test-{}-{}", std::process::id(), scrapelet_tests::free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("kubeconfig");
+    let path = scrapelet_tests::procs::scratch("apiserver-test").join("kubeconfig");
     server.write_kubeconfig(&path).unwrap();
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();

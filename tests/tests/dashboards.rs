@@ -16,7 +16,7 @@ use scrapelet_tests::kubelet::{TestKubelet, testdata};
 use scrapelet_tests::plugins::plugin;
 use scrapelet_tests::procs::scratch;
 use scrapelet_tests::tomcat::rules_for;
-use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, free_port, http};
+use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, http};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -30,6 +30,8 @@ struct Sources {
     _agent: Scrapelet,
     _api: ApiServer,
     _kubelet: TestKubelet,
+    /// Holds the port the broken pod declares, so that no other test's server answers there.
+    _broken_port: std::net::TcpListener,
     /// `Some` once the JVM/Tomcat source is enabled.
     jmx: Option<JmxSource>,
 }
@@ -72,7 +74,7 @@ fn tomcat_source(api: &ApiServer) -> Option<JmxSource> {
 const BROKEN_PLUGIN: &str = "  - name: broken\n    path: /nonexistent/broken.wasm\n";
 
 fn token_file() -> PathBuf {
-    let path = std::env::temp_dir().join(format!("scrapelet-dashboards-{}-{}.token", std::process::id(), free_port()));
+    let path = scratch("dashboards-token").join("token");
     std::fs::write(&path, TOKEN).unwrap();
     path
 }
@@ -80,9 +82,29 @@ fn token_file() -> PathBuf {
 /// Starts every source and the agent running the whole embedded default over them.
 fn sources() -> Sources {
     let (prom, kubelet, api) = (Prometheus::start(), TestKubelet::start(TOKEN), ApiServer::start());
-    let agent_port = free_port();
+    let broken_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let broken = broken_port.local_addr().unwrap().port();
+    let annotations = [
+        ("prometheus.io/scrape", "true"),
+        ("prometheus.io/port", &broken.to_string()),
+        ("scrapelet.io/exporter", "broken"),
+    ];
+    let ports = [("http", broken, "TCP")];
+    api.add_pod(pod("shop", "legacy-7d9f-bbbbb", "node-a", "127.0.0.1", &[], &annotations, &[("app", &ports)]));
+    let jmx = tomcat_source(&api);
+
+    let kubeconfig = scratch("dashboards-kubeconfig").join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig).unwrap();
+    let plugins = format!("plugins:\n{BROKEN_PLUGIN}{}", jmx.as_ref().map_or("", |j| j.plugin.as_str()));
+    let kubelet_port: u16 = kubelet.url.rsplit(':').next().unwrap().parse().unwrap();
+    let (token, ca) = (token_file(), testdata("ca.pem"));
+    let config = whole_default(&kubeconfig, (kubelet_port, &token, &ca), &plugins, &prom.write_url());
+    let env = [("NODE_NAME", "node-a"), ("NODE_IP", "127.0.0.1")];
+    let agent = Scrapelet::start_with_env(&config, &env);
+    // The agent's own pod, annotated as deploy/daemonset.yaml annotates it, on the port the agent
+    // took (discovery watches: the pod is found once added).
+    let agent_port: u16 = agent.addr.rsplit(':').next().unwrap().parse().unwrap();
     let port = agent_port.to_string();
-    // The agent's own pod, annotated as deploy/daemonset.yaml annotates it.
     let annotations =
         [("prometheus.io/scrape", "true"), ("prometheus.io/port", &port), ("prometheus.io/path", "/metrics")];
     let ports = [("http-metrics", agent_port, "TCP")];
@@ -95,25 +117,7 @@ fn sources() -> Sources {
         &annotations,
         &[("scrapelet", &ports)],
     ));
-    let broken = free_port();
-    let annotations = [
-        ("prometheus.io/scrape", "true"),
-        ("prometheus.io/port", &broken.to_string()),
-        ("scrapelet.io/exporter", "broken"),
-    ];
-    let ports = [("http", broken, "TCP")];
-    api.add_pod(pod("shop", "legacy-7d9f-bbbbb", "node-a", "127.0.0.1", &[], &annotations, &[("app", &ports)]));
-    let jmx = tomcat_source(&api);
-
-    let kubeconfig = std::env::temp_dir().join(format!("scrapelet-dashboards-{}.kubeconfig", agent_port));
-    api.write_kubeconfig(&kubeconfig).unwrap();
-    let plugins = format!("plugins:\n{BROKEN_PLUGIN}{}", jmx.as_ref().map_or("", |j| j.plugin.as_str()));
-    let kubelet_port: u16 = kubelet.url.rsplit(':').next().unwrap().parse().unwrap();
-    let (token, ca) = (token_file(), testdata("ca.pem"));
-    let config = whole_default(&kubeconfig, (kubelet_port, &token, &ca), &plugins, &prom.write_url());
-    let env = [("NODE_NAME", "node-a"), ("NODE_IP", "127.0.0.1")];
-    let agent = Scrapelet::start_at(&format!("127.0.0.1:{agent_port}"), &config, &env);
-    Sources { prom, _agent: agent, _api: api, _kubelet: kubelet, jmx }
+    Sources { prom, _agent: agent, _api: api, _kubelet: kubelet, _broken_port: broken_port, jmx }
 }
 
 // --- Prometheus' HTTP API, answering errors instead of panicking.
@@ -279,7 +283,7 @@ fn check_panels(file: &str, panels: &Value, ids: &mut Vec<i64>) {
 
 /// `deploy/dashboards` as a kustomize component: one ConfigMap per dashboard, labelled for the
 /// Grafana sidecar, each holding its file unchanged; the rendered overlay validates strictly.
-/// Needs `kubectl` (as the manifests' rendering tests do).
+/// Needs `kubectl` (as the manifests' rendering tests do): without it the test fails.
 #[test]
 fn the_sidecar_component_renders_one_labelled_configmap_per_dashboard() {
     let dir = std::env::temp_dir().join(format!("scrapelet-dashboards-overlay-{}", std::process::id()));
@@ -291,13 +295,9 @@ fn the_sidecar_component_renders_one_labelled_configmap_per_dashboard() {
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - {rel}\ncomponents:\n  - {rel}/dashboards\n"
     );
     std::fs::write(dir.join("kustomization.yaml"), k).unwrap();
-    let out = match std::process::Command::new("kubectl").arg("kustomize").arg(&dir).output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("kubectl not available ({e}): dashboards component not rendered");
-            return;
-        }
-    };
+    let out = std::process::Command::new("kubectl").arg("kustomize").arg(&dir).output().unwrap_or_else(|e| {
+        panic!("kubectl kustomize: {e} (kubectl is missing: run the README's test command, which installs it)")
+    });
     assert!(out.status.success(), "kubectl kustomize: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let docs: Vec<Value> = text.split("\n---\n").map(yaml_to_json).collect();

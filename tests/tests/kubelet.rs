@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use scrapelet_tests::apiserver::{ApiServer, annotated_pod};
 use scrapelet_tests::kubelet::{Fault, TestKubelet, testdata};
-use scrapelet_tests::{Prometheus, Scrapelet, free_port, wait_for};
+use scrapelet_tests::procs::scratch;
+use scrapelet_tests::{Prometheus, Scrapelet, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -28,9 +29,7 @@ fn default_with(entry: &str, prom: &Prometheus) -> String {
 
 /// A token file in a fresh temporary directory.
 fn token_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scrapelet-kubelet-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("token");
+    let path = scratch("kubelet-token").join("token");
     std::fs::write(&path, format!("{TOKEN}\n")).unwrap();
     path
 }
@@ -80,11 +79,14 @@ fn kubelet_pods_are_scraped_with_the_labels_the_api_source_gives() {
         local.addr
     );
     assert_eq!(got, vec![(want, "5".to_string())]);
-    std::thread::sleep(Duration::from_secs(2));
+    // More scrapes of this node's pod: rounds in which the other node's, were it a target, would
+    // have been scraped too.
+    let seen = local.hits();
+    wait_for("three more scrapes of this node's pod", TIMEOUT, || (local.hits() >= seen + 3).then_some(()));
     assert_eq!(remote.hits(), 0, "a pod of another node is never scraped, even if listed");
 
     // The API source on the same pods: the same discovered label sets, byte for byte.
-    let kubeconfig = std::env::temp_dir().join(format!("scrapelet-kubelet-{}.kubeconfig", free_port()));
+    let kubeconfig = scratch("kubelet-kubeconfig").join("kubeconfig");
     api.write_kubeconfig(&kubeconfig).unwrap();
     let entry = format!("        kubeconfig_file: {}\n", kubeconfig.display());
     // Its own external label, so its series never collide with the kubelet agent's in Prometheus.

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use scrapelet_tests::defaults::kubelet_job_config;
 use scrapelet_tests::kubelet::{Fault, TestKubelet, fixture, metrics_body, testdata};
-use scrapelet_tests::{Prometheus, Scrapelet, free_port, wait_for};
+use scrapelet_tests::procs::scratch;
+use scrapelet_tests::{Prometheus, Scrapelet, wait_for};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -18,9 +19,7 @@ const ENV: &[(&str, &str)] = &[("NODE_IP", "127.0.0.1"), ("NODE_NAME", "node-a")
 
 /// A file holding `token`, in a fresh temporary directory.
 fn token_file(token: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scrapelet-kubelet-metrics-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("token");
+    let path = scratch("kubelet-metrics-token").join("token");
     std::fs::write(&path, format!("{token}\n")).unwrap();
     path
 }

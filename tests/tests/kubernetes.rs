@@ -61,8 +61,10 @@ fn pods_on_this_node_are_scraped_with_their_labels_and_others_never() {
         local.addr
     );
     assert_eq!(got, vec![(want, "5".to_string())]);
-    assert!(local.hits() > 0);
-    std::thread::sleep(Duration::from_secs(3));
+    // Three more scrapes of this node's pod: rounds in which the other node's pod, had the agent
+    // known it, would have been scraped too.
+    let seen = local.hits();
+    wait_for("three more scrapes of this node's pod", TIMEOUT, || (local.hits() >= seen + 3).then_some(()));
     assert_eq!(remote.hits(), 0, "a pod on another node must never be scraped");
     assert_eq!(prom.query("app_requests_total").len(), 1);
     assert!(api.unscoped_requests().is_empty(), "listed or watched beyond this node: {:?}", api.unscoped_requests());

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use scrapelet_tests::apiserver::annotated_pod;
 use scrapelet_tests::fixture::Reply;
 use scrapelet_tests::kubelet::{TestKubelet, testdata};
-use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, free_port, http, wait_for};
+use scrapelet_tests::procs::scratch;
+use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, http, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -97,7 +98,13 @@ fn reload_leaves_no_staleness_marker_on_series_still_exposed() {
     });
     scrapes(&agent, "app", 3.0);
     let end = now() - 1.5;
-    std::thread::sleep(Duration::from_secs(2));
+    // Until Prometheus holds samples past `end` (remote write delivers them a moment later).
+    for series in [r#"steady{job="app"}"#, r#"up{job="app"}"#] {
+        wait_for(&format!("{series} sent past the checked span"), TIMEOUT, || {
+            let t = prom.query(&format!("timestamp({series})")).first()?.1.parse::<f64>().ok()?;
+            (t > end).then_some(())
+        });
+    }
 
     for series in [r#"steady{job="app"}"#, r#"up{job="app"}"#] {
         let missing = gaps(&prom, series, start, end, 0.25);
@@ -109,9 +116,7 @@ fn reload_leaves_no_staleness_marker_on_series_still_exposed() {
 
 /// The embedded default's pod job, on a test kubelet's pods.
 fn kubelet_config(kubelet: &TestKubelet, prom: &Prometheus) -> String {
-    let dir = std::env::temp_dir().join(format!("scrapelet-prom3-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let token = dir.join("token");
+    let token = scratch("prom3-kubelet-token").join("token");
     std::fs::write(&token, "t0ken\n").unwrap();
     let entry = format!(
         "      - role: pod\n        pod_source: kubelet\n        kubelet:\n          url: {}\n          poll_interval: 1s\n          timeout: 1s\n          bearer_token_file: {}\n          tls_config:\n            ca_file: {}\n",
@@ -190,9 +195,7 @@ fn agent_json(agent: &Scrapelet, path: &str) -> Value {
 #[test]
 fn target_limit_fails_the_job_and_failures_are_logged_to_the_file() {
     let app = FixtureServer::start(|path, _| if path == "/bad" { Reply::Status(500) } else { Reply::text("m 1\n") });
-    let dir = std::env::temp_dir().join(format!("scrapelet-prom3-fail-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("failures.log");
+    let log = scratch("prom3-fail").join("failures.log");
     let cfg = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: limited\n    target_limit: 1\n    static_configs:\n      - targets: [\"{a}\", \"localhost:{p}\"]\n  - job_name: failing\n    metrics_path: /bad\n    scrape_failure_log_file: {log}\n    static_configs:\n      - targets: [\"{a}\"]\n",
         a = app.addr,

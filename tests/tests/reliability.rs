@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::thread::sleep;
 use std::time::Duration;
 
 use scrapelet_tests::backend::{Agent, Fault, FaultProxy};
 use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::{FixtureServer, Prometheus, free_port, http, wait_for};
+use scrapelet_tests::{FixtureServer, Prometheus, http, wait_for};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn counter_target() -> FixtureServer {
     FixtureServer::start(|_, hit| Reply::text(format!("# TYPE hits_total counter\nhits_total {hit}\n")))
@@ -27,9 +28,48 @@ fn config(target: &FixtureServer, url: &str, protocol: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scrapelet-rel-{name}-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scrapelet_tests::procs::scratch(&format!("rel-{name}"))
+}
+
+/// Waits until the target has served `n` more scrapes.
+fn scrapes(target: &FixtureServer, n: u64) {
+    let from = target.hits();
+    wait_for(&format!("{n} more scrapes"), TIMEOUT, || (target.hits() >= from + n).then_some(()));
+}
+
+/// Waits until the proxy has forwarded `n` more requests to the backend (the agent sends again).
+fn forwarded(proxy: &FaultProxy, n: u64) {
+    let from = proxy.counts.forwarded.load(Ordering::Relaxed);
+    wait_for(&format!("{n} more requests forwarded"), TIMEOUT, || {
+        (proxy.counts.forwarded.load(Ordering::Relaxed) >= from + n).then_some(())
+    });
+}
+
+/// Takes the backend down until `scrapes` more scrapes were served, checking that this was an
+/// outage (the backend got nothing, the agent's requests failed) and that the WAL took what was
+/// scraped meanwhile: at least one sample (`hits_total`) of every scrape served, in bytes
+/// written during the outage. Returns the hit count when the outage began.
+fn outage(agent: &Agent, proxy: &FaultProxy, target: &FixtureServer, scrapes: u64) -> u64 {
+    let failed = proxy.counts.faults.load(Ordering::Relaxed);
+    proxy.set(Fault::Down);
+    wait_for("a request refused by the outage", TIMEOUT, || {
+        (proxy.counts.faults.load(Ordering::Relaxed) > failed).then_some(())
+    });
+    let (bytes, samples) =
+        (agent.metric("scrapelet_wal_bytes_written_total "), agent.metric("scrapelet_wal_samples_written_total "));
+    let (hits, sent) = (target.hits(), proxy.counts.forwarded.load(Ordering::Relaxed));
+    self::scrapes(target, scrapes);
+    let served = target.hits() - hits;
+    let (bytes, samples) = (
+        agent.metric("scrapelet_wal_bytes_written_total ") - bytes,
+        agent.metric("scrapelet_wal_samples_written_total ") - samples,
+    );
+    assert_eq!(proxy.counts.forwarded.load(Ordering::Relaxed), sent, "nothing reached the backend during the outage");
+    assert!(
+        bytes > 0.0 && samples >= (served - 1) as f64,
+        "{served} scrapes, {samples} samples and {bytes} bytes in the WAL"
+    );
+    hits
 }
 
 /// Every value of `hits_total` Prometheus holds.
@@ -50,7 +90,7 @@ fn assert_nothing_lost(prom: &Prometheus, served: u64, excused: &[u64]) {
         (0..served).filter(|h| !have.contains(h) && !excused.contains(h)).collect()
     };
     let result = std::panic::catch_unwind(|| {
-        wait_for("every served sample in prometheus", Duration::from_secs(60), || missing().is_empty().then_some(()))
+        wait_for("every served sample in prometheus", TIMEOUT, || missing().is_empty().then_some(()))
     });
     assert!(result.is_ok(), "lost samples (hit numbers): {:?} of {served}", missing());
 }
@@ -62,17 +102,15 @@ fn a_backend_outage_loses_nothing() {
     let target = counter_target();
     let dir = scratch("outage");
     let agent = Agent::start(&config(&target, &proxy.write_url(), "1.0"), &dir);
-    sleep(Duration::from_secs(3));
-    proxy.set(Fault::Down);
-    sleep(Duration::from_secs(8));
-    assert!(agent.metric("scrapelet_wal_bytes ") > 0.0);
+    forwarded(&proxy, 1);
+    let began = outage(&agent, &proxy, &target, 12);
     proxy.set(Fault::None);
-    sleep(Duration::from_secs(3));
+    forwarded(&proxy, 2);
+    scrapes(&target, 2);
     agent.stop();
     let served = target.hits();
-    assert!(served > 20, "served {served}");
+    assert!(served > began + 12, "served {served}");
     assert_nothing_lost(&prom, served, &[served - 1]);
-    assert!(proxy.counts.faults.load(Ordering::Relaxed) > 0);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -84,19 +122,18 @@ fn kill_9_during_an_outage_then_restart_loses_nothing() {
     let dir = scratch("kill");
     let cfg = config(&target, &proxy.write_url(), "1.0");
     let agent = Agent::start(&cfg, &dir);
-    sleep(Duration::from_secs(2));
-    proxy.set(Fault::Down);
-    sleep(Duration::from_secs(5));
+    forwarded(&proxy, 1);
+    outage(&agent, &proxy, &target, 8);
     agent.kill();
     let at_kill = target.hits();
-    sleep(Duration::from_secs(1));
     let agent = Agent::start(&cfg, &dir);
-    sleep(Duration::from_secs(2));
+    scrapes(&target, 3); // still down: the new agent's samples queue behind the replayed ones
     proxy.set(Fault::None);
-    wait_for("replay to finish", Duration::from_secs(60), || {
+    wait_for("replay to finish", TIMEOUT, || {
         (agent.metric("scrapelet_wal_replayed_samples_total{") > 0.0).then_some(())
     });
-    sleep(Duration::from_secs(2));
+    forwarded(&proxy, 2);
+    scrapes(&target, 2);
     let log = agent.log();
     agent.stop();
     let served = target.hits();
@@ -146,19 +183,19 @@ fn several_shards_a_distant_backend_and_kill_9_during_an_outage_lose_nothing_and
         proxy.write_url()
     );
     let agent = Agent::start(&cfg, &dir);
-    sleep(Duration::from_secs(3));
+    forwarded(&proxy, 4);
     assert_eq!(agent.metric("scrapelet_remote_write_shards{"), 4.0);
-    proxy.set(Fault::Down);
-    sleep(Duration::from_secs(4));
+    outage(&agent, &proxy, &target, 12);
     agent.kill();
     let at_kill = target.hits();
     let agent = Agent::start(&cfg, &dir);
-    sleep(Duration::from_secs(2));
+    scrapes(&target, 6); // still down: the new agent's samples queue behind the replayed ones
     proxy.set(Fault::None);
-    wait_for("replay to finish", Duration::from_secs(60), || {
+    wait_for("replay to finish", TIMEOUT, || {
         (agent.metric("scrapelet_wal_replayed_samples_total{") > 0.0).then_some(())
     });
-    sleep(Duration::from_secs(3));
+    forwarded(&proxy, 8);
+    scrapes(&target, 4);
     let dropped = agent.metric("scrapelet_remote_write_dropped_samples_total{");
     agent.stop();
     let served = target.hits();
@@ -171,7 +208,7 @@ fn several_shards_a_distant_backend_and_kill_9_during_an_outage_lose_nothing_and
             .collect()
     };
     let result = std::panic::catch_unwind(|| {
-        wait_for("every served sample in prometheus", Duration::from_secs(60), || missing().is_empty().then_some(()))
+        wait_for("every served sample in prometheus", TIMEOUT, || missing().is_empty().then_some(()))
     });
     let lost = missing();
     assert!(result.is_ok(), "lost {} samples, first: {:?}", lost.len(), &lost[..lost.len().min(10)]);
@@ -186,12 +223,14 @@ fn intermittent_500_and_429_with_retry_after_lose_nothing() {
     let target = counter_target();
     let dir = scratch("faults");
     let agent = Agent::start(&config(&target, &proxy.write_url(), "1.0"), &dir);
+    let faults = || proxy.counts.faults.load(Ordering::Relaxed);
     proxy.set(Fault::Every500(3));
-    sleep(Duration::from_secs(5));
+    wait_for("three 500s answered", TIMEOUT, || (faults() >= 3).then_some(()));
     proxy.set(Fault::Every429 { n: 2, secs: 1 });
-    sleep(Duration::from_secs(5));
+    let before = faults();
+    wait_for("three 429s answered", TIMEOUT, || (faults() >= before + 3).then_some(()));
     proxy.set(Fault::None);
-    sleep(Duration::from_secs(2));
+    forwarded(&proxy, 2);
     let retried = agent.metric("scrapelet_remote_write_samples_retried_total{");
     let dropped = agent
         .metrics()
@@ -223,7 +262,9 @@ fn remote_write_2_falls_back_to_1_against_prometheus_2_42() {
     let target = counter_target();
     let dir = scratch("v2");
     let agent = Agent::start(&config(&target, &proxy.write_url(), "2.0"), &dir);
-    sleep(Duration::from_secs(3));
+    // The 2.0 request, then 1.0 ones: the first is answered as Prometheus 2.42 does, the agent
+    // falls back and resends.
+    forwarded(&proxy, 3);
     let version = agent.metric("scrapelet_remote_write_protocol_version{");
     agent.stop();
     let served = target.hits();

@@ -74,13 +74,17 @@ static POOL: Mutex<Pool> = Mutex::new(Pool { index: HashTable::new(), free: Vec:
 
 const HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
+/// Pairs the pool may grow by beyond twice what the last sweep kept before it sweeps again.
+/// Smaller under Miri, so that its tests reach a sweep in few (interpreted) steps.
+const SWEEP_SLACK: usize = if cfg!(miri) { 64 } else { 4096 };
+
 /// A held lock on the pool, for interning the pairs of one series.
 pub(super) struct Interner(MutexGuard<'static, Pool>);
 
 impl Interner {
     pub(super) fn lock() -> Interner {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.index.len() > 2 * pool.kept + 4096 {
+        if pool.index.len() > 2 * pool.kept + SWEEP_SLACK {
             pool.sweep();
         }
         Interner(pool)
@@ -89,6 +93,8 @@ impl Interner {
     /// The id of the pair with these encoded bytes (one `Label` message), held once more: the
     /// caller gives it back with [`release`].
     pub(super) fn pair(&mut self, encoded: &[u8]) -> u32 {
+        // A series' pair count is recomputed from its encoded length: every pair must take bytes.
+        debug_assert!(!encoded.is_empty(), "an empty label pair");
         let pool = &mut *self.0;
         let hash = HASH.hash_one(encoded);
         if let Some(&id) = pool.index.find(hash, |&id| bytes(id) == encoded) {
@@ -140,9 +146,54 @@ impl Pool {
     }
 }
 
+/// Sweeps now, whatever the pool's size (the stress test's sweeper thread).
+#[cfg(test)]
+pub(super) fn sweep_now() {
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).sweep();
+}
+
+/// How many series hold the pair with these encoded bytes; `None` if it is not in the pool.
+#[cfg(test)]
+pub(super) fn held(encoded: &[u8]) -> Option<u32> {
+    let pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let id = *pool.index.find(HASH.hash_one(encoded), |&id| bytes(id) == encoded)?;
+    Some(slot(id).held.load(Ordering::Acquire))
+}
+
+/// Checks the pool's own invariants, panicking with the first broken one: every indexed pair has
+/// bytes (at least a tag) and is found again by them, ids are below the next fresh one, and a
+/// freed id has no bytes and is neither indexed nor freed twice.
+#[cfg(test)]
+pub(super) fn check_pool() {
+    let pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    for &id in pool.index.iter() {
+        assert!(id < pool.next, "indexed pair {id} beyond the ids handed out ({})", pool.next);
+        let s = slot(id);
+        assert!(!s.ptr.load(Ordering::Relaxed).is_null(), "indexed pair {id} has no bytes");
+        assert!(!bytes(id).is_empty(), "indexed pair {id} is empty (a series' walk would miscount)");
+        let found = pool.index.find(HASH.hash_one(bytes(id)), |&other| bytes(other) == bytes(id));
+        assert_eq!(found, Some(&id), "pair {id} is not found by its bytes (hashed wrongly or held twice)");
+    }
+    let indexed: std::collections::HashSet<u32> = pool.index.iter().copied().collect();
+    let mut free = pool.free.clone();
+    free.sort_unstable();
+    assert!(free.windows(2).all(|w| w[0] != w[1]), "an id freed twice");
+    for &id in &free {
+        assert!(slot(id).ptr.load(Ordering::Relaxed).is_null(), "freed pair {id} still has bytes");
+        assert!(!indexed.contains(&id), "freed pair {id} is still indexed");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "an empty label pair")]
+    fn an_empty_pair_is_refused_in_debug_builds() {
+        Interner::lock().pair(b"");
+    }
 
     #[test]
     fn equal_pairs_are_one_id_and_unheld_ones_are_swept() {
@@ -156,7 +207,7 @@ mod tests {
         // Enough unheld filler pairs that the next lock sweeps.
         let n = i.0.index.len();
         i.0.kept = 0;
-        for k in 0..(2 * n + 4097) as u32 {
+        for k in 0..(2 * n + SWEEP_SLACK + 1) as u32 {
             release(i.pair(&k.to_le_bytes()));
         }
         drop(i);

@@ -1,5 +1,6 @@
 //! Tests of `pod_targets`: Prometheus' own `pod_test.go` cases transcribed (group labels merged
-//! into each target), then the edge cases the held-out comparison is likely to probe.
+//! into each target; the expectations are the same at v2.42.0 and at prometheus/prometheus
+//! d15adb9ad7, 3.x), then the edge cases the held-out comparison is likely to probe.
 
 use super::*;
 use serde_json::json;
@@ -314,9 +315,11 @@ fn sanitize_and_join_follow_go() {
     assert_eq!(join_host_port("10.0.0.1", "80"), "10.0.0.1:80");
 }
 
-/// Golden file: `tests/fixtures/discovery/pods.json` (a `PodList` with edge cases) → one label set
-/// per line in `pods.expected.txt`, in [`pods_targets`] order. Every pod source must match it.
-/// Regenerate with `UPDATE_GOLDEN=1` after checking the diff by hand against Prometheus' pod.go.
+/// Regression guard, written by this code (`UPDATE_GOLDEN=1` rewrites it): `tests/fixtures/
+/// discovery/pods.json` (a `PodList` with edge cases) → one label set per line in
+/// `pods.expected.txt`, in [`pods_targets`] order; every pod source must match it. What checks
+/// these labels from outside is `tests/tests/discovery_oracle.rs` (the same pods through a real
+/// vmagent) and the `pod_test.go` cases above.
 #[test]
 fn pod_list_fixture_matches_golden_file() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/discovery/");

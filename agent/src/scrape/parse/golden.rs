@@ -1,6 +1,8 @@
-//! Golden-file tests: each body in `agent/tests/fixtures/parse/` is parsed and every entry written
-//! out, one per line, to compare with the `.expected` file beside it. `UPDATE_GOLDEN=1` rewrites
-//! the expected files.
+//! Regression guards, not oracles: each body in `agent/tests/fixtures/parse/` is parsed and every
+//! entry written out, one per line, to compare with the `.expected` file beside it. The expected
+//! files were written by this parser (`UPDATE_GOLDEN=1` rewrites them), so they show that output
+//! changed, not that it is right; what checks the parser from outside is Prometheus' own tables
+//! (`tests_prom3.rs`).
 
 use std::fmt::Write;
 use std::path::PathBuf;

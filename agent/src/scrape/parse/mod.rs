@@ -3,9 +3,9 @@
 //! Entry point: [`Parser`], which borrows the scrape body and yields [`Entry`] items without
 //! allocating; [`series_labels`] turns the raw series bytes of a sample into a [`Labels`] (only
 //! on a series-cache miss). Names may be quoted (`{"my.metric","a.b"="c"}`, `# HELP "my.metric"`),
-//! Prometheus 3's UTF-8 syntax in both formats. The syntax accepted is that of Prometheus' own `model/textparse`
-//! lexers; where they differ from the written specs, Prometheus wins, so that whatever a
-//! Prometheus server scrapes, scrapelet scrapes too.
+//! Prometheus 3's UTF-8 syntax in both formats. The syntax accepted is that of Prometheus' own
+//! `model/textparse` lexers; where they differ from the written specs, Prometheus wins, so that
+//! whatever a Prometheus server scrapes, scrapelet scrapes too.
 //!
 //! The parser works a line at a time: it finds the line end with `memchr`, then scans the line
 //! once. It never allocates except to build an error message.
@@ -81,7 +81,6 @@ pub enum Entry<'a> {
     },
 }
 
-/// An OpenMetrics exemplar (` # {trace_id="..."} 1.5 1700000000.123` after a sample).
 /// What [`Parser::next_known`] found: a sample of a known series (what `known` answered, the
 /// value and the timestamp), or any entry, parsed in full.
 #[derive(Debug, PartialEq)]
@@ -90,6 +89,7 @@ pub enum Known<'a, T> {
     Parsed(Entry<'a>),
 }
 
+/// An OpenMetrics exemplar (` # {trace_id="..."} 1.5 1700000000.123` after a sample).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Exemplar<'a> {
     /// The raw `{...}` label set, still escaped.
@@ -149,7 +149,6 @@ impl<'a> Parser<'a> {
         self.kind
     }
 
-    /// The exemplar of the sample last returned by [`Parser::next`], if it had one.
     /// Like [`next`](Self::next), but in the text format each sample line's series bytes are
     /// first found without scanning the label set and offered to `known`; when it answers
     /// `Some`, only the value and timestamp are read. `known` must answer `Some` only for series
@@ -186,6 +185,7 @@ impl<'a> Parser<'a> {
         Ok(None)
     }
 
+    /// The exemplar of the sample last returned by [`Parser::next`], if it had one.
     pub fn exemplar(&self) -> Option<Exemplar<'a>> {
         self.exemplar
     }
