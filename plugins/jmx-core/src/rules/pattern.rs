@@ -36,6 +36,8 @@ enum Engine {
 pub struct Pattern {
     engine: Engine,
     names: Vec<Option<String>>,
+    /// The pattern as the user wrote it.
+    user: String,
 }
 
 impl std::fmt::Debug for Pattern {
@@ -58,15 +60,29 @@ impl Pattern {
         };
         if let Ok(r) = plain {
             let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-            return Ok(Pattern { engine: Engine::Plain(r), names });
+            return Ok(Pattern { engine: Engine::Plain(r), names, user: user.to_owned() });
         }
         match fancy_regex::Regex::new(&wrap(true)) {
             Ok(r) => {
                 let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-                Ok(Pattern { engine: Engine::Fancy(r), names })
+                Ok(Pattern { engine: Engine::Fancy(r), names, user: user.to_owned() })
             }
             // The plain engine's message is the more helpful one, unless it never tried.
             Err(fancy) => Err(plain.err().filter(|_| !possessive(user)).unwrap_or(fancy.to_string())),
+        }
+    }
+
+    /// The pattern as written in the config.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The regular expression the `regex` crate runs (the user's pattern translated and wrapped),
+    /// for [`super::reach`]; `None` for patterns only `fancy-regex` can run.
+    pub fn plain_source(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Plain(r) => Some(r.as_str()),
+            Engine::Fancy(_) => None,
         }
     }
 
