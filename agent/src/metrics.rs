@@ -187,6 +187,7 @@ self_metrics! {
     plugin_call_seconds: FloatCounter("scrapelet_plugin_call_seconds_total", "Time spent in plugin calls.", ["plugin"]),
     plugin_memory: Gauge("scrapelet_plugin_memory_bytes", "Linear memory the last call of the plugin used.", ["plugin"]),
     plugin_loads: Counter("scrapelet_plugin_loads_total", "Plugin (re)loads, by result.", ["plugin", "result"]),
+    plugin_state_bytes: Gauge("scrapelet_plugin_state_bytes", "Per-target state the plugin's targets hold (host.state-set), summed.", ["plugin"]),
     config_reloads: Counter("scrapelet_config_reloads_total", "Configuration reloads, by result.", ["result"]),
 }
 

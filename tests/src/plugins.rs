@@ -36,3 +36,69 @@ fn build(name: &str) {
         .expect("running cargo for the plugins");
     assert!(status.success(), "building plugin {name} failed (is the wasm32-wasip2 target installed?)");
 }
+
+/// The value of one exact series line of the agent's `/metrics` (e.g.
+/// `scrapelet_plugin_errors_total{plugin="p",kind="timeout"}`).
+pub fn self_metric(agent: &crate::Scrapelet, series: &str) -> Option<f64> {
+    let text = agent.metrics();
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// A `remote_write:` section sending to `prom` quickly.
+pub fn remote_write(prom: &crate::Prometheus) -> String {
+    format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url())
+}
+
+/// A target that answers 200 only to requests carrying the expected `Authorization` header (and
+/// 401 to the rest), remembering every `Authorization` value it was sent.
+pub struct AuthServer {
+    pub addr: String,
+    expected: std::sync::Arc<Mutex<String>>,
+    seen: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl AuthServer {
+    pub fn start(expected: &str) -> AuthServer {
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind auth server");
+        let addr = listener.local_addr().unwrap().to_string();
+        let (expected, seen) = (Arc::new(Mutex::new(expected.to_string())), Arc::new(Mutex::new(Vec::new())));
+        let (e, s) = (expected.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (e, s) = (e.clone(), s.clone());
+                std::thread::spawn(move || answer(stream, &e, &s));
+            }
+        });
+        AuthServer { addr, expected, seen }
+    }
+
+    /// From now on, this `Authorization` value is the one accepted.
+    pub fn expect(&self, value: &str) {
+        *self.expected.lock().unwrap() = value.to_string();
+    }
+
+    /// Every `Authorization` value sent so far (`""` for none).
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn answer(stream: std::net::TcpStream, expected: &Mutex<String>, seen: &Mutex<Vec<String>>) {
+    use std::io::Write;
+    let Ok(read) = stream.try_clone() else { return };
+    let mut reader = std::io::BufReader::new(read);
+    while let Ok(Some(req)) = crate::http::read_request(&mut reader) {
+        let auth = req.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.clone()).unwrap_or_default();
+        let ok = auth == *expected.lock().unwrap();
+        seen.lock().unwrap().push(auth);
+        let (status, body) = if ok { ("200 OK", "{}") } else { ("401 Unauthorized", "") };
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if (&stream).write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}

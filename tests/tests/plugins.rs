@@ -7,22 +7,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::plugins::plugin;
+use scrapelet_tests::plugins::{plugin, remote_write, self_metric};
 use scrapelet_tests::{FixtureServer, Prometheus, Scrapelet, wait_for};
 
 const APP: &str = "# TYPE app_requests_total counter\napp_requests_total{code=\"200\"} 10\n";
 const STATS: &str = r#"{"requests": 42, "queues": [{"name": "a", "depth": 3}, {"name": "b", "depth": 7}]}"#;
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The value of one exact series line of the agent's `/metrics`.
-fn self_metric(agent: &Scrapelet, series: &str) -> Option<f64> {
-    let text = agent.metrics();
-    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-fn remote_write(prom: &Prometheus) -> String {
-    format!("remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n", prom.write_url())
-}
 
 const HOSTILE: &[(&str, &str)] = &[
     ("loop", "timeout"),

@@ -98,7 +98,7 @@ fn run_inner(args: &RunPluginArgs) -> Result<String, String> {
             yaml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?.to_json()
         }
     };
-    let limits = Limits { memory: args.memory, output: 64 << 20, timeout: None };
+    let limits = Limits { memory: args.memory, output: 64 << 20, ..Limits::default() };
     let loaded = load(&args.file, config, limits, args.data_dir.clone())?;
     match loaded.world() {
         World::Exporter => run_exporter(&loaded, args),
@@ -128,8 +128,9 @@ fn run_exporter(loaded: &Loaded, args: &RunPluginArgs) -> Result<String, String>
         let (n, v) = l.split_once('=').ok_or_else(|| format!("--label {l:?}: expected name=value"))?;
         labels.push((n.to_string(), v.to_string()));
     }
-    let out = exporter::collect(loaded, &labels, "cli", args.timeout, fetch).map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| format!("the exposition is not UTF-8: {e}"))
+    let state = crate::plugin::CallState::exporter(Default::default(), loaded.limits.state);
+    let out = exporter::collect(loaded, &labels, "cli", args.timeout, fetch, state).map_err(|e| e.to_string())?;
+    String::from_utf8(out.body).map_err(|e| format!("the exposition is not UTF-8: {e}"))
 }
 
 /// Fetches to a live target, with the agent's client (no redirects) and the call's timeout.

@@ -10,7 +10,7 @@
 //!     path: plugins/json_exporter.wasm   # relative to this file
 //!     sha256: 3f1c...               # optional pin: a file with another hash is refused
 //!     data_dir: plugins/json-data   # optional, read-only, seen by the plugin as /data
-//!     limits: { memory: 64MiB, output: 16MiB, timeout: 5s }
+//!     limits: { memory: 64MiB, output: 16MiB, timeout: 5s, state: 1MiB }
 //!     config: { path: /stats.json }   # any YAML; handed to init() as JSON
 //! ```
 
@@ -61,6 +61,7 @@ fn limits(r: &mut MapReader<'_>) -> Limits {
     }
     limits.output = lr.bytes("output").unwrap_or(limits.output);
     limits.timeout = lr.duration("timeout").filter(|d| !d.is_zero());
+    limits.state = lr.bytes("state").unwrap_or(limits.state);
     lr.finish();
     limits
 }

@@ -14,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::engine::{TICK, runtime};
 use super::fetch::Fetch;
+use super::state::CallState;
 use super::{Limits, PluginError};
 
 /// Bytes of a plugin's stderr kept (a panic message lands there).
@@ -30,6 +31,7 @@ pub struct HostState {
     pub plugin: String,
     pub target: String,
     pub logs_left: u32,
+    pub state: CallState,
 }
 
 impl WasiView for HostState {
@@ -69,11 +71,18 @@ pub struct CallContext<'a> {
     pub timeout: Duration,
     pub data_dir: Option<&'a Path>,
     pub fetch: Fetch,
+    pub state: CallState,
 }
 
 impl<'a> CallContext<'a> {
     /// The context of one call of `loaded` for `target`: its own timeout caps the scrape's.
-    pub fn of(loaded: &'a super::registry::Loaded, target: &'a str, timeout: Duration, fetch: Fetch) -> Self {
+    pub fn of(
+        loaded: &'a super::registry::Loaded,
+        target: &'a str,
+        timeout: Duration,
+        fetch: Fetch,
+        state: CallState,
+    ) -> Self {
         CallContext {
             plugin: &loaded.name,
             target,
@@ -81,6 +90,7 @@ impl<'a> CallContext<'a> {
             timeout: loaded.limits.timeout.map_or(timeout, |t| t.min(timeout)),
             data_dir: loaded.data_dir.as_deref(),
             fetch,
+            state,
         }
     }
 }
@@ -104,6 +114,7 @@ pub fn new_store(ctx: CallContext<'_>) -> Result<(Store<HostState>, MemoryOutput
         plugin: ctx.plugin.to_string(),
         target: ctx.target.to_string(),
         logs_left: LOG_BUDGET,
+        state: ctx.state,
     };
     let mut store = Store::new(&runtime().engine, state);
     store.limiter(|s| &mut s.limiter);

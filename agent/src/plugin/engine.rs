@@ -17,7 +17,7 @@ use super::call::HostState;
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// The version of the contract this host speaks.
-pub const CONTRACT: &str = "scrapelet:plugin@0.1.0";
+pub const CONTRACT: &str = "scrapelet:plugin@0.2.0";
 
 /// Which world a component implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,22 +7,32 @@ use super::PluginError;
 use super::call::{CallContext, classify, new_store};
 use super::fetch::Fetch;
 use super::registry::{Loaded, Pre};
+use super::state::CallState;
 
-/// Runs `collect` for one scrape and returns the exposition text.
+/// What a successful `collect` produced.
+pub struct Collected {
+    /// Text exposition.
+    pub body: Vec<u8>,
+    /// The target's new state, if the call set one.
+    pub state: Option<Vec<u8>>,
+}
+
+/// Runs `collect` for one scrape and returns the exposition text (and the new state).
 pub fn collect(
     loaded: &Loaded,
     labels: &Vec<(String, String)>,
     target: &str,
     timeout: Duration,
     fetch: Fetch,
-) -> Result<Vec<u8>, PluginError> {
+    state: CallState,
+) -> Result<Collected, PluginError> {
     let Pre::Exporter(pre) = &loaded.pre else {
         return Err(PluginError::Failed {
             plugin: loaded.name.clone(),
             message: "a transform, not an exporter".into(),
         });
     };
-    let ctx = CallContext::of(loaded, target, timeout, fetch);
+    let ctx = CallContext::of(loaded, target, timeout, fetch, state);
     let timeout = ctx.timeout;
     let began = Instant::now();
     let (mut store, stderr) = new_store(ctx)?;
@@ -34,17 +44,18 @@ pub fn collect(
         instance.call_collect(&mut store, labels)
     })();
     loaded.record_call(began.elapsed(), store.data().limiter.peak);
-    let out = match result {
+    let body = match result {
         Err(e) => return Err(classify(e, &store, &stderr, &loaded.limits, timeout)),
         Ok(Err(message)) => return Err(PluginError::Failed { plugin: loaded.name.clone(), message }),
         Ok(Ok(out)) => out,
     };
-    if out.len() as u64 > loaded.limits.output {
+    if body.len() as u64 > loaded.limits.output {
         return Err(PluginError::Output {
             plugin: loaded.name.clone(),
-            size: out.len() as u64,
+            size: body.len() as u64,
             limit: loaded.limits.output,
         });
     }
-    Ok(out)
+    let state = std::mem::replace(&mut store.data_mut().state, CallState::disabled()).into_output();
+    Ok(Collected { body, state })
 }

@@ -1,5 +1,6 @@
 //! The `host` interface as the plugins see it: `log` into the agent's log (tagged, truncated,
-//! budgeted) and `fetch` through [`super::fetch::Fetch`]. Implemented once, for both worlds.
+//! budgeted), `fetch` through [`super::fetch::Fetch`] and the per-target state
+//! ([`super::state::CallState`]). Implemented once, for both worlds.
 
 use tracing::{debug, error, info, warn};
 
@@ -70,6 +71,14 @@ macro_rules! impl_host {
                     content_type: r.content_type,
                     body: r.body,
                 })
+            }
+
+            fn state_get(&mut self) -> Vec<u8> {
+                self.state.get()
+            }
+
+            fn state_set(&mut self, data: Vec<u8>) -> Result<(), String> {
+                self.state.set(data)
             }
         }
     };

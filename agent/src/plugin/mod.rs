@@ -16,6 +16,7 @@ mod fetch;
 mod host;
 mod registry;
 mod source;
+mod state;
 pub mod transform;
 
 pub use backoff::Backoff;
@@ -23,6 +24,7 @@ pub use engine::{Inspection, World, inspect};
 pub use fetch::Fetch;
 pub use registry::{Loaded, Registry, load_file, registry};
 pub use source::PluginSource;
+pub use state::{CallState, TargetState};
 
 /// Why a plugin call failed. [`PluginError::kind`] is the bounded metric label.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +96,12 @@ pub struct Limits {
     pub output: u64,
     /// CPU (wall) time of one call; `None`: the scrape timeout.
     pub timeout: Option<std::time::Duration>,
+    /// Bytes of per-target state an exporter may keep (`host.state-set`).
+    pub state: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory: 64 << 20, output: 16 << 20, timeout: None }
+        Limits { memory: 64 << 20, output: 16 << 20, timeout: None, state: 1 << 20 }
     }
 }

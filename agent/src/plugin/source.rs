@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tracing::warn;
 
 use super::fetch::Fetch;
+use super::state::{CallState, TargetState};
 use super::{Backoff, PluginError, exporter, registry};
 use crate::http_client::HttpClient;
 use crate::scrape::fetch::DEFAULT_BODY_LIMIT;
@@ -24,6 +25,8 @@ pub struct PluginSource {
     timeout: Duration,
     limit: u64,
     backoff: Backoff,
+    /// What the plugin keeps for this target between calls.
+    state: TargetState,
 }
 
 impl PluginSource {
@@ -45,6 +48,7 @@ impl PluginSource {
             timeout: target.timeout,
             limit,
             backoff: Backoff::default(),
+            state: TargetState::new(plugin),
         }
     }
 
@@ -76,8 +80,16 @@ impl PluginSource {
             handle: tokio::runtime::Handle::current(),
         };
         let (labels, target, timeout) = (self.labels.clone(), self.target.clone(), self.timeout);
-        let job = tokio::task::spawn_blocking(move || exporter::collect(&loaded, &labels, &target, timeout, fetch));
-        job.await.unwrap_or_else(|e| Err(PluginError::Trap { plugin: self.plugin.clone(), message: e.to_string() }))
+        let state = CallState::exporter(self.state.for_call(loaded.generation), loaded.limits.state);
+        let job =
+            tokio::task::spawn_blocking(move || exporter::collect(&loaded, &labels, &target, timeout, fetch, state));
+        let collected = job
+            .await
+            .unwrap_or_else(|e| Err(PluginError::Trap { plugin: self.plugin.clone(), message: e.to_string() }))?;
+        if let Some(state) = collected.state {
+            self.state.store(state);
+        }
+        Ok(collected.body)
     }
 }
 

@@ -9,6 +9,7 @@ use super::bindings::transform::scrapelet::plugin::types;
 use super::call::{CallContext, classify, new_store};
 use super::fetch::Fetch;
 use super::registry::{Loaded, Pre};
+use super::state::CallState;
 
 pub type Pairs = Vec<(String, String)>;
 
@@ -53,7 +54,7 @@ fn rewrite_here(
             message: "an exporter, not a transform".into(),
         });
     };
-    let ctx = CallContext::of(loaded, target, timeout, Fetch::Denied);
+    let ctx = CallContext::of(loaded, target, timeout, Fetch::Denied, CallState::disabled());
     let timeout = ctx.timeout;
     let n = batch.len();
     let series: Vec<types::Series> = batch.into_iter().map(|labels| types::Series { labels }).collect();

@@ -1,13 +1,14 @@
 //! What the agent offers a plugin: logging, and (exporters only) HTTP to the scraped target.
 
 #[cfg(feature = "exporter")]
-use crate::exporter::bindings::scrapelet::plugin::host as wit;
+pub(crate) use crate::exporter::bindings::scrapelet::plugin::host as wit;
 #[cfg(all(feature = "transform", not(feature = "exporter")))]
-use crate::transform::bindings::scrapelet::plugin::host as wit;
+pub(crate) use crate::transform::bindings::scrapelet::plugin::host as wit;
 
 pub use wit::{Level, Response};
 
-/// Writes to the agent's log, tagged with the plugin and target.
+/// Writes to the agent's log, tagged with the plugin and target (the agent escapes newlines and
+/// control characters, truncates at 4 KiB and rate-limits each plugin's log bytes).
 pub fn log(level: Level, message: &str) {
     wit::log(level, message);
 }

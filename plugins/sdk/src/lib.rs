@@ -6,7 +6,8 @@
 //! `.wasm` in `target/wasm32-wasip2/release/` is the component the agent loads.
 //!
 //! Each call runs in a fresh instance: `init` builds your value from the configuration, then
-//! one `collect` (exporter) or `rewrite` (transform) uses it. Keep no state between scrapes.
+//! one `collect` (exporter) or `rewrite` (transform) uses it. The only memory across scrapes is
+//! an exporter's per-target [`state`] (bytes the agent keeps for the target, within a limit).
 
 extern crate self as scrapelet_plugin_sdk;
 
@@ -14,6 +15,8 @@ mod config;
 mod exposition;
 #[cfg(any(feature = "exporter", feature = "transform"))]
 pub mod host;
+#[cfg(any(feature = "exporter", feature = "transform"))]
+pub mod state;
 
 #[cfg(feature = "exporter")]
 pub mod exporter;

@@ -1,75 +1,50 @@
-//! A hostile exporter for the agent's sandbox tests. `config: {mode: ...}` picks the misdeed:
-//! `loop`, `memory`, `trap`, `panic`, `huge`, `file`, `socket`, `other-host`, `env`; `ok` (or
-//! none) behaves and reports `hostile_ok 1`.
+//! A hostile exporter for the agent's sandbox tests, built against `wit/plugin.wit` alone (no
+//! SDK), as a third party's plugin would be. `config: {mode: ...}` picks the misdeed (see
+//! [`misdeed`]); `ok` (or none) behaves and reports `hostile_ok 1`. Every mode that "succeeds"
+//! reports a `hostile_*` sample, so a test can tell a contained misdeed from an escape.
 
-use std::hint::black_box;
+mod misdeeds;
 
-use scrapelet_plugin_sdk::{Config, Exporter, Exposition, Target, export_exporter, host};
+use std::sync::Mutex;
 
-struct Hostile {
-    mode: String,
+wit_bindgen::generate!({ path: "../../wit", world: "exporter" });
+
+use scrapelet::plugin::host;
+
+/// The plugin's config, as `init` got it.
+static CONFIG: Mutex<Option<serde_json::Value>> = Mutex::new(None);
+
+/// A string field of the config.
+fn setting(key: &str) -> Option<String> {
+    let config = CONFIG.lock().unwrap();
+    config.as_ref()?.get(key)?.as_str().map(str::to_string)
 }
 
-impl Exporter for Hostile {
-    fn init(config: Config) -> Result<Self, String> {
-        Ok(Hostile { mode: config.str("mode").unwrap_or("ok").to_string() })
-    }
+/// A number field of the config.
+fn number(key: &str) -> Option<u64> {
+    CONFIG.lock().unwrap().as_ref()?.get(key)?.as_u64()
+}
 
-    fn collect(&mut self, _target: &Target, out: &mut Exposition) -> Result<(), String> {
-        match self.mode.as_str() {
-            "loop" => endless(),
-            "memory" => grow_forever(),
-            "trap" => std::process::abort(),
-            "panic" => panic!("hostile plugin panicked on purpose"),
-            "huge" => huge(out),
-            "file" => read_file(out)?,
-            "socket" => connect(out)?,
-            "other-host" => {
-                host::fetch("GET", "http://127.0.0.1:1/metrics", &[], &[])?;
-                out.sample("hostile_escaped", &[] as &[(&str, &str)], 1.0);
-            }
-            "env" => {
-                let n = std::env::vars().count();
-                out.sample("hostile_env_vars", &[] as &[(&str, &str)], n as f64);
-            }
-            _ => {
-                out.sample("hostile_ok", &[] as &[(&str, &str)], 1.0);
-            }
-        }
+/// One exposition line.
+fn sample(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    out.push_str(&format!("{name} {value}\n"));
+}
+
+struct Hostile;
+
+impl Guest for Hostile {
+    fn init(config: String) -> Result<(), String> {
+        let value = serde_json::from_str(&config).map_err(|e| format!("config: {e}"))?;
+        *CONFIG.lock().unwrap() = Some(value);
         Ok(())
     }
-}
 
-fn endless() -> ! {
-    let mut x = 0u64;
-    loop {
-        x = black_box(x.wrapping_add(1));
+    fn collect(target_labels: Vec<(String, String)>) -> Result<Vec<u8>, String> {
+        let mode = setting("mode").unwrap_or_else(|| "ok".into());
+        let mut out = String::new();
+        misdeeds::misdeed(&mode, &target_labels, &mut out)?;
+        Ok(out.into_bytes())
     }
 }
 
-fn grow_forever() -> ! {
-    let mut hoard: Vec<Vec<u8>> = Vec::new();
-    loop {
-        hoard.push(black_box(vec![1u8; 1 << 20]));
-    }
-}
-
-fn huge(out: &mut Exposition) {
-    for i in 0..200_000 {
-        out.sample("hostile_huge", &[("i", i.to_string())], 1.0);
-    }
-}
-
-fn read_file(out: &mut Exposition) -> Result<(), String> {
-    let text = std::fs::read_to_string("/etc/passwd").map_err(|e| format!("open /etc/passwd: {e}"))?;
-    out.sample("hostile_read_bytes", &[] as &[(&str, &str)], text.len() as f64);
-    Ok(())
-}
-
-fn connect(out: &mut Exposition) -> Result<(), String> {
-    std::net::TcpStream::connect("127.0.0.1:22").map_err(|e| format!("connect: {e}"))?;
-    out.sample("hostile_connected", &[] as &[(&str, &str)], 1.0);
-    Ok(())
-}
-
-export_exporter!(Hostile);
+export!(Hostile);
