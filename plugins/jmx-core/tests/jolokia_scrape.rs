@@ -78,7 +78,8 @@ fn new_mbeans_are_discovered_on_the_next_scrape_and_gone_ones_forgotten() {
     assert!(second.rules.contains("pool_active{pool=\"b\"} 5.0"), "{}", second.rules);
     assert_eq!((second.discovered, second.round_trips), (1, 3));
     let lists: Vec<_> = fake.asked()[4].clone();
-    assert_eq!(lists, [("list".to_string(), "app".to_string())]);
+    // Only the new MBean is listed, not its domain.
+    assert_eq!(lists, [("list".to_string(), "app/type=Pool,name=b".to_string())]);
     fake.remove("app:type=Pool,name=a");
     let third = scrape(&config, NO_JVM, second.state, &mut fake).unwrap();
     assert!(!third.rules.contains("pool=\"a\"") && third.rules.contains("pool=\"b\""), "{}", third.rules);

@@ -33,11 +33,17 @@ impl Meta {
 
     fn add_domain(&mut self, domain: &str, beans: &Map<String, Value>) {
         for (props, info) in beans {
-            let Ok(name) = ObjectName::parse(&format!("{domain}:{props}")) else { continue };
-            let Some(attrs) = info.get("attr").and_then(Value::as_object) else { continue };
-            let infos = attrs.iter().map(|(a, i)| (a.clone(), attr_info(i))).collect();
-            self.beans.insert(name.canonical(), infos);
+            if let Ok(name) = ObjectName::parse(&format!("{domain}:{props}")) {
+                self.add_bean(&name, info);
+            }
         }
+    }
+
+    /// Adds the `value` of one MBean's `list` reply.
+    pub fn add_bean(&mut self, name: &ObjectName, info: &Value) {
+        let Some(attrs) = info.get("attr").and_then(Value::as_object) else { return };
+        let infos = attrs.iter().map(|(a, i)| (a.clone(), attr_info(i))).collect();
+        self.beans.insert(name.canonical(), infos);
     }
 
     /// The attributes of one MBean (`None` when `list` did not cover it).

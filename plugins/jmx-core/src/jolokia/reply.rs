@@ -1,6 +1,6 @@
-//! Parses a bulk reply into JSON values, except that `list` entries (one domain each) keep only
-//! each MBean's `attr` infos: operations, usually most of a `list` reply, are skipped without
-//! being built.
+//! Parses a bulk reply into JSON values, except that `list` entries (of one domain, or of one
+//! MBean) keep only each MBean's `attr` infos: operations, usually most of a `list` reply, are
+//! skipped without being built.
 
 use std::fmt;
 
@@ -8,18 +8,19 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// The reply as one JSON value (an array, or Jolokia's error object); `is_list[i]` says entry
-/// `i` answers a `list` of one domain.
-pub(crate) fn parse(is_list: &[bool], reply: &[u8]) -> Result<Value, serde_json::Error> {
+/// The reply as one JSON value (an array, or Jolokia's error object); `lists[i]` says entry `i`
+/// answers a `list` whose tree has that many levels of names above the MBean infos (1: one
+/// domain, 0: one MBean).
+pub(crate) fn parse(lists: &[Option<usize>], reply: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(reply);
-    let value = Reply { is_list }.deserialize(&mut de)?;
+    let value = Reply { lists }.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
 /// The whole reply.
 struct Reply<'p> {
-    is_list: &'p [bool],
+    lists: &'p [Option<usize>],
 }
 
 impl<'de> DeserializeSeed<'de> for Reply<'_> {
@@ -38,8 +39,8 @@ impl<'de> Visitor<'de> for Reply<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let next = match self.is_list.get(out.len()) {
-                Some(true) => seq.next_element_seed(Entry(1))?,
+            let next = match self.lists.get(out.len()) {
+                Some(Some(depth)) => seq.next_element_seed(Entry(*depth))?,
                 _ => seq.next_element::<Value>()?,
             };
             let Some(v) = next else { return Ok(Value::Array(out)) };
@@ -149,12 +150,14 @@ mod tests {
         let reply = br#"[{"value": {"d:type=A": {"op": {"x": [1]}}}, "status": 200},
             {"value": {"type=A": {"attr": {"a": {"type": "int"}}, "op": {"reset": {}}, "desc": "d"},
                        "type=B": "odd", "type=C": null}, "status": 200}]"#;
-        let v = parse(&[false, true], reply).unwrap();
+        let v = parse(&[None, Some(1)], reply).unwrap();
         assert_eq!(v[0]["value"]["d:type=A"]["op"]["x"][0], 1);
         assert_eq!(
             v[1]["value"],
             serde_json::json!({"type=A": {"attr": {"a": {"type": "int"}}}, "type=B": null, "type=C": null})
         );
-        assert!(parse(&[false, true], b"[1] trailing").is_err());
+        assert!(parse(&[None, Some(1)], b"[1] trailing").is_err());
+        let one = br#"[{"value": {"attr": {"a": {"type": "int"}}, "op": {"x": {}}, "desc": "d"}, "status": 200}]"#;
+        assert_eq!(parse(&[Some(0)], one).unwrap()[0]["value"], serde_json::json!({"attr": {"a": {"type": "int"}}}));
     }
 }

@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use crate::object_name::ObjectName;
+
 /// Jolokia's `maxDepth` for attributes of a class `list` cannot say more about: deep enough to
 /// tell a number, a string (an enum's name) and an object apart, shallow enough that a Java
 /// object graph (Tomcat's `WebModule.loader`: Jolokia 1.7.1 on Java 17 fails the whole bulk
@@ -34,6 +36,13 @@ pub fn search(pattern: &str) -> Value {
 /// `list` of one domain: its MBeans' attribute types and descriptions.
 pub fn list(domain: &str) -> Value {
     json!({"type": "list", "path": escape_path(domain), "config": config()})
+}
+
+/// `list` of one MBean (`domain/keys`, the keys as registered).
+pub fn list_bean(name: &ObjectName) -> Value {
+    let keys = name.to_string()[name.domain().len() + 1..].to_string();
+    let path = format!("{}/{}", escape_path(name.domain()), escape_path(&keys));
+    json!({"type": "list", "path": path, "config": config()})
 }
 
 /// `read` of some attributes of one MBean, answered as `{attr: value}`.
@@ -102,6 +111,8 @@ mod tests {
         assert!(read("d:type=T", &["A"], None)["config"].get("maxDepth").is_none());
         assert_eq!(read_path("d:type=T", "A", "a/b!", None)["path"], "a!/b!!");
         assert_eq!(list("a/b")["path"], "a!/b");
+        let servlet = ObjectName::parse("C:j2eeType=Servlet,WebModule=//localhost/demo,name=ok").unwrap();
+        assert_eq!(list_bean(&servlet)["path"], "C/j2eeType=Servlet,WebModule=!/!/localhost!/demo,name=ok");
         assert_eq!(search("*:*")["mbean"], "*:*");
     }
 }

@@ -131,6 +131,9 @@ fn walk_names(
     Ok((run.out, names))
 }
 
+/// Up to this many new MBeans are listed one by one rather than by domain.
+const LIST_ONE_BY_ONE: usize = 32;
+
 struct Run<'c, 'j> {
     config: &'c JmxConfig,
     jolokia: &'j mut dyn Jolokia,
@@ -236,7 +239,7 @@ impl Run<'_, '_> {
             .filter_map(|n| Some((*n, ObjectName::parse(n).ok()?)))
             .filter(|(_, n)| !skipped_bean(n))
             .collect();
-        let meta = self.list(names.iter().map(|(_, n)| n.domain()).collect())?;
+        let meta = self.list(&names)?;
         let mut beans: Vec<(&String, ObjectName, Vec<Attr>)> = Vec::new();
         for (text, name) in names {
             let Some(infos) = meta.bean(&name) else { continue };
@@ -291,18 +294,28 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    /// Round 2: attribute infos of every MBean in `domains`.
-    fn list(&mut self, domains: BTreeSet<&str>) -> Result<Meta, ScrapeError> {
+    /// Round 2: attribute infos of the new MBeans: a few are listed one by one (a webapp, a
+    /// request processor Tomcat adds), many by their domains.
+    fn list(&mut self, names: &[(&String, ObjectName)]) -> Result<Meta, ScrapeError> {
         let mut bulk = Bulk::default();
-        for d in domains {
-            bulk.push(request::list(d), Purpose::List(d.to_owned()));
+        if names.len() <= LIST_ONE_BY_ONE {
+            for (i, (_, name)) in names.iter().enumerate() {
+                bulk.push(request::list_bean(name), Purpose::ListBean { bean: i });
+            }
+        } else {
+            let domains: BTreeSet<&str> = names.iter().map(|(_, n)| n.domain()).collect();
+            for d in domains {
+                bulk.push(request::list(d), Purpose::List(d.to_owned()));
+            }
         }
         let mut meta = Meta::default();
         let mut gathered = Gathered::default();
         let entries = self.post(&bulk)?;
         for (purpose, entry) in bulk.purposes().iter().zip(entries) {
-            if let (Purpose::List(domain), Some(value)) = (purpose, gathered.ok_value(entry)) {
-                meta.add(domain, &value);
+            match (purpose, gathered.ok_value(entry)) {
+                (Purpose::List(domain), Some(value)) => meta.add(domain, &value),
+                (Purpose::ListBean { bean }, Some(value)) => meta.add_bean(&names[*bean].1, &value),
+                _ => {}
             }
         }
         self.absorb(gathered);
@@ -345,8 +358,16 @@ impl Run<'_, '_> {
         let reply = self.jolokia.post(&body).map_err(ScrapeError::Transport)?;
         self.out.round_trips += 1;
         self.out.bytes += body.len() + reply.len();
-        let is_list: Vec<bool> = bulk.purposes().iter().map(|p| matches!(p, Purpose::List(_))).collect();
-        match reply::parse(&is_list, &reply)? {
+        let lists: Vec<Option<usize>> = bulk
+            .purposes()
+            .iter()
+            .map(|p| match p {
+                Purpose::List(_) => Some(1),
+                Purpose::ListBean { .. } => Some(0),
+                _ => None,
+            })
+            .collect();
+        match reply::parse(&lists, &reply)? {
             Value::Array(entries) if entries.len() == bulk.len() => Ok(entries),
             Value::Array(entries) => Err(ScrapeError::Layout { expected: bulk.len(), got: entries.len() }),
             other => Err(ScrapeError::Refused {

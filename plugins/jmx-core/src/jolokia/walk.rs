@@ -26,6 +26,10 @@ const MAX_ERRORS: usize = 5;
 pub enum Purpose {
     Search,
     List(String),
+    /// `list` of one MBean (`bean` indexes the names being discovered).
+    ListBean {
+        bean: usize,
+    },
     /// `{attr: value}` for some attributes.
     Values {
         bean: usize,

@@ -138,7 +138,25 @@ impl Fake {
         Value::Array(found.map(|(n, _)| Value::String(n.clone())).collect())
     }
 
-    fn list(&self, domain: &str) -> Value {
+    /// `list` of a domain, or of one MBean (`domain/keys`; `!` escapes `/` and `!`).
+    fn list(&self, path: &str) -> Value {
+        let mut parts = vec![String::new()];
+        let mut chars = path.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '!' => parts.last_mut().unwrap().extend(chars.next()),
+                '/' => parts.push(String::new()),
+                c => parts.last_mut().unwrap().push(c),
+            }
+        }
+        let domains = self.list_domain(&parts[0]);
+        match parts.get(1) {
+            Some(bean) => domains.get(bean).cloned().unwrap_or(Value::Null),
+            None => domains,
+        }
+    }
+
+    fn list_domain(&self, domain: &str) -> Value {
         let mut out = Map::new();
         for (name, attrs) in &self.beans {
             let Some(props) = name.strip_prefix(domain).and_then(|r| r.strip_prefix(':')) else { continue };
