@@ -78,6 +78,10 @@ fn load(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option
 
 /// `plugin run`: prints the exposition (exporter) or one verdict per series (transform).
 pub fn run(args: &RunPluginArgs) -> i32 {
+    // The plugin's own warnings (the jmx plugin's "no rule matched ...") go to stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
     match run_inner(args) {
         Ok(out) => {
             print!("{out}");
