@@ -1,10 +1,19 @@
-//! Support for the `jmx` plugin's tests against a real JVM: [`HttpJolokia`] (the plugin core's
+//! Support for the `jmx` plugin's tests against a real JVM: [`Stack`] (Prometheus, a Tomcat that
+//! served known traffic, and the agent scraping it through the plugin), [`HttpJolokia`] (the plugin core's
 //! transport over plain HTTP, so the core runs in-process against a real Jolokia) and
 //! [`Samples`], a reader of the text exposition that looks samples up as the JMX exporter's own
 //! tests do (`PrometheusRegistryUtils.getSampleValue`: the metric name, without a counter's
 //! `_total`, and the exact label set).
 
-use crate::http;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::plugins::plugin;
+use crate::procs::scratch;
+use crate::tomcat::{Options as JvmOptions, rules_for};
+use crate::{Prometheus, Scrapelet, Tomcat, http, wait_for};
 
 /// POSTs bulk requests to Jolokia at `addr` + `path` (the tests implement the plugin core's
 /// `Jolokia` trait with it; this crate does not depend on the core).
@@ -128,6 +137,107 @@ fn split_series(series: &str) -> (String, Vec<(String, String)>) {
     }
     labels.sort();
     (name.to_string(), labels)
+}
+
+pub const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Known traffic: (path, how many times, expected status).
+pub const TRAFFIC: &[(&str, usize, u16)] =
+    &[("/demo/ok?ms=20", 7, 200), ("/demo/fail", 3, 500), ("/demo/session", 2, 200)];
+/// How long each `/demo/ok` request sleeps, ms.
+pub const SLEEP_MS: f64 = 20.0;
+
+pub fn send_traffic(tomcat: &Tomcat) {
+    for &(path, times, status) in TRAFFIC {
+        for _ in 0..times {
+            assert_eq!(tomcat.get(path).0, status, "GET {path}");
+        }
+    }
+}
+
+/// The requests of [`TRAFFIC`] to `path`.
+pub fn sent(path: &str) -> f64 {
+    TRAFFIC.iter().filter(|t| t.0 == path).map(|t| t.1 as f64).sum()
+}
+
+/// The plugin's read-only data directory (the rules files), removed on drop.
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn with_rules(engine: &str) -> DataDir {
+        let dir = scratch("jmx-rules");
+        std::fs::write(dir.join("tomcat.yml"), rules_for(engine)).unwrap();
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A real Prometheus, a real Tomcat that has served [`TRAFFIC`], and the agent scraping it
+/// through the `jmx` plugin, one job per `(job name, the job's YAML after its name)`.
+pub struct Stack {
+    pub prom: Prometheus,
+    pub tomcat: Tomcat,
+    pub agent: Scrapelet,
+    _data: DataDir,
+}
+
+impl Stack {
+    pub fn start(engine: &str, jobs: &[(&str, &str)]) -> Stack {
+        Stack::start_with(engine, &JvmOptions::default(), jobs)
+    }
+
+    pub fn start_with(engine: &str, options: &JvmOptions, jobs: &[(&str, &str)]) -> Stack {
+        let prom = Prometheus::start();
+        let tomcat = Tomcat::start_with(engine, crate::free_port(), options);
+        send_traffic(&tomcat);
+        let data = DataDir::with_rules(engine);
+        // A cold JVM took 1.5 s for the plugin's first bulk read (all MBeans and their list,
+        // about 0.8 MB), a warm one 0.4-0.7 s.
+        let mut config = format!(
+            "global:\n  scrape_interval: 3s\n  scrape_timeout: 3s\nplugins:\n  - name: jmx\n    path: {}\n    \
+             data_dir: {}\n    config:\n      rules_sets: {{tomcat: tomcat.yml}}\nscrape_configs:\n",
+            plugin("jmx").display(),
+            data.0.display()
+        );
+        for (job, rest) in jobs {
+            config.push_str(&format!(
+                "  - job_name: {job}\n    exporter: jmx\n    {rest}\n    static_configs:\n      \
+                 - targets: [\"{}\"]\n",
+                tomcat.addr()
+            ));
+        }
+        config.push_str(&format!(
+            "remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n",
+            prom.write_url()
+        ));
+        let agent = Scrapelet::start(&config);
+        Stack { prom, tomcat, agent, _data: data }
+    }
+
+    /// The value of the one series `promql` selects, once there is one.
+    pub fn value(&self, promql: &str) -> f64 {
+        let got = self.prom.wait_for_series(promql, TIMEOUT);
+        assert_eq!(got.len(), 1, "{promql}: {got:?}");
+        got[0].1.parse().unwrap_or_else(|_| panic!("{promql}: {got:?}"))
+    }
+
+    /// Waits for `up` of `job` to be 1: a cold JVM may take its first reads past the timeout.
+    pub fn wait_up(&self, job: &str) {
+        let up = format!(r#"up{{job="{job}"}}"#);
+        wait_for(&format!("{up} == 1"), TIMEOUT, || (self.value(&up) == 1.0).then_some(()));
+    }
+
+    /// The agent's `/api/v1/targets` entry of `job`.
+    pub fn target(&self, job: &str) -> Value {
+        let targets = self.agent.targets();
+        let all = targets["data"]["activeTargets"].as_array().expect("activeTargets").clone();
+        all.into_iter().find(|t| t["scrapePool"] == job).unwrap_or_else(|| panic!("no target of {job}: {targets}"))
+    }
 }
 
 #[cfg(test)]
