@@ -7,9 +7,9 @@
 //! Per target, `__param_rules` picks a named rules set (pod annotation `scrapelet.io/jmx-rules`)
 //! and `__param_jolokia_path` overrides the Jolokia path.
 //!
-//! Not exported: `jmx_scrape_duration_seconds` (no clock in the sandbox), `jmx_scrape_cached_beans`,
-//! `jmx_config_reload_*`. A failed Jolokia request fails the scrape (`up` 0) with its reason, so
-//! `jmx_scrape_error` is 0 whenever there is an answer.
+//! The JMX exporter's own `jmx_*` metrics are printed as it registers them; a failed Jolokia
+//! request fails the scrape (`up` 0) with its reason, so `jmx_scrape_error` is 0 whenever there is
+//! an answer, and `jmx_config_reload_*` count nothing (the agent reloads the config).
 
 pub mod settings;
 mod store;
@@ -19,9 +19,40 @@ use scrapelet_plugin_sdk::{Config, Exporter, Exposition, Target, export_exporter
 
 use settings::Settings;
 
-/// As the JMX exporter prints it (client_java writes doubles with Java's `Double.toString`).
-const SCRAPE_OK: &str =
-    "# HELP jmx_scrape_error Non-zero if this scrape failed.\n# TYPE jmx_scrape_error gauge\njmx_scrape_error 0.0\n";
+/// The JMX exporter's own metrics (`JmxCollector.register`), as client_java prints them.
+fn self_metrics(duration: f64, cached_beans: usize) -> String {
+    let family = |name: &str, kind: &str, help: &str, value: f64| {
+        let v = jmx_core::jolokia::java_double(value);
+        format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n")
+    };
+    [
+        // The agent reloads the config; a reload the plugin would count cannot happen in a call.
+        family(
+            "jmx_config_reload_failure_total",
+            "counter",
+            "Number of times configuration have failed to be reloaded.",
+            0.0,
+        ),
+        family(
+            "jmx_config_reload_success_total",
+            "counter",
+            "Number of times configuration have successfully been reloaded.",
+            0.0,
+        ),
+        family(
+            "jmx_scrape_cached_beans",
+            "gauge",
+            "Number of beans with their matching rule cached",
+            cached_beans as f64,
+        ),
+        family("jmx_scrape_duration_seconds", "gauge", "Time this JMX scrape took, in seconds.", duration),
+        // A failed scrape fails the call (`up` 0), so a printed scrape did not fail.
+        family("jmx_scrape_error", "gauge", "Non-zero if this scrape failed.", 0.0),
+        // A scrape over the agent's timeout is abandoned by the agent (`up` 0).
+        family("jmx_scrape_timeout_total", "counter", "Total number of scrape timeouts.", 0.0),
+    ]
+    .concat()
+}
 
 struct Jmx {
     settings: Settings,
@@ -40,6 +71,7 @@ impl Exporter for Jmx {
         let rules = selected.as_ref().unwrap_or(&self.settings.default_rules);
         let path =
             target.label("__param_jolokia_path").filter(|p| !p.is_empty()).unwrap_or(&self.settings.jolokia.path);
+        let start = std::time::Instant::now();
         let options = Options { jvm_metrics: self.settings.jvm_metrics };
         let state = State::decode(&store::load(), rules.id ^ u64::from(options.jvm_metrics));
         let outcome = jolokia::scrape(&rules.config, options, state, &mut HostJolokia { path })
@@ -50,7 +82,10 @@ impl Exporter for Jmx {
         }
         out.text(&outcome.jvm);
         out.text(&outcome.rules);
-        out.text(SCRAPE_OK);
+        // `MatchedRulesCache` exists only with a `cache: true` rule; then every attribute recorded
+        // has its entry marked fresh.
+        let cached = if rules.config.rules.iter().any(|r| r.cache) { outcome.stats.attributes } else { 0 };
+        out.text(&self_metrics(start.elapsed().as_secs_f64(), cached));
         Ok(())
     }
 }

@@ -156,7 +156,13 @@ impl Flattener<'_> {
             Value::Bool(b) => self.record(place, name, or(declared, "java.lang.Boolean"), &AttrValue::Bool(*b)),
             Value::Number(n) => {
                 let fallback = if n.is_f64() { "java.lang.Double" } else { "java.lang.Long" };
-                self.record(place, name, or(declared, fallback), &number::from_json(n))
+                let mut value = number::from_json(n);
+                // `Float.doubleValue()`: Jolokia prints the float (0.2), Java exports its double
+                // (0.20000000298023224); the rules see the float's text either way.
+                if let (AttrValue::Number { value: v, .. }, "float" | "java.lang.Float") = (&mut value, declared) {
+                    *v = f64::from(*v as f32);
+                }
+                self.record(place, name, or(declared, fallback), &value)
             }
             _ => {}
         }
