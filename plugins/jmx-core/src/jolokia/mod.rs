@@ -3,6 +3,7 @@
 //! flattens MBean values, and returns the exposition, the JVM metrics and the [`State`] for the
 //! next scrape of the target. No I/O here: the caller's [`Jolokia`] posts the requests.
 
+mod discover;
 mod flatten;
 mod hint;
 mod jvm;
