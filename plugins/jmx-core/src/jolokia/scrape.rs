@@ -5,10 +5,12 @@
 //! 1. `search` of each `includeObjectNames` pattern (the change check: MBean names only), the
 //!    reads the state plans, and the JVM metrics' reads. When every MBean found is known, that is
 //!    the whole scrape.
-//! 2. For MBeans not seen before (all of them without a state): `list` of their domains, for
-//!    attribute types and descriptions.
-//! 3. Their attributes, each read as its [`AttrKind`] says, and the types of their open data.
+//! 2. For MBeans not seen before (all of them without a state; [`super::discover`]): `list` of
+//!    them (a few) or of their domains, for attribute types and descriptions.
+//! 3. Their attributes, each read as its [`super::AttrKind`] says, and the types of their open data.
 //! 4. Only if an attribute of an unknown class answered with a string: whether it is an enum.
+//!
+//! (One more, rarely: open data that was `null` at discovery and now has a value gets its type.)
 //!
 //! A new MBean's attributes are then planned ([`super::needed`]): the next scrapes read only those
 //! some rule may export. Output is the same as reading everything, as `JmxScraper` does.
