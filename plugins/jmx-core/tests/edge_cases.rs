@@ -153,6 +153,12 @@ fn exclude_jvm_metrics_excludes_jvm_domains() {
     assert!(c.includes_object_name("Catalina:type=Server"));
     let none = JmxConfig::from_yaml("includeObjectNames: []").unwrap();
     assert!(!none.includes_object_name("Catalina:type=Server"));
+    // JmxScraper.doScrape: an include that names a JVM MBean brings it back, an exclude does not.
+    let named = "excludeJvmMetrics: true\nincludeObjectNames: ['java.lang:type=Memory', 'd:*']\nexcludeObjectNames: ['d:type=X']";
+    let c = JmxConfig::from_yaml(named).unwrap();
+    assert!(c.includes_object_name("java.lang:type=Memory"));
+    assert!(!c.includes_object_name("java.lang:type=Runtime"));
+    assert!(c.includes_object_name("d:type=Y") && !c.includes_object_name("d:type=X"));
 }
 
 #[test]
