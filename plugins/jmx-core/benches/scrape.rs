@@ -23,7 +23,7 @@ fn capture() -> support::Fake {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jolokia/tomcat9/");
     let read =
         |n: &str| -> Value { serde_json::from_slice(&std::fs::read(format!("{dir}{n}.reply.json")).unwrap()).unwrap() };
-    support::Fake::from_captures(&read("read-catalina"), &read("list"))
+    support::Fake { typed: true, ..support::Fake::from_captures(&read("read-catalina"), &read("list")) }
 }
 
 fn bench(c: &mut Criterion) {
@@ -33,6 +33,8 @@ fn bench(c: &mut Criterion) {
     let steady = scrape(&config, NO_JVM, first.state.clone(), &mut fake).unwrap();
     assert_eq!(first.rules, steady.rules);
     assert_eq!(steady.round_trips, 1);
+    // The plugin reads and compiles its rules on every call (a fresh instance each scrape).
+    c.bench_function("tomcat_yml_parse_and_compile", |b| b.iter(|| JmxConfig::from_yaml(black_box(RULES)).unwrap()));
     let mut group = c.benchmark_group("tomcat9_catalina");
     group.bench_function("first_scrape", |b| {
         b.iter(|| scrape(&config, NO_JVM, State::new(1), black_box(&mut fake)).unwrap())

@@ -129,7 +129,16 @@ fn open_data_null_at_discovery_is_typed_once_it_has_a_value() {
     assert!(second.rules.contains("\ngc_last_duration 12.0\n"), "{}", second.rules);
     assert_eq!(second.round_trips, 2);
     let third = scrape(&config, NO_JVM, second.state, &mut fake).unwrap();
-    assert_eq!((third.rules, third.round_trips), (second.rules, 1));
+    assert_eq!((third.rules.as_str(), third.round_trips), (second.rules.as_str(), 1));
+    // A type Jolokia does not give is asked for once: then the JSON's shape decides.
+    fake.typed = false;
+    fake.beans[0].1[0].value = json!({"duration": 13});
+    let mut state = third.state;
+    state.plan[0].attrs[0].kind = jmx_core::jolokia::AttrKind::Open(None);
+    let fourth = scrape(&config, NO_JVM, state, &mut fake).unwrap();
+    let fifth = scrape(&config, NO_JVM, fourth.state, &mut fake).unwrap();
+    assert_eq!((fourth.round_trips, fifth.round_trips), (2, 1));
+    assert!(fifth.rules.contains("\ngc_last_duration 13.0\n"), "{}", fifth.rules);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use super::flatten::Flattener;
 use super::kind::AttrKind;
 use super::list::Meta;
 use super::needed::plan_bean;
+use super::open_type::OpenType;
 use super::request::{self, Bulk};
 use super::scrape::{Run, ScrapeError};
 use super::state::{Attr, PlannedBean};
@@ -50,10 +51,10 @@ impl Run<'_, '_> {
         for (purpose, entry) in bulk.purposes().iter().zip(entries) {
             let Purpose::Types { bean } = purpose else { continue };
             gathered.take(purpose, &plan[*bean].attrs, entry);
-            for a in plan[*bean].attrs.iter_mut() {
-                if let Some(t) = gathered.types[*bean].remove(&a.name) {
-                    a.kind = AttrKind::Open(Some(t));
-                }
+            let asked = untyped(&plan[*bean], &gathered.values[*bean]);
+            for a in plan[*bean].attrs.iter_mut().filter(|a| asked.contains(&a.name)) {
+                let t = gathered.types[*bean].remove(&a.name).unwrap_or(OpenType::Unknown);
+                a.kind = AttrKind::Open(Some(t));
             }
             let Ok(name) = ObjectName::parse(&plan[*bean].name) else { continue };
             let replanned = plan_bean(&mut reach, self.config, &name, &plan[*bean].attrs, &gathered.values[*bean]);

@@ -77,6 +77,7 @@ impl Flattener<'_> {
 
     /// A value inside open data (or an `Optional`'s contents) of type `t`, when known.
     fn open(&mut self, place: Place<'_>, name: &str, t: Option<&OpenType>, value: &Value) {
+        let t = t.filter(|t| **t != OpenType::Unknown);
         let class = match t {
             Some(OpenType::Simple(c)) => c.as_str(),
             Some(OpenType::Array) => return,

@@ -85,7 +85,7 @@ fn needed(reach: &mut Reach<'_>, name: &ObjectName, a: &Attr, observed: Option<&
 /// known in advance, so a table (or a composite holding one) is always read.
 fn open_needed(reach: &mut Reach<'_>, name: &ObjectName, keys: &[String], attr: &str, t: &OpenType) -> bool {
     match t {
-        OpenType::Tabular { .. } => true,
+        OpenType::Tabular { .. } | OpenType::Unknown => true,
         OpenType::Array => false,
         OpenType::Composite { items, .. } => {
             let mut inner = keys.to_vec();

@@ -19,6 +19,9 @@ pub enum OpenType {
     Tabular { row: Box<OpenType>, index: Vec<String> },
     /// `ArrayType`: never exported.
     Array,
+    /// Jolokia did not say (its `toString` was not an open type's): the JSON's shape decides, as
+    /// without a type, and the type is not asked for again.
+    Unknown,
 }
 
 impl OpenType {
