@@ -38,6 +38,11 @@ if [[ "${CI:-}" == true ]]; then export CARGO_INCREMENTAL=0; fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The plugins workspace (guests for wasm32-wasip2, their own Cargo.lock and target/): formatting,
+# lints for their target, and their unit tests on the host.
+(cd plugins && cargo fmt --all -- --check \
+  && cargo clippy --workspace --all-targets --target wasm32-wasip2 -- -D warnings \
+  && cargo test --workspace)
 # The binary the end-to-end tests start, built in the same invocation as the test targets so that
 # it shares their dependency features (tokio's test-util, a dev-dependency) and every dependency
 # is compiled once, not once for the binary and again for the tests.

@@ -10,6 +10,7 @@ pub mod defaults;
 pub mod fixture;
 pub mod grafana;
 pub mod http;
+pub mod jmx;
 pub mod kubelet;
 pub mod plugins;
 pub mod ports;

@@ -3,115 +3,18 @@
 //! JMX exporter would give, for both MBean domains (`Catalina` as standalone, `Tomcat` as embedded
 //! with the domain changed in the rules), plus the JVM metrics; a wrong Jolokia path is a down
 //! target with its error on `/api/v1/targets`. Also the by-hand capture of the Jolokia replies in
-//! `tests/fixtures/jolokia/`.
+//! `tests/fixtures/jolokia/`. Jolokia behind basic auth takes the job's own `basic_auth`, its
+//! password from a file.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use scrapelet_tests::plugins::plugin;
-use scrapelet_tests::procs::scratch;
-use scrapelet_tests::tomcat::rules_for;
-use scrapelet_tests::{Prometheus, Scrapelet, Tomcat, wait_for};
+use scrapelet_tests::jmx::{SLEEP_MS, Stack, TIMEOUT, TRAFFIC, send_traffic, sent};
+use scrapelet_tests::tomcat::Options as JvmOptions;
+use scrapelet_tests::{Tomcat, wait_for};
 
-const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Known traffic: (path, how many times, expected status).
-const TRAFFIC: &[(&str, usize, u16)] = &[("/demo/ok?ms=20", 7, 200), ("/demo/fail", 3, 500), ("/demo/session", 2, 200)];
-/// How long each `/demo/ok` request sleeps, ms.
-const SLEEP_MS: f64 = 20.0;
-
-fn send_traffic(tomcat: &Tomcat) {
-    for &(path, times, status) in TRAFFIC {
-        for _ in 0..times {
-            assert_eq!(tomcat.get(path).0, status, "GET {path}");
-        }
-    }
-}
-
-/// The requests of [`TRAFFIC`] to `path`.
-fn sent(path: &str) -> f64 {
-    TRAFFIC.iter().filter(|t| t.0 == path).map(|t| t.1 as f64).sum()
-}
-
-/// The plugin's read-only data directory (the rules files), removed on drop.
-struct DataDir(PathBuf);
-
-impl DataDir {
-    fn with_rules(engine: &str) -> DataDir {
-        let dir = scratch("jmx-rules");
-        std::fs::write(dir.join("tomcat.yml"), rules_for(engine)).unwrap();
-        DataDir(dir)
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A real Prometheus, a real Tomcat that has served [`TRAFFIC`], and the agent scraping it
-/// through the `jmx` plugin, one job per `(job name, params)`.
-struct Stack {
-    prom: Prometheus,
-    tomcat: Tomcat,
-    agent: Scrapelet,
-    _data: DataDir,
-}
-
-impl Stack {
-    fn start(engine: &str, jobs: &[(&str, &str)]) -> Stack {
-        let prom = Prometheus::start();
-        let tomcat = Tomcat::start(engine);
-        send_traffic(&tomcat);
-        let data = DataDir::with_rules(engine);
-        // A cold JVM took 1.5 s for the plugin's first bulk read (all MBeans and their list,
-        // about 0.8 MB), a warm one 0.4-0.7 s.
-        let mut config = format!(
-            "global:\n  scrape_interval: 3s\n  scrape_timeout: 3s\nplugins:\n  - name: jmx\n    path: {}\n    \
-             data_dir: {}\n    config:\n      rules_sets: {{tomcat: tomcat.yml}}\nscrape_configs:\n",
-            plugin("jmx").display(),
-            data.0.display()
-        );
-        for (job, params) in jobs {
-            config.push_str(&format!(
-                "  - job_name: {job}\n    exporter: jmx\n    params: {params}\n    static_configs:\n      \
-                 - targets: [\"{}\"]\n",
-                tomcat.addr()
-            ));
-        }
-        config.push_str(&format!(
-            "remote_write:\n  - url: {}\n    queue_config:\n      batch_send_deadline: 200ms\n",
-            prom.write_url()
-        ));
-        let agent = Scrapelet::start(&config);
-        Stack { prom, tomcat, agent, _data: data }
-    }
-
-    /// The value of the one series `promql` selects, once there is one.
-    fn value(&self, promql: &str) -> f64 {
-        let got = self.prom.wait_for_series(promql, TIMEOUT);
-        assert_eq!(got.len(), 1, "{promql}: {got:?}");
-        got[0].1.parse().unwrap_or_else(|_| panic!("{promql}: {got:?}"))
-    }
-
-    /// Waits for `up` of `job` to be 1: a cold JVM may take its first reads past the timeout.
-    fn wait_up(&self, job: &str) {
-        let up = format!(r#"up{{job="{job}"}}"#);
-        wait_for(&format!("{up} == 1"), TIMEOUT, || (self.value(&up) == 1.0).then_some(()));
-    }
-
-    /// The agent's `/api/v1/targets` entry of `job`.
-    fn target(&self, job: &str) -> Value {
-        let targets = self.agent.targets();
-        let all = targets["data"]["activeTargets"].as_array().expect("activeTargets").clone();
-        all.into_iter().find(|t| t["scrapePool"] == job).unwrap_or_else(|| panic!("no target of {job}: {targets}"))
-    }
-}
-
-const RULES_PARAMS: &str = "{rules: [tomcat]}";
+const RULES_PARAMS: &str = "params: {rules: [tomcat]}";
 
 #[test]
 fn catalina_mbeans_map_through_the_users_tomcat_rules() {
@@ -129,7 +32,7 @@ fn embedded_tomcat_mbeans_map_with_the_domain_changed_in_the_rules() {
 fn wrong_jolokia_path_is_down_with_the_error_on_targets() {
     let stack = Stack::start(
         "Catalina",
-        &[("tomcat", RULES_PARAMS), ("wrong-path", "{rules: [tomcat], jolokia_path: [/nope]}")],
+        &[("tomcat", RULES_PARAMS), ("wrong-path", "params: {rules: [tomcat], jolokia_path: [/nope]}")],
     );
     assert_eq!(stack.value(r#"up{job="wrong-path"}"#), 0.0);
     stack.wait_up("tomcat");
@@ -139,6 +42,28 @@ fn wrong_jolokia_path_is_down_with_the_error_on_targets() {
     let error = target["lastError"].as_str().unwrap_or_default();
     assert!(error.contains("404"), "Tomcat answers 404 on /nope, and the error says so: {target}");
     assert_eq!(stack.target("tomcat")["lastError"], "", "{}", stack.agent.log());
+}
+
+/// Jolokia behind basic auth (as a container's security constraint puts it): the job's own
+/// `basic_auth`, its password in a file, reaches it through the plugin (PLUGIN-STATE point 3);
+/// a job without it is down, and its error says where credentials go.
+#[test]
+fn jolokia_behind_basic_auth_takes_the_jobs_basic_auth() {
+    let dir = scrapelet_tests::procs::scratch("jmx-credentials");
+    let password = dir.join("password");
+    std::fs::write(&password, "s3cret").unwrap();
+    let options = JvmOptions { basic_auth: Some(("monitor".into(), "s3cret".into())), ..Default::default() };
+    let with = format!("{RULES_PARAMS}\n    basic_auth: {{username: monitor, password_file: {}}}", password.display());
+    let stack = Stack::start_with("Catalina", &options, &[("secured", &with), ("anonymous", RULES_PARAMS)]);
+    stack.wait_up("secured");
+    let ok = r#"tomcat_servlet_requestcount_total{job="secured",module="localhost/demo",servlet="ok"}"#;
+    assert_eq!(stack.value(ok), sent("/demo/ok?ms=20"));
+    let target = wait_for("the anonymous job's 401 on /api/v1/targets", TIMEOUT, || {
+        Some(stack.target("anonymous")).filter(|t| t["health"] == "down")
+    });
+    let error = target["lastError"].as_str().unwrap_or_default();
+    assert!(error.contains("401") && error.contains("basic_auth"), "{target}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The harness on its own, without the plugin: the MBeans the rules read are registered under the

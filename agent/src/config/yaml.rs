@@ -115,11 +115,27 @@ impl Errors {
 
 /// Parses one YAML document. An empty document is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, ConfigError> {
-    let mut b = Builder::default();
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut b, false) {
-        return Err(ConfigError { line: e.marker().line(), path: String::new(), message: e.info().to_string() });
-    }
+    let error = |e: yaml_rust2::ScanError| ConfigError {
+        line: e.marker().line(),
+        path: String::new(),
+        message: e.info().into(),
+    };
+    let mut text = std::borrow::Cow::Borrowed(text);
+    // SnakeYAML (the JMX exporter's rules files) accepts quoted scalars whose continuation lines
+    // are under-indented; yaml-rust2 does not. Indenting them changes nothing but the verdict
+    // (continuation lines lose their leading blanks), so such a scalar is indented and re-read.
+    let mut fixes = 0;
+    let b = loop {
+        let mut b = Builder::default();
+        match Parser::new_from_str(&text).load(&mut b, false) {
+            Ok(()) => break b,
+            Err(e) if e.info() == "invalid indentation in quoted scalar" && fixes < 64 => {
+                fixes += 1;
+                text = indent_scalar(&text, e.marker().index()).ok_or_else(|| error(e))?.into();
+            }
+            Err(e) => return Err(error(e)),
+        }
+    };
     if let Some(err) = b.error {
         return Err(err);
     }
@@ -146,6 +162,32 @@ fn check_duplicate_keys(n: &Node) -> Result<(), ConfigError> {
             Ok(())
         }
     }
+}
+
+/// Indents every continuation line of the quoted scalar starting at char `start` to one column
+/// past its opening quote.
+fn indent_scalar(text: &str, start: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let quote = *chars.get(start).filter(|c| **c == '\'' || **c == '"')?;
+    let pad = " ".repeat(start - chars[..start].iter().rposition(|c| *c == '\n').map_or(0, |i| i + 1) + 1);
+    let mut out: String = chars[..=start].iter().collect();
+    let mut i = start + 1;
+    while i < chars.len() {
+        let c = chars[i];
+        out.push(c);
+        i += 1;
+        if (c == '\\' && quote == '"' || c == quote && quote == '\'' && chars.get(i) == Some(&'\'')) && i < chars.len()
+        {
+            out.push(chars[i]);
+            i += 1;
+        } else if c == quote {
+            break;
+        } else if c == '\n' {
+            out.push_str(&pad);
+        }
+    }
+    out.extend(&chars[i..]);
+    Some(out)
 }
 
 #[derive(Default)]
@@ -406,6 +448,19 @@ impl<'a> MapReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// jmx_exporter `JmxCollectorTest.testServletRequestPattern`'s rule: SnakeYAML reads it.
+    #[test]
+    fn under_indented_quoted_scalars_read_as_snakeyaml_reads_them() {
+        let text = "rules:\n- pattern: 'a,\n    b, \nc'\n  name: x\n";
+        let node = parse(text).unwrap();
+        let Kind::Map(top) = &node.kind else { panic!() };
+        let Kind::Seq(rules) = &top[0].1.kind else { panic!() };
+        let Kind::Map(rule) = &rules[0].kind else { panic!() };
+        assert_eq!(rule[0].1.as_str(), Some("a, b, c"));
+        assert_eq!(rule[1].1.line, 5, "lines are those of the file");
+        assert!(parse("a: 'open\n").is_err());
+    }
 
     #[test]
     fn reader_reports_every_error_with_its_line() {

@@ -16,7 +16,7 @@ pub use rule::Rule;
 use crate::object_name::ObjectName;
 use serde_json::Value;
 
-/// The object names `excludeJvmMetrics: true` adds to the exclusions (`JmxCollector.loadConfig`).
+/// The object names `excludeJvmMetrics: true` leaves out (`JmxScraper.JVM_EXCLUDE_OBJECT_NAMES`).
 const JVM_DOMAINS: [&str; 11] = [
     "com.sun.management:*",
     "com.sun.management.jmxremote:*",
@@ -37,9 +37,11 @@ pub struct JmxConfig {
     /// `includeObjectNames` (or the older `whitelistObjectNames`). Without either key every
     /// MBean is read; a key with an empty list reads none (Java queries each include).
     pub include_object_names: Vec<String>,
-    /// `excludeObjectNames` (or `blacklistObjectNames`), plus the JVM domains if
-    /// `excludeJvmMetrics: true`.
+    /// `excludeObjectNames` (or `blacklistObjectNames`).
     pub exclude_object_names: Vec<String>,
+    /// `excludeJvmMetrics`: the JVM's own domains are left out, except MBeans an include names
+    /// (`JmxScraper.doScrape`).
+    pub exclude_jvm_metrics: bool,
     /// `includeObjectNameAttributes`: object name -> the only attributes to read.
     pub include_object_name_attributes: Vec<(String, Vec<String>)>,
     /// `excludeObjectNameAttributes`: object name -> attributes never read.
@@ -54,6 +56,7 @@ pub struct JmxConfig {
     include_all: bool,
     includes: Vec<ObjectName>,
     excludes: Vec<ObjectName>,
+    jvm_domains: Vec<ObjectName>,
     attr_includes: Vec<(ObjectName, Vec<String>)>,
     attr_excludes: Vec<(ObjectName, Vec<String>)>,
 }
@@ -90,14 +93,21 @@ impl JmxConfig {
         if errors.is_empty() { Ok(config) } else { Err(ConfigError(errors)) }
     }
 
-    /// Whether the walker should read this MBean: matched by an include pattern (or there are
-    /// none) and by no exclude pattern (`JmxScraper`: `queryNames` per include, then excludes).
+    /// Whether every MBean is read (no `includeObjectNames`/`whitelistObjectNames` key).
+    pub fn reads_all(&self) -> bool {
+        self.include_all
+    }
+
+    /// Whether this MBean is read: matched by an include pattern (or there are none), by no
+    /// exclude pattern, and, with `excludeJvmMetrics`, not in a JVM domain unless an include
+    /// names it (`JmxScraper.doScrape`).
     pub fn includes_object_name(&self, object_name: &str) -> bool {
         let Ok(name) = ObjectName::parse(object_name) else {
             return false;
         };
-        (self.include_all || self.includes.iter().any(|p| p.apply(&name)))
-            && !self.excludes.iter().any(|p| p.apply(&name))
+        let explicit = self.includes.iter().any(|p| p.apply(&name));
+        let jvm = self.exclude_jvm_metrics && self.jvm_domains.iter().any(|p| p.apply(&name));
+        (self.include_all || explicit) && !self.excludes.iter().any(|p| p.apply(&name)) && (!jvm || explicit)
     }
 
     /// The customizer for a bean (the first whose filter matches), as `JmxScraper` picks it.
@@ -128,6 +138,7 @@ fn build(m: &serde_json::Map<String, Value>, errors: &mut Vec<String>) -> JmxCon
     let mut c = JmxConfig {
         include_object_names: names(m, "includeObjectNames", "whitelistObjectNames", errors),
         exclude_object_names: names(m, "excludeObjectNames", "blacklistObjectNames", errors),
+        exclude_jvm_metrics: flag("excludeJvmMetrics", errors),
         include_object_name_attributes: attr_map(m, "includeObjectNameAttributes", errors),
         exclude_object_name_attributes: attr_map(m, "excludeObjectNameAttributes", errors),
         lowercase_output_name: flag("lowercaseOutputName", errors),
@@ -140,12 +151,10 @@ fn build(m: &serde_json::Map<String, Value>, errors: &mut Vec<String>) -> JmxCon
         include_all: !m.contains_key("includeObjectNames") && !m.contains_key("whitelistObjectNames"),
         includes: Vec::new(),
         excludes: Vec::new(),
+        jvm_domains: JVM_DOMAINS.iter().filter_map(|d| ObjectName::parse(d).ok()).collect(),
         attr_includes: Vec::new(),
         attr_excludes: Vec::new(),
     };
-    if flag("excludeJvmMetrics", errors) {
-        c.exclude_object_names.extend(JVM_DOMAINS.iter().map(|s| s.to_string()));
-    }
     javaagent_checks(m, errors);
     c.includes = parse_names(&c.include_object_names, "includeObjectNames", errors);
     c.excludes = parse_names(&c.exclude_object_names, "excludeObjectNames", errors);

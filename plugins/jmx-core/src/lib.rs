@@ -2,9 +2,11 @@
 //! the JMX exporter's `JmxScraper` flattens them, then mapped to metrics by the JMX exporter's own
 //! rule language (`rules`), so a user's existing `tomcat.yml` gives the same series.
 //!
-//! The flow of one scrape: [`jolokia`] builds the bulk request and walks the reply, calling a
-//! [`Receiver`] once per flattened attribute; [`rules`] is that receiver and prints the
-//! exposition. Nothing here does I/O: the plugin glue (`plugins/jmx`) posts the request.
+//! The flow of one scrape: [`jolokia::scrape`] asks Jolokia (through the caller's
+//! [`jolokia::Jolokia`], the only I/O) for what the rules need, flattens the answers calling a
+//! [`Receiver`] once per attribute; [`rules`] is that receiver and prints the exposition. What a
+//! scrape learns (the MBeans, how to read them, which ones no rule can use) is kept in a
+//! [`jolokia::State`] the caller hands back on the next scrape of the same target.
 
 pub mod jolokia;
 
@@ -26,6 +28,18 @@ pub enum AttrValue {
     Null,
 }
 
+impl AttrValue {
+    /// The value as Java's `toString` prints it: what a rule's pattern sees after `attrName: `.
+    pub fn text(&self) -> String {
+        match self {
+            AttrValue::Number { text, .. } => text.clone(),
+            AttrValue::Bool(b) => b.to_string(),
+            AttrValue::Text(s) => s.clone(),
+            AttrValue::Null => "null".into(),
+        }
+    }
+}
+
 /// One flattened attribute, the arguments of the JMX exporter's `MBeanReceiver.recordBean`.
 #[derive(Clone, Copy, Debug)]
 pub struct BeanAttr<'a> {
@@ -34,6 +48,9 @@ pub struct BeanAttr<'a> {
     /// The key properties in the order the MBean's name was written (values as written, quotes
     /// kept), followed by the index columns of tabular data being walked.
     pub bean_properties: &'a [(String, String)],
+    /// The bean's `attributesAsLabels` values (`metricCustomizers`): names are the attribute
+    /// names, values their `toString`; they join every sample's labels. Usually empty.
+    pub attribute_labels: &'a [(String, String)],
     /// Composite and tabular keys walked to reach this value.
     pub attr_keys: &'a [String],
     pub attr_name: &'a str,

@@ -153,6 +153,12 @@ fn exclude_jvm_metrics_excludes_jvm_domains() {
     assert!(c.includes_object_name("Catalina:type=Server"));
     let none = JmxConfig::from_yaml("includeObjectNames: []").unwrap();
     assert!(!none.includes_object_name("Catalina:type=Server"));
+    // JmxScraper.doScrape: an include that names a JVM MBean brings it back, an exclude does not.
+    let named = "excludeJvmMetrics: true\nincludeObjectNames: ['java.lang:type=Memory', 'd:*']\nexcludeObjectNames: ['d:type=X']";
+    let c = JmxConfig::from_yaml(named).unwrap();
+    assert!(c.includes_object_name("java.lang:type=Memory"));
+    assert!(!c.includes_object_name("java.lang:type=Runtime"));
+    assert!(c.includes_object_name("d:type=Y") && !c.includes_object_name("d:type=X"));
 }
 
 #[test]
@@ -228,7 +234,7 @@ fn metric_customizer_attributes_as_labels_join_every_sample() {
     let bean = "io.prometheus.jmx:type=customValue";
     let mut c = Collector::new(&config);
     for a in [attr(bean, "Value", int(345)), attr(bean, "Text", text("value"))] {
-        c.record_bean_with_labels(&a.as_bean_attr(), &labels);
+        c.record_bean(&a.labels(&labels).as_bean_attr());
     }
     let out = c.finish();
     assert_eq!(value_of(&out, "io_prometheus_jmx_customValue_Value{Text=\"value\"}").as_deref(), Some("345.0"));
@@ -236,6 +242,6 @@ fn metric_customizer_attributes_as_labels_join_every_sample() {
         JmxConfig::from_yaml("lowercaseOutputLabelNames: true\nrules:\n- pattern: '.*'\n  name: m\n  labels: {z: y}")
             .unwrap();
     let mut c = Collector::new(&lower);
-    c.record_bean_with_labels(&attr(bean, "Value", int(1)).as_bean_attr(), &labels);
+    c.record_bean(&attr(bean, "Value", int(1)).labels(&labels).as_bean_attr());
     assert_eq!(value_of(&c.finish(), "m{text=\"value\",z=\"y\"}").as_deref(), Some("1.0"));
 }

@@ -90,8 +90,8 @@ fn lowercase_label_names_with_attributes_as_labels() {
     let mut c = Collector::new(&config);
     let labels = [("Text".to_owned(), "value".to_owned())];
     let bean = "io.prometheus.jmx:type=customValue";
-    c.record_bean_with_labels(&attr(bean, "Value", int(345)).as_bean_attr(), &labels);
-    c.record_bean_with_labels(&attr(bean, "Text", text("value")).as_bean_attr(), &labels);
+    c.record_bean(&attr(bean, "Value", int(345)).labels(&labels).as_bean_attr());
+    c.record_bean(&attr(bean, "Text", text("value")).labels(&labels).as_bean_attr());
     assert_eq!(value_of(&c.finish(), "io_prometheus_jmx_customValue_Value{text=\"value\"}").as_deref(), Some("345.0"));
 }
 

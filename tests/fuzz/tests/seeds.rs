@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use jmx_core::jolokia::{Jolokia, Options, State, scrape};
 use scrapelet::labels::Labels;
 use scrapelet::wal::record::{RefSample, encode_samples, encode_series};
 
@@ -17,6 +18,36 @@ fn with_mode(mode: u8, body: &[u8]) -> Vec<u8> {
     let mut v = vec![mode];
     v.extend_from_slice(body);
     v
+}
+
+/// The jmx plugin's test Jolokia (MBeans in memory, here the real Tomcat 9 capture).
+#[path = "../../../plugins/jmx-core/tests/jolokia_support/mod.rs"]
+mod jolokia_support;
+
+/// Passes requests on and keeps the replies, NUL-separated as the `jolokia_reply` target reads them.
+struct Recorder<J>(J, Vec<u8>);
+
+impl<J: Jolokia> Jolokia for Recorder<J> {
+    fn post(&mut self, body: &str) -> Result<Vec<u8>, String> {
+        let reply = self.0.post(body)?;
+        if !self.1.is_empty() {
+            self.1.push(0);
+        }
+        self.1.extend_from_slice(&reply);
+        Ok(reply)
+    }
+}
+
+/// Two scrapes of the Tomcat capture (discovery, then the planned reads) with the Tomcat rules.
+fn jolokia_exchange(jvm_metrics: bool) -> Vec<u8> {
+    let dir = "plugins/jmx-core/tests/fixtures/jolokia/tomcat9";
+    let json = |n: &str| serde_json::from_slice(&fixture(&format!("{dir}/{n}.reply.json"))).unwrap();
+    let fake = jolokia_support::Fake::from_captures(&json("read-catalina"), &json("list"));
+    let config = jmx_core::JmxConfig::from_yaml(&String::from_utf8(fixture("tests/fixtures/jmx/tomcat.yml")).unwrap());
+    let (config, mut recorder) = (config.unwrap(), Recorder(fake, Vec::new()));
+    let first = scrape(&config, Options { jvm_metrics }, State::new(1), &mut recorder).unwrap();
+    scrape(&config, Options { jvm_metrics }, first.state, &mut recorder).unwrap();
+    recorder.1
 }
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -63,10 +94,9 @@ fn write_seed_corpus() {
         write("remote_write_response", name, raw.as_bytes());
     }
 
-    // Jolokia: the plans' real replies (mode 0: every MBean with list and JVM metrics; 1: a few).
-    let jolokia = "plugins/jmx-core/tests/fixtures/jolokia";
-    write("jolokia_reply", "tomcat-all", &with_mode(0, &fixture(&format!("{jolokia}/tomcat-all.reply.json"))));
-    write("jolokia_reply", "includes", &with_mode(1, &fixture(&format!("{jolokia}/includes-no-list.reply.json"))));
+    // Jolokia: two scrapes of a real Tomcat 9's MBeans (mode 2), and with the JVM metrics (3).
+    write("jolokia_reply", "tomcat-two-scrapes", &with_mode(2, &jolokia_exchange(false)));
+    write("jolokia_reply", "tomcat-two-scrapes-jvm", &with_mode(3, &jolokia_exchange(true)));
 
     // WAL: a segment's start (series and sample records), raw (0), and one record to frame (1).
     let mut segment = Vec::new();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::object_name::ObjectName;
+use crate::object_name::ObjectName;
 
 /// `MBeanAttributeInfo` as far as the walk needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,28 +24,26 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Adds one `list` reply's `value`; `domain` is the request's `path` (`None`: all domains).
-    pub fn add(&mut self, domain: Option<&str>, value: &Value) {
-        let Some(map) = value.as_object() else { return };
-        match domain {
-            Some(d) => self.add_domain(d, map),
-            None => {
-                for (d, beans) in map {
-                    if let Some(beans) = beans.as_object() {
-                        self.add_domain(d, beans);
-                    }
-                }
-            }
+    /// Adds the `value` of one domain's `list` reply.
+    pub fn add(&mut self, domain: &str, value: &Value) {
+        if let Some(beans) = value.as_object() {
+            self.add_domain(domain, beans);
         }
     }
 
     fn add_domain(&mut self, domain: &str, beans: &Map<String, Value>) {
         for (props, info) in beans {
-            let Ok(name) = ObjectName::parse(&format!("{domain}:{props}")) else { continue };
-            let Some(attrs) = info.get("attr").and_then(Value::as_object) else { continue };
-            let infos = attrs.iter().map(|(a, i)| (a.clone(), attr_info(i))).collect();
-            self.beans.insert(name.canonical(), infos);
+            if let Ok(name) = ObjectName::parse(&format!("{domain}:{props}")) {
+                self.add_bean(&name, info);
+            }
         }
+    }
+
+    /// Adds the `value` of one MBean's `list` reply.
+    pub fn add_bean(&mut self, name: &ObjectName, info: &Value) {
+        let Some(attrs) = info.get("attr").and_then(Value::as_object) else { return };
+        let infos = attrs.iter().map(|(a, i)| (a.clone(), attr_info(i))).collect();
+        self.beans.insert(name.canonical(), infos);
     }
 
     /// The attributes of one MBean (`None` when `list` did not cover it).
@@ -64,16 +62,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_domain_and_full_replies() {
+    fn reads_domain_replies_keyed_by_canonical_name() {
         let one = serde_json::json!({"type=Memory": {"desc": "d", "op": {}, "attr": {
             "HeapMemoryUsage": {"rw": false, "type": "javax.management.openmbean.CompositeData", "desc": "HeapMemoryUsage"}
         }}});
-        let all = serde_json::json!({"Catalina": {"type=ThreadPool,name=\"http-nio-8080\"": {"attr": {
+        let catalina = serde_json::json!({"type=ThreadPool,name=\"http-nio-8080\"": {"attr": {
             "currentThreadCount": {"type": "int", "desc": "Number of threads"}
-        }}}});
+        }}});
         let mut meta = Meta::default();
-        meta.add(Some("java.lang"), &one);
-        meta.add(None, &all);
+        meta.add("java.lang", &one);
+        meta.add("Catalina", &catalina);
         let heap = &meta.bean(&ObjectName::parse("java.lang:type=Memory").unwrap()).unwrap()["HeapMemoryUsage"];
         assert_eq!(heap.java_type, "javax.management.openmbean.CompositeData");
         let pool = ObjectName::parse("Catalina:name=\"http-nio-8080\",type=ThreadPool").unwrap();

@@ -1,5 +1,6 @@
-//! Parses a bulk reply into JSON values, except that `list` entries keep only each MBean's `attr`
-//! infos: operations, usually most of a `list` reply, are skipped without being built.
+//! Parses a bulk reply into JSON values, except that `list` entries (of one domain, or of one
+//! MBean) keep only each MBean's `attr` infos: operations, usually most of a `list` reply, are
+//! skipped without being built.
 
 use std::fmt;
 
@@ -7,22 +8,19 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::request::Plan;
-
-/// The reply as one JSON value (an array, or Jolokia's error object).
-pub(crate) fn parse(plan: &Plan, reply: &[u8]) -> Result<Value, serde_json::Error> {
-    let depths: Vec<usize> = plan.lists.iter().map(|d| if d.is_some() { 1 } else { 2 }).collect();
+/// The reply as one JSON value (an array, or Jolokia's error object); `lists[i]` says entry `i`
+/// answers a `list` whose tree has that many levels of names above the MBean infos (1: one
+/// domain, 0: one MBean).
+pub(crate) fn parse(lists: &[Option<usize>], reply: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(reply);
-    let value = Reply { first_list: plan.reads.len(), depths: &depths }.deserialize(&mut de)?;
+    let value = Reply { lists }.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
-/// The whole reply; entries `first_list..first_list + depths.len()` are `list` entries whose
-/// tree has `depth` levels above the MBeans (2: all domains, 1: one domain).
+/// The whole reply.
 struct Reply<'p> {
-    first_list: usize,
-    depths: &'p [usize],
+    lists: &'p [Option<usize>],
 }
 
 impl<'de> DeserializeSeed<'de> for Reply<'_> {
@@ -41,11 +39,9 @@ impl<'de> Visitor<'de> for Reply<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let i = out.len();
-            let list_depth = i.checked_sub(self.first_list).and_then(|j| self.depths.get(j));
-            let next = match list_depth {
-                Some(&depth) => seq.next_element_seed(Entry(depth))?,
-                None => seq.next_element::<Value>()?,
+            let next = match self.lists.get(out.len()) {
+                Some(Some(depth)) => seq.next_element_seed(Entry(*depth))?,
+                _ => seq.next_element::<Value>()?,
             };
             let Some(v) = next else { return Ok(Value::Array(out)) };
             out.push(v);
@@ -148,20 +144,20 @@ impl<'de> Visitor<'de> for Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jolokia::Options;
 
     #[test]
     fn list_entries_keep_only_attribute_infos() {
-        let plan = Plan::new(&["d:*".into()], &[], Options { jvm_metrics: false, ..Options::default() }).unwrap();
         let reply = br#"[{"value": {"d:type=A": {"op": {"x": [1]}}}, "status": 200},
             {"value": {"type=A": {"attr": {"a": {"type": "int"}}, "op": {"reset": {}}, "desc": "d"},
                        "type=B": "odd", "type=C": null}, "status": 200}]"#;
-        let v = parse(&plan, reply).unwrap();
+        let v = parse(&[None, Some(1)], reply).unwrap();
         assert_eq!(v[0]["value"]["d:type=A"]["op"]["x"][0], 1);
         assert_eq!(
             v[1]["value"],
             serde_json::json!({"type=A": {"attr": {"a": {"type": "int"}}}, "type=B": null, "type=C": null})
         );
-        assert!(parse(&plan, b"[1] trailing").is_err());
+        assert!(parse(&[None, Some(1)], b"[1] trailing").is_err());
+        let one = br#"[{"value": {"attr": {"a": {"type": "int"}}, "op": {"x": {}}, "desc": "d"}, "status": 200}]"#;
+        assert_eq!(parse(&[Some(0)], one).unwrap()[0]["value"], serde_json::json!({"attr": {"a": {"type": "int"}}}));
     }
 }

@@ -1,26 +1,53 @@
 //! Tabular data in Jolokia's three JSON shapes, turned back into rows of index columns and value
 //! columns as `JmxScraper` walks `TabularData`:
-//! - an MXBean map (`Map<K, V>`, index `key`, one `value` column) becomes `{"k": v}`;
+//! - an MXBean map (`Map<K, V>`, row items `key` and `value`) becomes `{"k": v}`;
 //! - simple index columns become objects nested by index value, one level per index column,
 //!   each leaf the whole row (index columns included);
 //! - composite index values give `{"indexNames": [...], "values": [rows]}`.
+//!
+//! With the row type known ([`super::open_type`]) the shape is certain; without it, guessed from
+//! the JSON as far as that can be done.
 
 use serde_json::{Map, Value};
 
 use super::number;
+use super::open_type::OpenType;
 
-/// MXBean maps nested in composite data, where no `list` type says "tabular" (the JDK's
+/// MXBean maps nested in composite data, where no type says "tabular" (the JDK's
 /// `GcInfo.memoryUsageBeforeGc`/`memoryUsageAfterGc`).
 const KNOWN_MAPS: &[&str] = &["memoryUsageBeforeGc", "memoryUsageAfterGc"];
 
-/// How deep index-keyed nesting is searched for (one level per index column).
+/// How deep index-keyed nesting is searched for when guessing (one level per index column).
 const MAX_INDEX_COLUMNS: usize = 3;
 
+/// One index column's value: `toString` of a simple value, or a composite key's items.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexValue {
+    Simple(String),
+    Composite(Vec<(String, String)>),
+}
+
 pub struct Row<'v> {
-    /// Index column names and their values as `toString` prints them.
-    pub index: Vec<(String, String)>,
+    pub index: Vec<(String, IndexValue)>,
     /// The other columns, sorted by name (`JmxScraper` iterates a `TreeSet`).
     pub columns: Vec<(&'v str, &'v Value)>,
+}
+
+/// The rows of a tabular value; `typed` is the row type and index names when known.
+pub fn rows<'v>(map: &'v Map<String, Value>, typed: Option<(&OpenType, &[String])>) -> Vec<Row<'v>> {
+    if let Some(rows) = full_shape(map) {
+        return rows;
+    }
+    match typed {
+        Some((row, _)) if is_map_row(row) => map_rows(map),
+        Some((_, index)) => {
+            let names: Vec<&str> = index.iter().map(String::as_str).collect();
+            let mut leaves = Vec::new();
+            let _ = collect_leaves(map, names.len().max(1), &mut Vec::new(), &mut leaves);
+            leaves.iter().map(|(_, row)| row_of(row, &names)).collect()
+        }
+        None => keyed_rows(map).unwrap_or_else(|| map_rows(map)),
+    }
 }
 
 /// For an object of unknown type: tabular if Jolokia's full shape, a known MXBean map, or rows
@@ -29,29 +56,52 @@ pub fn looks_tabular(name: Option<&str>, map: &Map<String, Value>) -> bool {
     full_shape(map).is_some() || name.is_some_and(|n| KNOWN_MAPS.contains(&n)) || keyed_rows(map).is_some()
 }
 
-/// The rows of a tabular value in any of the three shapes.
-pub fn rows(map: &Map<String, Value>) -> Vec<Row<'_>> {
-    if let Some(rows) = full_shape(map) {
-        return rows;
-    }
-    if let Some(rows) = keyed_rows(map) {
-        return rows;
-    }
-    map.iter().map(|(k, v)| Row { index: vec![("key".into(), k.clone())], columns: vec![("value", v)] }).collect()
+/// Shapes of Java objects Jolokia serialises that `JmxScraper` does not export: an `ObjectName`
+/// (`{"objectName": ...}`) and an `Optional` read without a path (only `present`/`empty`).
+pub fn is_opaque(map: &Map<String, Value>) -> bool {
+    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    matches!(keys.as_slice(), ["objectName"] | ["empty", "present"] | ["present", "empty"])
 }
 
-/// The bean properties of one row: the MBean's, then the index columns (`_` appended to a name
-/// that is already taken, as for nested tabular data).
-pub fn with_index(properties: &[(String, String)], index: &[(String, String)]) -> Vec<(String, String)> {
+/// Without a type: the JDK's `MemoryUsage` is recognised by its items (its MXBean type's
+/// description is its class name).
+pub fn composite_description(map: &Map<String, Value>) -> Option<&'static str> {
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    (keys == ["committed", "init", "max", "used"]).then_some("java.lang.management.MemoryUsage")
+}
+
+/// The bean properties of one row: the MBean's, then the index columns. A name already taken gets
+/// `_` appended until it is free; a composite key adds `name_item` per item (`JmxScraper`).
+pub fn with_index(properties: &[(String, String)], index: &[(String, IndexValue)]) -> Vec<(String, String)> {
     let mut out = properties.to_vec();
     for (name, value) in index {
         let mut name = name.clone();
         while out.iter().any(|(k, _)| *k == name) {
             name.push('_');
         }
-        out.push((name, value.clone()));
+        match value {
+            IndexValue::Simple(v) => out.push((name, v.clone())),
+            IndexValue::Composite(items) => out.extend(items.iter().map(|(k, v)| (format!("{name}_{k}"), v.clone()))),
+        }
     }
     out
+}
+
+/// `checkForMxBeanMap`: a row of exactly `key` and `value`.
+fn is_map_row(row: &OpenType) -> bool {
+    match row {
+        OpenType::Composite { items, .. } => {
+            items.len() == 2 && row.item("key").is_some() && row.item("value").is_some()
+        }
+        _ => false,
+    }
+}
+
+fn map_rows(map: &Map<String, Value>) -> Vec<Row<'_>> {
+    map.iter()
+        .map(|(k, v)| Row { index: vec![("key".into(), IndexValue::Simple(k.clone()))], columns: vec![("value", v)] })
+        .collect()
 }
 
 fn full_shape(map: &Map<String, Value>) -> Option<Vec<Row<'_>>> {
@@ -69,12 +119,12 @@ fn row_of<'v>(row: &'v Map<String, Value>, index_names: &[&str]) -> Row<'v> {
     for name in index_names {
         match row.get(*name) {
             Some(Value::Object(key)) => {
-                let mut parts: Vec<_> = key.iter().collect();
-                parts.sort_by(|a, b| a.0.cmp(b.0));
-                index.extend(parts.into_iter().map(|(k, v)| (format!("{name}_{k}"), text(v))));
+                let mut parts: Vec<_> = key.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+                parts.sort_by(|a, b| a.0.cmp(&b.0));
+                index.push((name.to_string(), IndexValue::Composite(parts)));
             }
             Some(Value::Null) | None => {}
-            Some(v) => index.push((name.to_string(), text(v))),
+            Some(v) => index.push((name.to_string(), IndexValue::Simple(text(v)))),
         }
     }
     let mut columns: Vec<_> =
@@ -150,31 +200,58 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn index(rows: &[Row<'_>]) -> Vec<Vec<(String, String)>> {
+    fn index(rows: &[Row<'_>]) -> Vec<Vec<(String, IndexValue)>> {
         rows.iter().map(|r| r.index.clone()).collect()
+    }
+
+    fn simple(name: &str, v: &str) -> (String, IndexValue) {
+        (name.into(), IndexValue::Simple(v.into()))
     }
 
     #[test]
     fn an_index_name_already_taken_gets_underscores() {
         let props = [("type".to_string(), "T".to_string()), ("key".to_string(), "a".to_string())];
-        let got = with_index(&props, &[("key".into(), "b".into()), ("type".into(), "c".into())]);
+        let composite = IndexValue::Composite(vec![("id".into(), "1".into())]);
+        let got = with_index(&props, &[simple("key", "b"), simple("type", "c"), ("key".into(), composite)]);
         let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["type", "key", "key_", "type_"]);
+        assert_eq!(names, ["type", "key", "key_", "type_", "key___id"]);
     }
 
     #[test]
-    fn tells_the_three_shapes_apart() {
+    fn guesses_the_three_shapes() {
         let map = json!({"k": 1});
-        let mx = rows(map.as_object().unwrap());
-        assert_eq!(index(&mx), [vec![("key".to_string(), "k".to_string())]]);
+        let mx = rows(map.as_object().unwrap(), None);
+        assert_eq!(index(&mx), [vec![simple("key", "k")]]);
         assert_eq!(mx[0].columns[0].0, "value");
         let keyed = json!({"x": {"name": "x", "n": 1}});
-        let r = rows(keyed.as_object().unwrap());
-        assert_eq!(index(&r), [vec![("name".to_string(), "x".to_string())]]);
+        let r = rows(keyed.as_object().unwrap(), None);
+        assert_eq!(index(&r), [vec![simple("name", "x")]]);
         assert_eq!(r[0].columns.iter().map(|c| c.0).collect::<Vec<_>>(), ["n"]);
         let full = json!({"indexNames": ["id"], "values": [{"id": 7, "v": 2}]});
-        assert_eq!(index(&rows(full.as_object().unwrap())), [vec![("id".to_string(), "7".to_string())]]);
+        assert_eq!(index(&rows(full.as_object().unwrap(), None)), [vec![simple("id", "7")]]);
         assert!(!looks_tabular(None, json!({"used": 1}).as_object().unwrap()));
         assert!(looks_tabular(Some("memoryUsageAfterGc"), json!({"Eden": {"used": 1}}).as_object().unwrap()));
+    }
+
+    #[test]
+    fn a_row_type_settles_what_json_cannot() {
+        let long = OpenType::Simple("java.lang.Long".into());
+        let string = OpenType::Simple("java.lang.String".into());
+        let map_row = OpenType::Composite {
+            name: "m".into(),
+            items: vec![("key".into(), string.clone()), ("value".into(), long)],
+        };
+        // A map whose value looks like rows keyed by their own index: still a map.
+        let v = json!({"a": {"name": "a", "n": 1}});
+        let r = rows(v.as_object().unwrap(), Some((&map_row, &["key".to_string()])));
+        assert_eq!(index(&r), [vec![simple("key", "a")]]);
+        let row = OpenType::Composite {
+            name: "r".into(),
+            items: vec![("a".into(), string.clone()), ("b".into(), string), ("n".into(), map_row)],
+        };
+        let two = json!({"x": {"y": {"a": "x", "b": "y", "n": 3}}});
+        let r = rows(two.as_object().unwrap(), Some((&row, &["a".to_string(), "b".to_string()])));
+        assert_eq!(index(&r), [vec![simple("a", "x"), simple("b", "y")]]);
+        assert_eq!(r[0].columns.iter().map(|c| c.0).collect::<Vec<_>>(), ["n"]);
     }
 }

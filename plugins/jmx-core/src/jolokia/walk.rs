@@ -1,191 +1,208 @@
-//! The bulk reply of a [`Plan`] → [`Receiver::record_bean`] calls (plus the JVM metrics text).
-//! Entry point: [`walk`].
-//!
-//! A read entry with a `status` other than 200 is skipped and counted, never failing the scrape;
-//! only a reply that is not the bulk answer to the plan (not JSON, a top-level Jolokia error, the
-//! wrong number of entries) is an error.
+//! Reading MBeans: the `read` requests for a bean's attributes ([`push_reads`]), gathering the
+//! answers per attribute ([`Gathered`]), and flattening one bean as `JmxScraper.scrapeBean` does
+//! ([`flatten_bean`]): its `metricCustomizers` extra metrics first, then each attribute, with the
+//! customizer's `attributesAsLabels` values on every sample.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::flatten::{Flattener, Place, Stats};
-use super::list::Meta;
-use super::object_name::ObjectName;
-use super::request::{Plan, Read};
-use super::{jvm, reply, request};
-use crate::Receiver;
+use super::flatten::{Flattener, Place, Seen};
+use super::kind::AttrKind;
+use super::number;
+use super::open_type::OpenType;
+use super::request::{self, Bulk, OBJECT_DEPTH, OPTIONAL_DEPTH};
+use super::state::Attr;
+use crate::AttrValue;
+use crate::config::JmxConfig;
+use crate::object_name::ObjectName;
 
-/// How many per-entry error messages an [`Outcome`] keeps (the rest are only counted).
+/// How many per-entry error messages a scrape keeps for its log (the rest are only counted).
 const MAX_ERRORS: usize = 5;
 
-#[derive(Debug, thiserror::Error)]
-pub enum WalkError {
-    #[error("Jolokia reply is not JSON: {0}")]
-    NotJson(#[from] serde_json::Error),
-    #[error("Jolokia refused the request (status {status}): {error}")]
-    Refused { status: i64, error: String },
-    #[error("Jolokia reply has {got} entries, the request had {expected}")]
-    Layout { expected: usize, got: usize },
+/// What one entry of a bulk request asks for; `bean` indexes the round's list of beans, `attr`
+/// that bean's attributes.
+#[derive(Clone, Debug)]
+pub enum Purpose {
+    Search,
+    List(String),
+    /// `list` of one MBean (`bean` indexes the names being discovered).
+    ListBean {
+        bean: usize,
+    },
+    /// `{attr: value}` for some attributes.
+    Values {
+        bean: usize,
+    },
+    /// One attribute read with an inner path.
+    Path {
+        bean: usize,
+        attr: usize,
+    },
+    /// `{attr: "<toString>"}` of open data: its type ([`OpenType::from_data_text`]).
+    Types {
+        bean: usize,
+    },
+    /// Whether an attribute's string is an enum's name (Jolokia's enum path check).
+    Enum {
+        bean: usize,
+        attr: usize,
+        value: String,
+    },
+    /// One of [`super::jvm::requests`], in order.
+    Jvm,
 }
 
-/// What one walk produced besides the `record_bean` calls.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub stats: Stats,
-    /// The first few per-entry errors (`"<mbean>: <error>"`), for the log.
+/// Adds the reads of `attrs` of MBean `name` (bean number `bean`); `types` also asks for the open
+/// types of composite and tabular attributes.
+pub fn push_reads(bulk: &mut Bulk<Purpose>, bean: usize, name: &str, attrs: &[Attr], types: bool) {
+    let names = |pick: &dyn Fn(&AttrKind) -> bool| -> Vec<&str> {
+        attrs.iter().filter(|a| pick(&a.kind)).map(|a| a.name.as_str()).collect()
+    };
+    let plain = names(&|k| matches!(k, AttrKind::Scalar | AttrKind::Enum | AttrKind::Open(_)));
+    if !plain.is_empty() {
+        bulk.push(request::read(name, &plain, None), Purpose::Values { bean });
+    }
+    let objects = names(&|k| *k == AttrKind::Object);
+    if !objects.is_empty() {
+        bulk.push(request::read(name, &objects, Some(OBJECT_DEPTH)), Purpose::Values { bean });
+    }
+    for (i, a) in attrs.iter().enumerate() {
+        let path = match a.kind {
+            AttrKind::Date => request::read_path(name, &a.name, "time", None),
+            AttrKind::Optional => request::read_path(name, &a.name, "get", Some(OPTIONAL_DEPTH)),
+            _ => continue,
+        };
+        bulk.push(path, Purpose::Path { bean, attr: i });
+    }
+    let open = names(&|k| matches!(k, AttrKind::Open(_)));
+    if types && !open.is_empty() {
+        bulk.push(request::read(name, &open, Some(1)), Purpose::Types { bean });
+    }
+}
+
+/// The answers of one round, per bean and attribute.
+#[derive(Default)]
+pub struct Gathered {
+    pub values: Vec<HashMap<String, Value>>,
+    pub types: Vec<HashMap<String, OpenType>>,
+    /// Entries Jolokia answered with an error status, and the first few messages.
+    pub failed: usize,
     pub errors: Vec<String>,
-    /// The JVM metrics as text exposition (empty when switched off).
-    pub jvm: String,
 }
 
-/// What the rules' config lets through, asked with object names as Jolokia printed them: once
-/// per MBean (`includeObjectNames`/`excludeObjectNames`, beyond what the plan's patterns
-/// already did), then per attribute (`includeObjectNameAttributes`/`excludeObjectNameAttributes`).
-#[derive(Clone, Copy)]
-pub struct Filter<'f> {
-    pub bean: &'f dyn Fn(&str) -> bool,
-    pub attribute: &'f dyn Fn(&str, &str) -> bool,
-}
-
-impl Filter<'_> {
-    pub const ALL: Filter<'static> = Filter { bean: &|_| true, attribute: &|_, _| true };
-}
-
-/// Walks `reply` (the body Jolokia answered `plan.body()` with).
-pub fn walk(plan: &Plan, reply: &[u8], receiver: &mut dyn Receiver) -> Result<Outcome, WalkError> {
-    walk_filtered(plan, reply, receiver, Filter::ALL)
-}
-
-/// [`walk`], skipping the MBeans and attributes `filter` rejects.
-pub fn walk_filtered(
-    plan: &Plan,
-    reply: &[u8],
-    receiver: &mut dyn Receiver,
-    filter: Filter<'_>,
-) -> Result<Outcome, WalkError> {
-    let entries = entries(plan, reply::parse(plan, reply)?)?;
-    let (reads, rest) = entries.split_at(plan.reads.len());
-    let (lists, jvm_entries) = rest.split_at(plan.lists.len());
-    let mut outcome = Outcome::default();
-    let mut meta = Meta::default();
-    for (domain, entry) in plan.lists.iter().zip(lists) {
-        if let Some(value) = ok_value(entry, &mut outcome) {
-            meta.add(domain.as_deref(), value);
-        }
+impl Gathered {
+    pub fn new(beans: usize) -> Gathered {
+        Gathered { values: vec![HashMap::new(); beans], types: vec![HashMap::new(); beans], ..Gathered::default() }
     }
-    let flat = Flattener { receiver, stats: Stats::default() };
-    let mut walker = Walker { flat, meta, seen: HashSet::new(), filter };
-    for (read, entry) in plan.reads.iter().zip(reads) {
-        if let Some(value) = ok_value(entry, &mut outcome) {
-            walker.read(plan, read, entry, value);
-        }
-    }
-    let failed = outcome.stats.failed_reads;
-    outcome.stats = Stats { failed_reads: failed, ..walker.flat.stats };
-    if plan.jvm_metrics {
-        outcome.jvm = jvm::exposition(jvm_entries);
-    }
-    Ok(outcome)
-}
 
-fn entries(plan: &Plan, reply: Value) -> Result<Vec<Value>, WalkError> {
-    match reply {
-        Value::Array(entries) if entries.len() == plan.len() => Ok(entries),
-        Value::Array(entries) => Err(WalkError::Layout { expected: plan.len(), got: entries.len() }),
-        other => Err(WalkError::Refused {
-            status: other.get("status").and_then(Value::as_i64).unwrap_or(0),
-            error: other.get("error").and_then(Value::as_str).unwrap_or("not a bulk reply").to_string(),
-        }),
-    }
-}
-
-/// The entry's `value` when its `status` is 200; otherwise counts (and maybe keeps) the error.
-pub(crate) fn ok_value<'v>(entry: &'v Value, outcome: &mut Outcome) -> Option<&'v Value> {
-    if entry.get("status").and_then(Value::as_i64) == Some(200) {
-        return entry.get("value");
-    }
-    outcome.stats.failed_reads += 1;
-    if outcome.errors.len() < MAX_ERRORS {
-        let mbean = entry.pointer("/request/mbean").or(entry.pointer("/request/path")).and_then(Value::as_str);
-        let error = entry.get("error").and_then(Value::as_str).unwrap_or("no status");
-        outcome.errors.push(format!("{}: {error}", mbean.unwrap_or("list")));
-    }
-    None
-}
-
-struct Walker<'r, 'f> {
-    flat: Flattener<'r>,
-    filter: Filter<'f>,
-    meta: Meta,
-    /// Names already walked: overlapping includes read an MBean more than once.
-    seen: HashSet<String>,
-}
-
-impl Walker<'_, '_> {
-    fn read(&mut self, plan: &Plan, read: &Read, entry: &Value, value: &Value) {
-        // A pattern read answers `{name: {attr: v}}`. Our plan sends only patterns; a concrete
-        // name (`{attr: v}`) or a single attribute (`v`) comes from other clients' requests,
-        // e.g. captured fixtures.
-        let echoed = entry.pointer("/request/mbean").and_then(Value::as_str).and_then(|m| ObjectName::parse(m).ok());
-        let attribute = entry.pointer("/request/attribute").and_then(Value::as_str);
-        match (echoed, attribute, value.as_object()) {
-            (Some(name), Some(attr), _) if !name.is_pattern() => {
-                let single = Map::from_iter([(attr.to_string(), value.clone())]);
-                self.bean(plan, read, &request::to_text(&name), &single);
-            }
-            (Some(name), None, Some(attrs)) if !name.is_pattern() => {
-                self.bean(plan, read, &request::to_text(&name), attrs)
-            }
-            (_, _, Some(beans)) => {
-                for (name, attrs) in beans {
-                    if let Some(attrs) = attrs.as_object() {
-                        self.bean(plan, read, name, attrs);
-                    }
-                }
+    /// Takes the answer to a [`Purpose::Values`], [`Purpose::Path`] or [`Purpose::Types`] entry.
+    pub fn take(&mut self, purpose: &Purpose, attrs: &[Attr], entry: Value) {
+        let Some(value) = self.ok_value(entry) else { return };
+        match (purpose, value) {
+            (Purpose::Values { bean }, Value::Object(map)) => self.values[*bean].extend(map),
+            (Purpose::Path { bean, attr }, v) => drop(self.values[*bean].insert(attrs[*attr].name.clone(), v)),
+            (Purpose::Types { bean }, Value::Object(map)) => {
+                let parsed = map.into_iter().filter_map(|(a, v)| Some((a, OpenType::from_data_text(v.as_str()?)?)));
+                self.types[*bean].extend(parsed);
             }
             _ => {}
         }
     }
 
-    fn bean(&mut self, plan: &Plan, read: &Read, name_text: &str, attrs: &Map<String, Value>) {
-        let Ok(name) = ObjectName::parse(name_text) else { return };
-        let wanted = read.exact.as_ref().is_none_or(|exact| exact.matches(&name));
-        if !wanted {
-            return;
+    /// The entry's `value` when its `status` is 200; otherwise counts (and maybe keeps) the error.
+    pub fn ok_value(&mut self, mut entry: Value) -> Option<Value> {
+        if entry.get("status").and_then(Value::as_i64) == Some(200) {
+            return entry.get_mut("value").map(Value::take);
         }
-        let excluded = plan.excludes.iter().any(|e| e.matches(&name)) || !(self.filter.bean)(name_text);
-        if excluded || !self.seen.insert(name.canonical()) {
-            self.flat.stats.excluded_beans += 1;
-            return;
+        self.failed += 1;
+        if self.errors.len() < MAX_ERRORS {
+            let mbean = entry.pointer("/request/mbean").or(entry.pointer("/request/path")).and_then(Value::as_str);
+            let error = entry.get("error").and_then(Value::as_str).unwrap_or("no status");
+            self.errors.push(format!("{}: {error}", mbean.unwrap_or("request")));
         }
-        if skipped_bean(&name) {
-            return;
+        None
+    }
+}
+
+/// Flattens one MBean's answers; returns the attributes (by index) whose string may be an enum's
+/// name, for Jolokia to confirm.
+pub fn flatten_bean(
+    flat: &mut Flattener<'_>,
+    config: &JmxConfig,
+    name: &ObjectName,
+    attrs: &[Attr],
+    values: &HashMap<String, Value>,
+) -> Vec<(usize, String)> {
+    let customizer = config.metric_customizer(name.domain(), name.properties());
+    let labels = attribute_labels(config, name, values);
+    let place = place(name, &labels);
+    flat.stats.beans += 1;
+    for extra in customizer.map_or(&[][..], |c| &c.extra_metrics) {
+        flat.extra(Place { description: &extra.description, ..place }, &extra.name, &extra.value);
+    }
+    let mut candidates = Vec::new();
+    for (i, a) in attrs.iter().enumerate() {
+        let Some(v) = values.get(&a.name) else { continue };
+        let place = Place { description: &a.description, ..place };
+        if let Seen::MaybeEnum(s) = flat.attribute(place, &a.name, &a.declared, &a.kind, v) {
+            candidates.push((i, s));
         }
-        self.flat.stats.beans += 1;
-        let infos = self.meta.bean(&name);
-        for (attr, v) in attrs {
-            if skipped_attr(&name, attr) || !(self.filter.attribute)(name_text, attr) {
-                continue;
-            }
-            let info = infos.and_then(|i| i.get(attr));
-            let description = info.map_or(attr.as_str(), |i| i.description.as_str());
-            let java_type = info.map_or("", |i| i.java_type.as_str());
-            let place = Place { domain: &name.domain, properties: &name.properties, attr_keys: &[], description };
-            self.flat.value(place, attr, java_type, v);
-        }
+    }
+    candidates
+}
+
+/// Records an enum's name Jolokia confirmed (after [`flatten_bean`] reported it as a candidate).
+pub fn flatten_enum(
+    flat: &mut Flattener<'_>,
+    config: &JmxConfig,
+    name: &ObjectName,
+    values: &HashMap<String, Value>,
+    attr: &Attr,
+    value: &str,
+) {
+    let labels = attribute_labels(config, name, values);
+    flat.enum_name(Place { description: &attr.description, ..place(name, &labels) }, &attr.name, &attr.declared, value);
+}
+
+fn place<'a>(name: &'a ObjectName, labels: &'a [(String, String)]) -> Place<'a> {
+    Place {
+        domain: name.domain(),
+        properties: name.properties(),
+        attribute_labels: labels,
+        attr_keys: &[],
+        description: "",
+    }
+}
+
+/// The bean's customizer's `attributesAsLabels` values (`getAttributesAsLabelsWithValues`).
+fn attribute_labels(config: &JmxConfig, name: &ObjectName, values: &HashMap<String, Value>) -> Vec<(String, String)> {
+    let Some(c) = config.metric_customizer(name.domain(), name.properties()) else { return Vec::new() };
+    c.attributes_as_labels.iter().filter_map(|a| Some((a.clone(), label_text(values.get(a)?)?))).collect()
+}
+
+/// `attrValue.toString()` of an `attributesAsLabels` attribute; `null` gives no label.
+fn label_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => match number::from_json(n) {
+            AttrValue::Number { text, .. } => Some(text),
+            _ => Some(n.to_string()),
+        },
+        other => Some(other.to_string()),
     }
 }
 
 /// `JmxScraper` skips the flight recorder MBean.
-fn skipped_bean(name: &ObjectName) -> bool {
-    name.domain == "jdk.management.jfr" && name.properties == [("type".to_string(), "FlightRecorder".to_string())]
+pub fn skipped_bean(name: &ObjectName) -> bool {
+    name.domain() == "jdk.management.jfr" && name.properties() == [("type".to_string(), "FlightRecorder".to_string())]
 }
 
 /// `JmxScraper` skips these `java.lang:type=Runtime` attributes: costly and never exported.
-fn skipped_attr(name: &ObjectName, attr: &str) -> bool {
+pub fn skipped_attr(name: &ObjectName, attr: &str) -> bool {
     const COSTLY: [&str; 4] = ["SystemProperties", "ClassPath", "BootClassPath", "LibraryPath"];
-    name.domain == "java.lang"
-        && name.properties == [("type".to_string(), "Runtime".to_string())]
+    name.domain() == "java.lang"
+        && name.properties() == [("type".to_string(), "Runtime".to_string())]
         && COSTLY.iter().any(|c| c.eq_ignore_ascii_case(attr))
 }

@@ -37,16 +37,11 @@ impl MatchCache {
     }
 
     /// Matches one attribute, reusing an earlier decision where that is exact.
-    pub(crate) fn record(
-        &mut self,
-        config: &JmxConfig,
-        attr: &BeanAttr<'_>,
-        attribute_labels: &[(String, String)],
-    ) -> Result<Sample, Skip> {
-        let input = Input::new(attr, attribute_labels);
+    pub(crate) fn record(&mut self, config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
+        let input = Input::new(attr);
         // Everything the decision reads besides the value: the help text uses the description.
         let mut base = format!("{}\0{}\0{}\0", input.bean_name, attr.attr_name, attr.attr_description);
-        for (n, v) in attribute_labels {
+        for (n, v) in attr.attribute_labels {
             base.push_str(&format!("{n}={v}\0"));
         }
         let independent = format!("{base}\u{1}");

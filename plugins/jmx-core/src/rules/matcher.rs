@@ -45,8 +45,6 @@ impl From<ReplaceError> for Skip {
 /// What all rules see of one attribute.
 pub(crate) struct Input<'a> {
     pub attr: &'a BeanAttr<'a>,
-    /// `attributesAsLabelsWithValues`: added to every sample of the bean.
-    pub attribute_labels: &'a [(String, String)],
     props: Vec<(&'a str, &'a str)>,
     /// `domain<k=v, ...><key, ...>`, the start of every match string.
     pub bean_name: String,
@@ -54,10 +52,9 @@ pub(crate) struct Input<'a> {
     pub value_text: String,
 }
 
-/// Matches one attribute as `recordBean` does; `attribute_labels` are the bean's
-/// `attributesAsLabels` values (`metricCustomizers`), usually none.
-pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>, attribute_labels: &[(String, String)]) -> Result<Sample, Skip> {
-    let input = Input::new(attr, attribute_labels);
+/// Matches one attribute as `recordBean` does.
+pub fn record(config: &JmxConfig, attr: &BeanAttr<'_>) -> Result<Sample, Skip> {
+    let input = Input::new(attr);
     let decision = decide(config, &input);
     finish(config, decision.outcome, attr.value)
 }
@@ -101,10 +98,7 @@ pub(crate) fn decide(config: &JmxConfig, input: &Input<'_>) -> Decision {
 
 /// `beanName + attrName + ": " + value` as the rule sees it (snake case, `<cache>`).
 fn match_string(input: &Input<'_>, rule: &Rule) -> (String, String) {
-    let attr_name = match rule.attr_name_snake_case {
-        true => to_snake_and_lower_case(input.attr.attr_name),
-        false => input.attr.attr_name.to_owned(),
-    };
+    let attr_name = rule_attr_name(rule, input.attr.attr_name);
     let value = if rule.cache { "<cache>" } else { &input.value_text };
     let match_name = format!("{}{attr_name}: {value}", input.bean_name);
     (attr_name, match_name)
@@ -116,11 +110,25 @@ pub(crate) fn finish(config: &JmxConfig, outcome: Outcome, bean: &AttrValue) -> 
     finish_value((sample, value), &config.rules[index], bean)
 }
 
+/// `domain<k=v, ...><key, ...>`: the start of every rule's match string for an attribute of this
+/// bean (`beanProperties` as a `LinkedHashMap` prints them, attribute keys as a `List`).
+pub(crate) fn bean_name(domain: &str, props: &[(&str, &str)], attr_keys: &[String]) -> String {
+    let joined: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{domain}<{}><{}>", joined.join(", "), attr_keys.join(", "))
+}
+
+/// The attribute name a rule sees (`attrNameSnakeCase`).
+pub(crate) fn rule_attr_name(rule: &Rule, attr_name: &str) -> String {
+    match rule.attr_name_snake_case {
+        true => to_snake_and_lower_case(attr_name),
+        false => attr_name.to_owned(),
+    }
+}
+
 impl<'a> Input<'a> {
-    pub fn new(attr: &'a BeanAttr<'a>, attribute_labels: &'a [(String, String)]) -> Input<'a> {
+    pub fn new(attr: &'a BeanAttr<'a>) -> Input<'a> {
         let props = linked_hash_map(attr.bean_properties);
-        let joined: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let bean_name = format!("{}<{}><{}>", attr.domain, joined.join(", "), attr.attr_keys.join(", "));
+        let bean_name = bean_name(attr.domain, &props, attr.attr_keys);
         let get = |key: &str| props.iter().find(|(k, _)| *k == key).map_or("null", |(_, v)| *v);
         let mut help =
             format!("{}:name={},type={},attribute={}", attr.domain, get("name"), get("type"), attr.attr_name);
@@ -128,18 +136,13 @@ impl<'a> Input<'a> {
         if !attr.attr_description.is_empty() && attr.attr_description != attr.attr_name {
             help = format!("{} {help}", attr.attr_description);
         }
-        let value_text = match attr.value {
-            AttrValue::Number { text, .. } => text.clone(),
-            AttrValue::Bool(b) => b.to_string(),
-            AttrValue::Text(s) => s.clone(),
-            AttrValue::Null => "null".into(),
-        };
-        Input { attr, attribute_labels, props, bean_name, help, value_text }
+        let value_text = attr.value.text();
+        Input { attr, props, bean_name, help, value_text }
     }
 }
 
 /// `LinkedHashMap.put` order: a repeated key keeps its first place and takes the last value.
-fn linked_hash_map(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn linked_hash_map(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
     for (k, v) in pairs {
         match out.iter_mut().find(|(ok, _)| ok == k) {
@@ -231,7 +234,7 @@ fn attribute_labels(config: &JmxConfig, input: &Input<'_>) -> Vec<(String, Strin
         true => to_safe_name(n).to_lowercase(),
         false => to_safe_name(n),
     };
-    input.attribute_labels.iter().map(|(n, v)| (label(n), v.clone())).collect()
+    input.attr.attribute_labels.iter().map(|(n, v)| (label(n), v.clone())).collect()
 }
 
 /// `new MatchedRule(...)`: counter inference, `sanitizeMetricName`, `Labels.of`.

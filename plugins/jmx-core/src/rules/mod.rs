@@ -13,7 +13,7 @@
 //! `ClassPath`, `BootClassPath`, `LibraryPath` and `jdk.management.jfr:type=FlightRecorder`
 //! skipped; [`JmxConfig::includes_object_name`], [`JmxConfig::includes_attribute`] and
 //! [`JmxConfig::metric_customizer`] applied (extra metrics recorded as attributes,
-//! `attributesAsLabels` through [`Collector::record_bean_with_labels`]).
+//! `attributesAsLabels` in [`BeanAttr::attribute_labels`]).
 //!
 //! Where each semantic comes from (code index of public repositories; commit where it gives one):
 //! - prometheus/jmx_exporter `collector/src/main/java/io/prometheus/jmx/JmxCollector.java`,
@@ -38,6 +38,7 @@ mod java_regex;
 pub mod matcher;
 pub mod names;
 pub mod pattern;
+pub mod reach;
 pub mod replace;
 
 use crate::config::JmxConfig;
@@ -92,13 +93,12 @@ impl<'c> Collector<'c> {
     }
 }
 
-impl Collector<'_> {
-    /// `recordBean` with the bean's `attributesAsLabels` values (`metricCustomizers`): names
-    /// are the attribute names, values their `toString`; they join every sample's labels.
-    pub fn record_bean_with_labels(&mut self, attr: &BeanAttr<'_>, attribute_labels: &[(String, String)]) {
+impl Receiver for Collector<'_> {
+    /// `recordBean`.
+    fn record_bean(&mut self, attr: &BeanAttr<'_>) {
         let result = match self.cache.as_deref_mut() {
-            Some(cache) => cache.record(self.config, attr, attribute_labels),
-            None => matcher::record(self.config, attr, attribute_labels),
+            Some(cache) => cache.record(self.config, attr),
+            None => matcher::record(self.config, attr),
         };
         match result {
             Ok(s) => self.samples.push(s),
@@ -107,11 +107,5 @@ impl Collector<'_> {
             Err(Skip::EmptyName) => self.skipped.empty_name += 1,
             Err(Skip::BadReplacement(_) | Skip::DuplicateLabelName(_)) => self.skipped.errors += 1,
         }
-    }
-}
-
-impl Receiver for Collector<'_> {
-    fn record_bean(&mut self, attr: &BeanAttr<'_>) {
-        self.record_bean_with_labels(attr, &[]);
     }
 }

@@ -4,6 +4,8 @@
 //! (lookaround, backreferences) or misreads (possessive quantifiers) go to `fancy-regex`.
 //! Never panics on user input.
 
+use regex_automata::{PatternID, meta};
+
 use super::java_regex::{JAVA_DOT, possessive, translate};
 
 /// The spans of one successful match: group 0 is the whole input.
@@ -28,7 +30,10 @@ impl Captures<'_> {
 }
 
 enum Engine {
-    Plain(regex::Regex),
+    /// `regex-automata`'s meta engine (what the `regex` crate runs) without the one-pass DFA and
+    /// the literal prefilter: a fresh sandbox compiles every rule on each scrape, and for the
+    /// anchored `^.*(?:...).*$` patterns those cost a third of the compile time and gain nothing.
+    Plain(meta::Regex, String),
     Fancy(fancy_regex::Regex),
 }
 
@@ -36,12 +41,14 @@ enum Engine {
 pub struct Pattern {
     engine: Engine,
     names: Vec<Option<String>>,
+    /// The pattern as the user wrote it.
+    user: String,
 }
 
 impl std::fmt::Debug for Pattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.engine {
-            Engine::Plain(r) => write!(f, "Pattern({})", r.as_str()),
+            Engine::Plain(_, source) => write!(f, "Pattern({source})"),
             Engine::Fancy(r) => write!(f, "Pattern({})", r.as_str()),
         }
     }
@@ -54,32 +61,54 @@ impl Pattern {
         // The `regex` crate reads `a*+` as `(a*)+`, not as Java's possessive quantifier.
         let plain = match possessive(user) {
             true => Err("possessive quantifier".to_owned()),
-            false => regex::Regex::new(&wrap(false)).map_err(|e| e.to_string()),
+            false => {
+                let source = wrap(false);
+                let config = meta::Config::new().onepass(false).auto_prefilter(false);
+                meta::Builder::new().configure(config).build(&source).map(|r| (r, source)).map_err(|e| e.to_string())
+            }
         };
-        if let Ok(r) = plain {
-            let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-            return Ok(Pattern { engine: Engine::Plain(r), names });
+        if let Ok((r, source)) = plain {
+            let names = r.group_info().pattern_names(PatternID::ZERO).map(|n| n.map(str::to_owned)).collect();
+            return Ok(Pattern { engine: Engine::Plain(r, source), names, user: user.to_owned() });
         }
         match fancy_regex::Regex::new(&wrap(true)) {
             Ok(r) => {
                 let names = r.capture_names().map(|n| n.map(str::to_owned)).collect();
-                Ok(Pattern { engine: Engine::Fancy(r), names })
+                Ok(Pattern { engine: Engine::Fancy(r), names, user: user.to_owned() })
             }
             // The plain engine's message is the more helpful one, unless it never tried.
             Err(fancy) => Err(plain.err().filter(|_| !possessive(user)).unwrap_or(fancy.to_string())),
         }
     }
 
+    /// The pattern as written in the config.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The regular expression the `regex` crate runs (the user's pattern translated and wrapped),
+    /// for [`super::reach`]; `None` for patterns only `fancy-regex` can run.
+    pub fn plain_source(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Plain(_, source) => Some(source),
+            Engine::Fancy(_) => None,
+        }
+    }
+
     /// `Matcher.matches()`: the captures if the whole input matches.
     pub fn captures(&self, hay: &str) -> Option<Captures<'_>> {
         let spans = match &self.engine {
-            Engine::Plain(r) => {
+            Engine::Plain(r, _) => {
                 // The lazy DFA answers "no" fast; the capture engines are much slower.
                 if !r.is_match(hay) {
                     return None;
                 }
-                let c = r.captures(hay)?;
-                (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect()
+                let mut c = r.create_captures();
+                r.captures(hay, &mut c);
+                if !c.is_match() {
+                    return None;
+                }
+                (0..c.group_len()).map(|i| c.get_group(i).map(|m| (m.start, m.end))).collect()
             }
             Engine::Fancy(r) => {
                 let c = r.captures(hay).ok()??;

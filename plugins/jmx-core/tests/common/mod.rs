@@ -19,6 +19,8 @@ pub struct Attr {
     pub java_type: String,
     pub description: String,
     pub value: AttrValue,
+    /// `attributesAsLabels` values of the bean.
+    pub labels: Vec<(String, String)>,
 }
 
 /// `bean` is an object name as written (its key order is kept).
@@ -32,6 +34,7 @@ pub fn attr(bean: &str, name: &str, value: AttrValue) -> Attr {
         java_type: "long".to_owned(),
         description: String::new(),
         value,
+        labels: Vec::new(),
     }
 }
 
@@ -47,6 +50,11 @@ impl Attr {
         self
     }
 
+    pub fn labels(mut self, labels: &[(String, String)]) -> Attr {
+        self.labels = labels.to_vec();
+        self
+    }
+
     pub fn description(mut self, d: &str) -> Attr {
         self.description = d.to_owned();
         self
@@ -56,6 +64,7 @@ impl Attr {
         BeanAttr {
             domain: &self.domain,
             bean_properties: &self.props,
+            attribute_labels: &self.labels,
             attr_keys: &self.keys,
             attr_name: &self.name,
             attr_type: &self.java_type,
