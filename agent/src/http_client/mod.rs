@@ -7,6 +7,7 @@
 mod auth;
 mod parse;
 mod redirect;
+mod resolve;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -23,6 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use auth::Credentials;
+use resolve::Resolver;
 
 pub use crate::config::Secret;
 
@@ -36,6 +38,8 @@ pub struct HttpClientConfig {
     pub follow_redirects: bool,
     /// Default true.
     pub enable_http2: bool,
+    /// Prometheus' remote-write `round_robin_dns` (see [`resolve`]); default false.
+    pub round_robin_dns: bool,
 }
 
 impl Default for HttpClientConfig {
@@ -47,6 +51,7 @@ impl Default for HttpClientConfig {
             tls_config: TlsConfig::default(),
             follow_redirects: true,
             enable_http2: true,
+            round_robin_dns: false,
         }
     }
 }
@@ -126,7 +131,7 @@ pub enum HttpError {
     Redirect(String),
 }
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HyperClient = Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
 
 /// A pooled HTTP/1.1 + HTTP/2 client with TLS and credentials. Cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -164,7 +169,7 @@ impl HttpClient {
     /// per request).
     pub fn new(cfg: &HttpClientConfig) -> Result<HttpClient, HttpError> {
         let tls = tls::client_config(&cfg.tls_config)?;
-        let mut http = HttpConnector::new();
+        let mut http = HttpConnector::new_with_resolver(Resolver { round_robin: cfg.round_robin_dns });
         http.enforce_http(false);
         let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
         let builder = match &cfg.tls_config.server_name {

@@ -41,6 +41,7 @@ impl HttpClientConfig {
             tls_config: tls_config.unwrap_or_default(),
             follow_redirects: r.bool("follow_redirects").unwrap_or(defaults.follow_redirects),
             enable_http2: r.bool("enable_http2").unwrap_or(defaults.enable_http2),
+            round_robin_dns: defaults.round_robin_dns,
         }
     }
 }

@@ -170,20 +170,20 @@ pub(crate) fn parse_with(
         read_metadata(n, &r.path_of("metadata_config"), r.errors, cx.warnings);
     }
     let protocol = read_protocol(&mut r);
-    let caveats: [(&'static str, &str); 4] = [
+    let round_robin_dns = r.bool("round_robin_dns").unwrap_or(false);
+    let caveats: [(&'static str, &str); 3] = [
         ("send_exemplars", "accepted, but no exemplars are sent: they are not scraped yet"),
         (
             "send_native_histograms",
             "accepted, but no native histograms are sent: they are not scraped yet (the protobuf format is not read)",
         ),
-        ("round_robin_dns", "accepted, but connections go to the resolved addresses in the resolver's order"),
         ("failed_request_logging", "accepted, but failed requests are not logged in full"),
     ];
     for (key, reason) in caveats {
         warn_if_true(&mut r, key, reason, cx.warnings);
     }
     refuse_unsupported(&mut r, &["sigv4", "azuread", "google_iam"]);
-    let http = http(&mut r);
+    let http = HttpClientConfig { round_robin_dns, ..http(&mut r) };
     r.finish();
     let url = url.filter(|_| errors.0.len() == before)?;
     let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| default_name(&url));
@@ -422,9 +422,9 @@ mod tests {
             [
                 "line 6: remote_write[0].metadata_config.send: accepted, but metadata is not sent yet",
                 "line 2: remote_write[0].send_exemplars: accepted, but no exemplars are sent: they are not scraped yet",
-                "line 4: remote_write[0].round_robin_dns: accepted, but connections go to the resolved addresses in the resolver's order",
             ]
         );
+        assert!(cfg.unwrap().http.round_robin_dns);
         let (cfg, errs, _) = parse_warned(text, NameValidation::Legacy);
         assert!(cfg.is_none());
         assert_eq!(errs.len(), 1, "{errs:?}");
