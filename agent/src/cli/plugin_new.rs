@@ -94,6 +94,7 @@ pub fn main(args: &NewPluginArgs) -> i32 {
             println!("  cargo build --release");
             println!("  scrapelet plugin check {wasm}");
             println!("  scrapelet plugin run {wasm} --config plugin.yml {}", kind.input.2);
+            println!("  scrapelet run --config scrapelet.yml   # after setting its target and remote_write URL");
             0
         }
         Err(e) => {
