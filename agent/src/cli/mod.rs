@@ -5,6 +5,8 @@ mod check;
 mod default_config;
 mod discover;
 mod plugin;
+mod plugin_new;
+mod plugin_transform;
 pub mod relabel;
 mod run;
 mod scrape;
@@ -109,6 +111,8 @@ pub struct RunArgs {
 #[derive(Subcommand, Debug)]
 #[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum PluginCommand {
+    /// Write a new plugin crate (exporter or transform) that builds on its own.
+    New(plugin_new::NewPluginArgs),
     /// Load a plugin; print its world, exports, imports and contract version.
     Check { file: PathBuf },
     /// Run an exporter against a captured payload, or a transform against series from a file.
@@ -136,6 +140,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Scrape { url, config, job } => scrape::main(&url, config.as_deref(), job.as_deref()),
         Command::Discover { pods, node, config } => discover::main(&pods, node.as_deref(), config.as_deref()),
         Command::Relabel { rules } => relabel_main(&rules),
+        Command::Plugin { what: PluginCommand::New(args) } => plugin_new::main(&args),
         Command::Plugin { what: PluginCommand::Check { file } } => plugin::check(&file),
         Command::Plugin { what: PluginCommand::Run(args) } => plugin::run(&args),
     }

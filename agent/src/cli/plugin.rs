@@ -18,7 +18,6 @@ use crate::plugin::{CallState, Fetch, Limits, Loaded, World, exporter, load_file
 use crate::scrape::parse::Format;
 use crate::scrape::scraper::Scraper;
 use crate::scrape::target::Target;
-use crate::scrape::transforms::TransformStage;
 use crate::series::SeriesFactory;
 
 /// `plugin run` options.
@@ -41,7 +40,9 @@ pub struct RunPluginArgs {
     /// Content type of the payload.
     #[arg(long, default_value = "application/json")]
     pub content_type: String,
-    /// Transforms: label sets to rewrite, one `{__name__="m",a="b"}` per line.
+    /// Transforms: the series to give the plugin: a saved exposition (a `/metrics` page:
+    /// comments, values and timestamps are read and ignored), or one `name{a="b"}` (or
+    /// `{__name__="m",a="b"}`) per line.
     #[arg(long)]
     pub series: Option<PathBuf>,
     /// A target label for exporters, `name=value` (repeatable).
@@ -86,15 +87,18 @@ pub fn check(file: &Path) -> i32 {
 }
 
 fn decl(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> PluginConfig {
-    PluginConfig { name: PLUGIN.into(), path: file.into(), sha256: None, data_dir, limits, config }
+    PluginConfig { name: plugin_name(file), path: file.into(), sha256: None, data_dir, limits, config }
+}
+
+/// The name the plugin runs under, in its log lines and errors: its file name without `.wasm`
+/// (in the agent, its `name:` under `plugins:`).
+fn plugin_name(file: &Path) -> String {
+    file.file_stem().map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned())
 }
 
 fn load(file: &Path, config: serde_json::Value, limits: Limits, data_dir: Option<PathBuf>) -> Result<Loaded, String> {
     load_file(&decl(file, config, limits, data_dir))
 }
-
-/// The name the plugin runs under (in its log lines and errors).
-const PLUGIN: &str = "cli";
 
 /// `plugin run`: prints the exposition (exporter) or one verdict per series (transform); exit 1
 /// if the call fails or its output would fail the agent's scrape.
@@ -125,13 +129,17 @@ fn run_inner(args: &RunPluginArgs) -> Result<String, String> {
     };
     let limits = Limits { memory: args.memory, output: 64 << 20, ..Limits::default() };
     let decl = decl(&args.file, config, limits, args.data_dir.clone());
+    let name = decl.name.clone();
     let loaded = load_file(&decl)?;
     let world = loaded.world();
     registry().insert(decl, loaded);
-    let loaded = registry().get(PLUGIN).map_err(|e| e.to_string())?;
+    let loaded = registry().get(&name).map_err(|e| e.to_string())?;
     match world {
         World::Exporter => run_exporter(loaded, args),
-        World::Transform => run_transform(args),
+        World::Transform => {
+            let path = args.series.as_ref().ok_or("a transform needs --series FILE")?;
+            super::plugin_transform::run(&name, path, args.timeout)
+        }
     }
 }
 
@@ -156,7 +164,12 @@ fn run_exporter(loaded: Arc<Loaded>, args: &RunPluginArgs) -> Result<String, Str
         _ => Vec::new(),
     };
     let state = CallState::exporter(Arc::new(stored), loaded.limits.state);
-    let req = CollectRequest { labels: labels.clone(), target: PLUGIN.into(), fetch, state };
+    // What the plugin's log lines name as their target.
+    let target = match (&args.payload, address) {
+        (Some(p), _) => p.display().to_string(),
+        (None, a) => a.unwrap_or("no target").to_string(),
+    };
+    let req = CollectRequest { labels: labels.clone(), target, fetch, state };
     let out = block_on(exporter::collect(loaded, req, args.timeout)).map_err(|e| e.to_string())?;
     if let (Some(p), Some(new)) = (&args.state, &out.state) {
         std::fs::write(p, new).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -186,46 +199,4 @@ fn live(target: &str, timeout: Duration) -> Result<Fetch, String> {
     let client = crate::http_client::HttpClient::new(&cfg).map_err(|e| e.to_string())?;
     let deadline = std::time::Instant::now() + timeout;
     Ok(Fetch::Target { client, base: base.trim_end_matches('/').to_string(), deadline, limit: 256 << 20 })
-}
-
-/// Runs the transform as a job's only transform would run, over the series of `--series`.
-fn run_transform(args: &RunPluginArgs) -> Result<String, String> {
-    let path = args.series.as_ref().ok_or("a transform needs --series FILE")?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let sets: Vec<Labels> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| super::relabel::parse_series(l.trim()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut stage = TransformStage::new(&[PLUGIN.to_string()], PLUGIN, args.timeout).ok_or("no transform")?;
-    let outcomes = block_on(stage.resolve(sets.clone())).map_err(|e| e.to_string())?;
-    let factory = SeriesFactory::default();
-    let mut made: Vec<crate::series::Series> = Vec::new();
-    let mut out = String::new();
-    for (set, outcome) in sets.iter().zip(outcomes) {
-        let line = match outcome {
-            None => format!("drop    {set}"),
-            Some((labels, factor)) => {
-                let series = stage.series_for(labels.clone(), &factory);
-                if made.iter().any(|s| s.id() == series.id()) {
-                    format!("drop    {set} (a duplicate: an earlier series already has {labels})")
-                } else {
-                    made.push(series);
-                    describe(set, &labels, factor)
-                }
-            }
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    Ok(out)
-}
-
-fn describe(set: &Labels, labels: &Labels, factor: f64) -> String {
-    match (labels == set, factor == 1.0) {
-        (true, true) => format!("keep    {set}"),
-        (false, true) => format!("rewrite {set} -> {labels}"),
-        _ => format!("rescale {set} -> {labels} x{factor}"),
-    }
 }

@@ -1,45 +1,64 @@
-//! `scrapelet scrape URL`: scrape once and print what would be sent, `up` included.
+//! `scrapelet scrape URL`: scrape once and print what would be sent, `up` included. With
+//! `--config` and `--job`, the job's exporter plugin (the job's `exporter:`, or `__exporter__`
+//! set by its `relabel_configs`) and transform plugins run as in the agent, loaded from the
+//! config's `plugins:`.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::{Config, ScrapeConfig};
+use crate::config::{Config, PluginConfig, ScrapeConfig};
 use crate::http_client::HttpClient;
 use crate::labels::Labels;
-use crate::scrape::fetch::Fetcher;
+use crate::scrape::manager::source;
 use crate::scrape::run::now_ms;
 use crate::scrape::scraper::Scraper;
 use crate::scrape::target::Target;
 use crate::series::{Sample, SeriesFactory};
 
 pub fn main(url: &str, config: Option<&Path>, job: Option<&str>) -> i32 {
-    let job = match job_for(url, config, job) {
+    let (job, plugins) = match job_for(url, config, job) {
         Ok(j) => j,
         Err(e) => {
             eprintln!("scrapelet scrape: {e}");
             return 2;
         }
     };
+    if let Err(e) = load_plugins(&plugins) {
+        eprintln!("scrapelet scrape: {e}");
+        return 2;
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     rt.block_on(scrape_once(url, job))
 }
 
+/// Loads the config's plugins as the agent does; one that fails to load is an error here (the
+/// agent would log it and fail the scrapes that use it).
+fn load_plugins(plugins: &[PluginConfig]) -> Result<(), String> {
+    for decl in plugins {
+        let loaded = crate::plugin::load_file(decl).map_err(|e| format!("plugin {:?}: {e}", decl.name))?;
+        crate::plugin::registry().insert(decl.clone(), loaded);
+    }
+    Ok(())
+}
+
 /// The job the URL is scraped with: the named one from the config (scheme, path and params taken
-/// from the URL), or an ad-hoc job with Prometheus' defaults.
-fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<ScrapeConfig, String> {
+/// from the URL) with the config's plugins, or an ad-hoc job with Prometheus' defaults.
+fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<(ScrapeConfig, Vec<PluginConfig>), String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
-    let mut job = match (config, job) {
+    let (mut job, plugins) = match (config, job) {
         (Some(path), Some(name)) => {
             let cfg = Config::load(path).map_err(|errs| {
                 errs.iter().map(|e| format!("{}:{e}", path.display())).collect::<Vec<_>>().join("\n")
             })?;
-            cfg.scrape_configs
+            let job = cfg
+                .scrape_configs
                 .into_iter()
                 .find(|j| j.job_name == name)
-                .ok_or(format!("no job {name:?} in {}", path.display()))?
+                .ok_or(format!("no job {name:?} in {}", path.display()))?;
+            (job, cfg.plugins)
         }
-        _ => ad_hoc_job(),
+        _ => (ad_hoc_job(), Vec::new()),
     };
     job.scheme = uri.scheme_str().unwrap_or("http").to_string();
     job.metrics_path = uri.path().to_string();
@@ -53,7 +72,7 @@ fn job_for(url: &str, config: Option<&Path>, job: Option<&str>) -> Result<Scrape
             (k.to_string(), v.to_string())
         })
         .collect();
-    Ok(job)
+    Ok((job, plugins))
 }
 
 pub(super) fn ad_hoc_job() -> ScrapeConfig {
@@ -75,18 +94,16 @@ async fn scrape_once(url: &str, job: ScrapeConfig) -> i32 {
             return 2;
         }
     };
-    let client = match HttpClient::new(&job.http) {
-        Ok(c) => c,
+    let source = HttpClient::new(&job.http).map_err(|e| e.to_string()).and_then(|c| source(&target, c));
+    let mut source = match source {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("scrapelet scrape: {e}");
             return 2;
         }
     };
     let (t, began, mut body) = (now_ms(), Instant::now(), Vec::new());
-    let fetched = Fetcher::new(client, &target.url, target.timeout, job.enable_compression, job.body_size_limit)
-        .with_protocols(&job)
-        .fetch(&mut body)
-        .await;
+    let fetched = source.fetch(&mut body).await;
     let mut scraper = Scraper::new(target, Arc::new(SeriesFactory::default()));
     let (batch, _, error) = scraper.process(fetched.map(|f| (&body[..], f)), t, began.elapsed()).await;
     let mut out = String::new();

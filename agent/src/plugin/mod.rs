@@ -33,7 +33,7 @@ pub use fetch::Fetch;
 pub use limits::Limits;
 pub use pool::{PoolSettings, configure};
 pub use registry::{Loaded, Registry, load_file, registry};
-pub use source::PluginSource;
+pub use source::{PluginSource, endpoint};
 pub use state::{CallState, TargetState};
 
 /// Why a plugin call failed. [`PluginError::kind`] is the bounded metric label.

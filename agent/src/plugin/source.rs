@@ -41,11 +41,14 @@ impl PluginSource {
             0 => crate::scrape::body::default_limit(),
             n => n,
         };
+        let base = format!("{scheme}://{address}");
         PluginSource {
             plugin: plugin.to_string(),
-            target: target.url.clone(),
+            // Logs name the host the plugin talks to, not the job's metrics path (which it may
+            // not fetch at all); the errors of the SDK's `get` name the path it did fetch.
+            target: base.clone(),
             labels,
-            base: format!("{scheme}://{address}"),
+            base,
             client,
             timeout: target.timeout,
             limit,
@@ -90,6 +93,21 @@ impl PluginSource {
     }
 }
 
+/// How a target scraped by an exporter plugin is shown on the targets page: the plugin, the
+/// `scheme://host:port` its fetches go to, and the URL parameters it sees (the plugin picks its
+/// paths; the job's `metrics_path` is only a `__metrics_path__` label to it). `None` for an
+/// ordinary target.
+pub fn endpoint(target: &Target) -> Option<String> {
+    let plugin = target.exporter.as_deref()?;
+    let scheme = target.url.split_once("://").map_or("http", |(s, _)| s);
+    let mut shown = format!("exporter {plugin} on {scheme}://{}", target.address());
+    let params: Vec<String> = target.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if !params.is_empty() {
+        shown.push_str(&format!(" with {}", params.join(", ")));
+    }
+    Some(shown)
+}
+
 /// What the plugin sees of the target: its labels, `__address__`, `__scheme__`,
 /// `__metrics_path__` and a `__param_<name>` per URL parameter (the first value of each name).
 fn plugin_labels(target: &Target) -> Vec<(String, String)> {
@@ -129,5 +147,15 @@ mod tests {
         assert_eq!(get("__param_rules"), Some("tomcat"));
         assert_eq!(get("__param_x"), Some("a b"));
         assert_eq!(labels.iter().filter(|(k, _)| k == "__param_rules").count(), 1);
+        assert_eq!(endpoint(&target), None);
+    }
+
+    #[test]
+    fn a_plugin_target_is_shown_as_its_exporter_and_host() {
+        let yaml = "plugins: [{name: jmx, path: jmx.wasm}]\nscrape_configs:\n  - job_name: j\n    exporter: jmx\n    params: {rules: [tomcat]}\n    \
+                    static_configs: [{targets: [\"127.0.0.1:8778\"]}]\n";
+        let job = Arc::new(Config::from_yaml(yaml).unwrap().scrape_configs.remove(0));
+        let target = targets_for_job(&job).remove(0).unwrap();
+        assert_eq!(endpoint(&target).unwrap(), "exporter jmx on http://127.0.0.1:8778 with rules=tomcat");
     }
 }

@@ -34,8 +34,9 @@ struct Running {
 }
 
 /// The HTTP fetcher of a target, or its exporter plugin (with a client that follows no
-/// redirects, so a plugin's fetches stay on the target's host:port).
-fn source(target: &Target, client: HttpClient) -> Result<Source, String> {
+/// redirects, so a plugin's fetches stay on the target's host:port). `scrapelet scrape` uses it
+/// too, so that it scrapes as the agent does.
+pub(crate) fn source(target: &Target, client: HttpClient) -> Result<Source, String> {
     let job = &target.job;
     match &target.exporter {
         None => Ok(Source::Http(

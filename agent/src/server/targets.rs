@@ -64,7 +64,7 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
                 _ => "down",
             };
             let last = go_time(h.last_scrape);
-            json!({
+            let mut target = json!({
                 "discoveredLabels": labels_json(&v.target.discovered),
                 "labels": labels_json(&v.target.labels),
                 "scrapePool": v.target.job.job_name,
@@ -78,7 +78,11 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
                 "health": health,
                 "scrapeInterval": crate::scrape::target::fmt_duration(v.target.interval),
                 "scrapeTimeout": crate::scrape::target::fmt_duration(v.target.timeout),
-            })
+            });
+            if let Some(shown) = crate::plugin::endpoint(&v.target) {
+                target["exporter"] = json!(shown); // scrapelet's own key: what the plugin fetches from
+            }
+            target
         })
         .collect();
     let mut dropped_list: Vec<&crate::discovery::targets::DroppedTarget> =
@@ -284,7 +288,7 @@ fn row(v: &TargetView) -> String {
         v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&redact(&l.value)))).collect();
     format!(
         "<tr><td>{}</td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td><td>{}</td></tr>",
-        super::guard::endpoint_html(&v.target.url),
+        crate::plugin::endpoint(&v.target).map_or_else(|| super::guard::endpoint_html(&v.target.url), |e| escape(&e)),
         labels.join(", "),
         h.last_duration.as_secs_f64(),
         super::guard::limits_html(&v.target.job),

@@ -1,20 +1,12 @@
 //! An exporter plugin that fetches a JSON document from the target and maps it to metrics with
-//! JSONPath-like selectors, in the spirit of the Prometheus community's json_exporter.
+//! JSONPath-like selectors, in the spirit of the Prometheus community's json_exporter. Its
+//! configuration reference and examples are in the repository's README ("The bundled JSON
+//! exporter"); `examples/` holds a document, a configuration and the exposition they give.
 //!
-//! ```yaml
-//! config:
-//!   path: /stats.json             # fetched from the target's host:port
-//!   metrics:
-//!     - name: app_requests_total
-//!       type: counter
-//!       help: Requests served.
-//!       path: $.requests          # one sample per selected node
-//!     - name: app_queue_depth
-//!       path: $.queues[*]         # [*] and .* iterate
-//!       value: "@.depth"          # relative to each selected node (default "@")
-//!       labels: { queue: "@.name", source: static-text }
-//! ```
-//! Booleans are 1/0, numeric strings are parsed, other values are skipped.
+//! Per rule: `path` selects nodes (`$.a.b`, `[n]`, `['key']`, `[*]` and `.*` iterate); `value`
+//! (default `@`, the node) is a path from the node (`@...`) or the document (`$...`), or a number;
+//! `labels` are paths, `@key` (the key or index the node was found under), or constant text.
+//! Booleans are 1/0, numeric strings are parsed, other values (and missing ones) are skipped.
 
 mod path;
 
@@ -61,8 +53,26 @@ struct JsonExporter {
 impl Exporter for JsonExporter {
     fn init(config: Config) -> Result<Self, String> {
         let settings: Settings = config.deserialize()?;
-        for m in &settings.metrics {
-            path::parse(&m.path).map_err(|e| format!("metric {}: {e}", m.name))?;
+        for (i, m) in settings.metrics.iter().enumerate() {
+            let at = format!("metrics[{i}] ({})", m.name);
+            path::parse(&m.path).map_err(|e| format!("{at}.path: {e}"))?;
+            match m.value.as_deref() {
+                Some(v) if v.starts_with(['$', '@']) && v != "@key" => {
+                    path::parse(v).map_err(|e| format!("{at}.value: {e}"))?;
+                }
+                Some(v) if !v.starts_with('@') && v.trim().parse::<f64>().is_err() => {
+                    return Err(format!("{at}.value: {v:?} is neither a path ($... or @...) nor a number"));
+                }
+                _ => {}
+            }
+            for (label, template) in &m.labels {
+                if template.starts_with(['$', '@']) && template != "@key" {
+                    path::parse(template).map_err(|e| format!("{at}.labels.{label}: {e}"))?;
+                }
+            }
+            if !["gauge", "counter", "untyped"].contains(&m.kind.as_str()) {
+                return Err(format!("{at}.type: {:?} is not gauge, counter or untyped", m.kind));
+            }
         }
         Ok(JsonExporter { settings })
     }
@@ -83,8 +93,9 @@ fn write_metric(rule: &MetricRule, doc: &Value, out: &mut Exposition) -> Result<
     }
     out.type_(&rule.name, &rule.kind);
     for (key, node) in path::select(doc, &path::parse(&rule.path)?) {
-        let value_node = match &rule.value {
-            Some(p) => path::lookup(doc, node, key.as_deref(), p)?.map(|(_, v)| v),
+        let value_node = match rule.value.as_deref() {
+            Some(p) if p.starts_with(['$', '@']) => path::lookup(doc, node, key.as_deref(), p)?.map(|(_, v)| v),
+            Some(constant) => Some(Value::String(constant.to_string())),
             None => Some(node.clone()),
         };
         let Some(value) = value_node.as_ref().and_then(number) else { continue };

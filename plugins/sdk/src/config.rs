@@ -14,10 +14,14 @@ impl Config {
     }
 
     /// The whole configuration as your own `serde` type (`null` reads as an empty object, so a
-    /// type whose fields all have defaults works without a configuration).
+    /// type whose fields all have defaults works without a configuration). An error names the
+    /// key: `invalid plugin config at metrics[0].path: invalid type: sequence, expected a string`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
         let value = if self.0.is_null() { serde_json::json!({}) } else { self.0.clone() };
-        serde_json::from_value(value).map_err(|e| format!("invalid plugin config: {e}"))
+        serde_path_to_error::deserialize(value).map_err(|e| match e.path().to_string().as_str() {
+            "." => format!("invalid plugin config: {}", e.inner()),
+            path => format!("invalid plugin config at {path}: {}", e.inner()),
+        })
     }
 
     /// A top-level string field.
@@ -52,6 +56,27 @@ mod tests {
         let c = Config::parse("null").unwrap();
         let m: Mine = c.deserialize().unwrap();
         assert_eq!((m.path.as_str(), m.factor), ("", 0.0));
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Nested {
+        metrics: Vec<Metric>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Metric {
+        path: String,
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let c = Config::parse(r#"{"metrics":[{"path":"$.a"},{"path":["$.b"]}]}"#).unwrap();
+        let e = c.deserialize::<Nested>().unwrap_err();
+        assert_eq!(e, "invalid plugin config at metrics[1].path: invalid type: sequence, expected a string");
+        let e = Config::parse("{}").unwrap().deserialize::<Nested>().unwrap_err();
+        assert_eq!(e, "invalid plugin config: missing field `metrics`");
     }
 
     #[test]

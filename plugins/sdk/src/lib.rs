@@ -15,6 +15,7 @@ mod config;
 mod exposition;
 #[cfg(any(feature = "exporter", feature = "transform"))]
 pub mod host;
+pub mod labels;
 #[cfg(any(feature = "exporter", feature = "transform"))]
 pub mod state;
 
@@ -26,12 +27,10 @@ pub mod transform;
 pub use config::Config;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, Target};
-pub use exposition::Exposition;
+pub use exposition::{Exposition, NO_LABELS};
+pub use labels::{Labels, label, metric_name, with_label, without_labels};
 #[cfg(feature = "transform")]
 pub use transform::{Transform, Verdict};
-
-/// A label set as the host passes it: `(name, value)` pairs, `__name__` included.
-pub type Labels = Vec<(String, String)>;
 
 #[doc(hidden)]
 pub mod __rt {
