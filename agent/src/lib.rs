@@ -1,6 +1,6 @@
 //! scrapelet: a per-node metrics agent. Discovery → relabel → scrape → series cache → remote write.
 //!
-//! The modules follow the path of one sample (see the README's "How a sample travels
+//! The modules follow the path of one sample (see `agent/README.md`, "How a sample travels
 //! through the code"): [`config`] loads a Prometheus-compatible YAML, [`relabel`] is the native
 //! relabel engine, [`scrape`] fetches and parses targets into [`series`], [`remote_write`] ships
 //! them, [`server`] serves the agent's own HTTP endpoints and [`metrics`] its self-metrics.

@@ -1,6 +1,6 @@
 //! Plugin fixtures, built from `plugins/` by the test run (never checked in): each plugin crate
-//! is built on its own for `wasm32-wasip2` (one at a time, so the SDK's world features do not
-//! unify), on its first use in a test process, so a test builds only the plugins it runs.
+//! is built on its own for `wasm32-wasip2`, on its first use in a test process, so a test builds
+//! only the plugins it runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

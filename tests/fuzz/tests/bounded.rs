@@ -1,6 +1,6 @@
 //! The test command's fuzz run: each target's committed corpus replayed, then mutated for a
 //! bounded time (`SCRAPELET_FUZZ_SECONDS`, default 5 s each; `SCRAPELET_FUZZ_SEED` to repeat a
-//! run, default fixed). The longer runs are in the README (`cargo fuzz`, or `fuzz-stable`).
+//! run, default fixed). The longer runs are in `agent/README.md`, "Fuzzing" (`cargo fuzz`, or `fuzz-stable`).
 
 use std::time::Duration;
 
