@@ -6,10 +6,11 @@
 //! channels.
 //!
 //! A series is one allocation of 20 bytes plus 4 a label: its reference count, WAL bookkeeping,
-//! id, encoded length and the ids of its label pairs, each interned process-wide in its
-//! remote-write 1.0 encoding ([`pairs`]); 48 bytes for 7 labels. Encoding the series for remote
-//! write or the WAL concatenates the pairs' bytes ([`Series::write_rw1`]); [`Series::labels`]
-//! decodes them for the rare reader (`scrapelet scrape`, `Debug`, tests).
+//! id, encoded length and the ids of its label pairs, each interned process-wide (`pairs`) in
+//! its remote-write 1.0 encoding ([`rw1`], the series' storage format); 48 bytes for 7 labels.
+//! Encoding the series for remote write or the WAL concatenates the pairs' bytes
+//! ([`Series::write_rw1`]); [`Series::labels`] decodes them for the rare reader (`scrapelet
+//! scrape`, `Debug`, tests).
 //!
 //! The unsafe code (the allocation of head and ids, and the pairs' lock-free table) rests on two
 //! invariants: a series' pair count is recomputed from its encoded length (every pair is at least
@@ -18,13 +19,13 @@
 //! `stress_tests` interleaves intern, read, release and sweep on several threads.
 
 mod pairs;
+pub mod rw1;
 
 use std::alloc::Layout;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
 use crate::labels::Labels;
-use crate::remote_write::encode;
 use pairs::Interner;
 
 /// The bit pattern Prometheus uses to mark a series stale.
@@ -78,7 +79,7 @@ impl Series {
             .iter()
             .map(|l| {
                 buf.clear();
-                encode::encode_label(&l.name, &l.value, &mut buf);
+                rw1::encode_label(&l.name, &l.value, &mut buf);
                 interner.pair(&buf)
             })
             .collect();
@@ -91,7 +92,7 @@ impl Series {
     pub fn from_rw1(id: u64, rw1: &[u8]) -> Option<Series> {
         let mut interner = Interner::lock();
         let mut ids = Vec::new();
-        for label in encode::label_messages(rw1) {
+        for label in rw1::label_messages(rw1) {
             match label {
                 Some(label) => ids.push(interner.pair(label)),
                 None => {
@@ -148,7 +149,7 @@ impl Series {
 
     /// The labels, decoded (allocates).
     pub fn labels(&self) -> Labels {
-        encode::decode_labels(&self.to_rw1()).unwrap_or_default()
+        rw1::decode_labels(&self.to_rw1()).unwrap_or_default()
     }
 
     /// Bytes of the labels' remote-write 1.0 encoding.
@@ -196,7 +197,7 @@ impl Series {
 
     /// The (name, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.pair_bytes().flat_map(|(_, bytes)| encode::pairs(bytes))
+        self.pair_bytes().flat_map(|(_, bytes)| rw1::pairs(bytes))
     }
 
     /// Identifies the series' allocation.
@@ -355,7 +356,7 @@ mod tests {
         let labels = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("x", "1")]);
         let s = Series::new(7, &labels);
         let mut rw1 = Vec::new();
-        encode::encode_labels(&labels, &mut rw1);
+        rw1::encode_labels(&labels, &mut rw1);
         assert_eq!((s.id(), s.to_rw1(), s.rw1_len(), s.labels()), (7, rw1.clone(), rw1.len(), labels));
         let again = Series::from_rw1(8, &rw1).unwrap();
         let ids = |s: &Series| s.pair_bytes().map(|(id, _)| id).collect::<Vec<_>>();
@@ -411,7 +412,7 @@ mod tests {
                         let copy = s.clone();
                         drop(s);
                         let mut rw1 = Vec::new();
-                        encode::encode_labels(&labels, &mut rw1);
+                        rw1::encode_labels(&labels, &mut rw1);
                         assert_eq!(copy.to_rw1(), rw1, "thread {t} round {round}");
                         assert_eq!(copy.labels(), labels);
                     }
