@@ -5,6 +5,7 @@
 //! [`HttpClient::new`] builds a pooled hyper client; [`HttpClient::send`] adds credentials.
 
 mod auth;
+pub mod body;
 mod parse;
 mod redirect;
 #[cfg(test)]

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::fetch::{Fetcher, Source};
+use super::plugin_source::PluginSource;
 use super::run::{self, Handover, Health, StopMode};
 use super::scraper::Scraper;
 use super::target::Target;
@@ -23,7 +24,6 @@ use crate::config::ScrapeConfig;
 use crate::discovery::targets::{DroppedTarget, TargetSet};
 use crate::http_client::HttpClient;
 use crate::metrics;
-use crate::plugin::PluginSource;
 use crate::series::{Appender, SeriesFactory};
 
 struct Running {
