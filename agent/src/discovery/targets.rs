@@ -184,7 +184,7 @@ fn targets(jobs: &[Job]) -> TargetSet {
         }
         set.dropped_counts.insert(j.job.job_name.clone(), dropped);
         for (source, e) in &failures {
-            debug!(job = %j.job.job_name, %source, error = %crate::scrape::url::redact(e), "target not created");
+            debug!(job = %j.job.job_name, %source, error = %crate::http_client::url::redact(e), "target not created");
         }
         super::unformed::record(&j.job.job_name, failures);
     }

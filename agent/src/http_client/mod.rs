@@ -11,6 +11,7 @@ mod redirect;
 #[cfg(test)]
 mod tests;
 mod tls;
+pub mod url;
 
 use std::sync::Arc;
 use std::time::Duration;

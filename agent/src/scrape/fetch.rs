@@ -33,7 +33,7 @@ impl Fetcher {
     /// `body_size_limit` 0 is [`crate::http_client::body::default_limit`]. `url` is the target's (redacted)
     /// URL string.
     pub fn new(client: HttpClient, url: &str, timeout: Duration, gzip: bool, body_size_limit: u64) -> Self {
-        let uri = super::url::request_uri(url);
+        let uri = crate::http_client::url::request_uri(url);
         let limit = if body_size_limit == 0 { crate::http_client::body::default_limit() } else { body_size_limit };
         let accept = protocols::accept_header(&DEFAULT_PROTOCOLS, NameEscaping::AllowUtf8);
         Fetcher { client, uri, timeout, gzip, limit, accept, fallback: None }

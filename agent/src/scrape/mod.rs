@@ -17,7 +17,6 @@ pub mod target_limits;
 #[cfg(test)]
 mod tests_loop;
 pub mod transforms;
-pub mod url;
 
 pub use error::ScrapeError;
 pub use manager::ScrapeManager;

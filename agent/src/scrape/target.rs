@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::ScrapeConfig;
 use crate::config::yaml::parse_duration;
+use crate::http_client::url;
 use crate::labels::Labels;
 use crate::relabel;
 
@@ -209,7 +210,7 @@ fn query_params(params: &[(String, String)], lset: &Labels) -> Vec<(String, Stri
 /// path stays a path on `addr` whatever it holds. A `user:pass@` in the address keeps its
 /// password out of the string (the request fails the same way with or without it).
 fn build_url(scheme: &str, addr: &str, path: &str, query: &[(String, String)]) -> String {
-    super::url::format(scheme, &super::url::redact(addr), path, &super::url::encode_query(query))
+    url::format(scheme, &url::redact(addr), path, &url::encode_query(query))
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::discovery::annotations;
 use crate::discovery::kubernetes::health::{self, SourceHealth};
+use crate::http_client::url::redact;
 use crate::labels::Labels;
 use crate::scrape::manager::{DroppedView, TargetView};
-use crate::scrape::url::redact;
 
 /// Label values as shown: a `user:pass@` (an address, a URL) has its password masked.
 fn labels_json(l: &Labels) -> Value {
