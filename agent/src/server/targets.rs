@@ -81,7 +81,7 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
             })
         })
         .collect();
-    let mut dropped_list: Vec<&crate::discovery::targets::DroppedTarget> =
+    let mut dropped_list: Vec<&crate::scrape::target::DroppedTarget> =
         dropped.targets.iter().filter(|d| show_dropped && in_pool(&d.job)).collect();
     dropped_list.sort_by(|a, b| a.job.cmp(&b.job));
     let dropped_json: Vec<Value> = dropped_list
