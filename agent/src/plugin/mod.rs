@@ -27,7 +27,7 @@ mod stderr;
 pub mod transform;
 
 pub use backoff::Backoff;
-pub use engine::{ACCEPTED, CONTRACT, Inspection, World, inspect};
+pub use engine::{ACCEPTED, Inspection, World, inspect};
 pub use fetch::Fetch;
 pub use limits::Limits;
 pub use pool::{PoolSettings, configure};

@@ -125,13 +125,10 @@ impl<A: Appender> ScrapeManager<A> {
             }
         }
         self.dropped = DroppedView { targets: set.dropped, counts: set.dropped_counts };
+        // The HTTP client (and its pooled connections) of a job no longer configured goes.
+        self.clients.retain(|job, _| set.jobs.iter().any(|j| j.job_name == *job));
         self.apply_target_limits(&set.jobs);
         self.update_gauges(&set.jobs);
-    }
-
-    /// Drops the cached HTTP clients (after a config reload changed jobs).
-    pub fn forget_clients(&mut self) {
-        self.clients.clear();
     }
 
     /// Restarts a target whose job settings changed; the new loop takes over the old one's cache.

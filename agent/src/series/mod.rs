@@ -2,8 +2,9 @@
 //!
 //! A [`Series`] is created once per new series (on a scrape-cache miss) and shared: it is a
 //! counted handle, cloning it is a reference count. Its process-unique id is the series' ref in
-//! the WAL, where each remote resolves its labels once per series. [`Batch`] is what crosses
-//! channels.
+//! the WAL, where each remote resolves its labels once per series and segment. A scrape hands
+//! its samples as a [`Batch`] to the [`Appender`] (the remote writer, which writes them to the
+//! WAL).
 //!
 //! A series is one allocation of 20 bytes plus 4 a label: its reference count, WAL bookkeeping,
 //! id, encoded length and the ids of its label pairs, each interned process-wide (`pairs`) in

@@ -68,7 +68,7 @@ fn drain(reader: &mut Reader) -> (Vec<(String, i64, f64)>, usize, usize) {
         }
         for e in events.drain(..) {
             match e {
-                Event::Segment(_) => names.clear(),
+                Event::Segment => names.clear(),
                 Event::Series { r#ref, rw1, .. } => {
                     series += 1;
                     drop(names.insert(r#ref, crate::series::rw1::decode_labels(&rw1).unwrap().to_string()))
