@@ -181,7 +181,7 @@ fn with_external(labels: &Labels, external: &Labels) -> Labels {
 ///
 /// A request waiting to be sent holds only its pieces (as the pump encoded them); they are joined
 /// and compressed in buffers of the thread that sends it, so a shard keeps no request-sized
-/// buffers of its own between requests (at 50 shards that was 25 MB).
+/// buffers of its own between requests (each held a request's worth, times the shards).
 pub struct RequestBuilder {
     pieces: Vec<Encoded>,
     samples: usize,
