@@ -27,13 +27,6 @@ impl NameValidation {
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            NameValidation::Legacy => "legacy",
-            NameValidation::Utf8 => "utf8",
-        }
-    }
-
     pub fn is_valid_label_name(self, name: &str) -> bool {
         match self {
             NameValidation::Legacy => is_legacy_label_name(name),
@@ -140,10 +133,6 @@ impl Labels {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    pub fn as_slice(&self) -> &[Label] {
-        &self.0
     }
 
     fn find(&self, name: &str) -> Result<usize, usize> {

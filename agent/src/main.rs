@@ -2,20 +2,19 @@
 
 use clap::Parser;
 
-/// jemalloc instead of glibc's malloc or mimalloc: at 500,000 series the agent's live heap is
-/// ~54 MB, and what each allocator held beyond it was ~18 MB for glibc (8 of them its chunk
-/// headers; 10–20% more CPU), ~23 MB for mimalloc and ~13 MB for jemalloc, at mimalloc's CPU.
-/// jemalloc's is mostly freed pages it keeps until its decay returns them.
+/// jemalloc instead of glibc's malloc or mimalloc: of the three it holds the least memory beyond
+/// the agent's live heap (mostly freed pages it keeps until its decay returns them), without
+/// glibc's per-chunk headers and extra CPU, at mimalloc's CPU.
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read before `main` (`_RJEM_MALLOC_CONF` in the environment still
 /// overrides them). One arena, not four per CPU: the agent's threads allocate and free the same
-/// kinds of objects, and every arena kept its own partly used pages and metadata (RSS at 500,000
-/// series 68 → 66 MB). Thread caches only for objects up to 4 KiB, not 32 KiB: each thread kept
-/// freed connection buffers of its own (66 → 65 MB). Freed pages go back to the
-/// kernel after 2 s, not 10 s (65 → 64 MB); at 0 s, every page freed went back at once and CPU
-/// rose by half. None of the three cost measurable CPU.
+/// kinds of objects, and every arena kept its own partly used pages and metadata. Thread caches
+/// only for objects up to 4 KiB, not 32 KiB: each thread kept freed connection buffers of its
+/// own. Freed pages go back to the kernel after 2 s, not 10 s; at 0 s every freed page went back
+/// at once and cost CPU. Each option lowered the resident memory without costing CPU
+/// (`tests/bench/README.md` has the figures).
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: &[u8; 46] = b"narenas:1,tcache_max:4096,dirty_decay_ms:2000\0";
 
@@ -27,9 +26,9 @@ fn main() {
 }
 
 /// Opts the process out of transparent huge pages. Allocators ask for them on their arenas
-/// (`MADV_HUGEPAGE`; mimalloc did), and a 2 MiB page is resident as a whole once one byte of it is touched: at
-/// 500,000 series that was 280 MB of huge pages for about 230 MB of live heap. An agent's heap is
-/// many small, long-lived allocations, which gain nothing from huge pages.
+/// (`MADV_HUGEPAGE`; mimalloc did), and a 2 MiB page is resident as a whole once one byte of it
+/// is touched, so a heap of scattered small allocations can be mostly untouched huge pages. An
+/// agent's heap is many small, long-lived allocations, which gain nothing from huge pages.
 fn no_transparent_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours.
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };

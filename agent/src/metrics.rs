@@ -98,12 +98,6 @@ impl<T: Value> Family<T> {
         self.children.lock().unwrap().entry(key).or_default().clone()
     }
 
-    /// Removes the child for these label values (a target or remote that went away).
-    pub fn remove(&self, values: &[&str]) {
-        let key: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-        self.children.lock().unwrap().remove(&key);
-    }
-
     fn render(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {}", self.name, self.help, self.name, T::TYPE);
         for (values, child) in self.children.lock().unwrap().iter() {

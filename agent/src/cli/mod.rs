@@ -99,8 +99,8 @@ pub struct RunArgs {
     pub log_format: String,
     /// Threads that run scrapes, remote writes and the HTTP endpoints (plugin calls and disk
     /// syncs run on threads of their own). One does several million samples a second, far
-    /// beyond a node's targets; more only add wakeups between threads (10% more CPU a sample at
-    /// two). Never more than the CPU limit (the cgroup quota, rounded up).
+    /// beyond a node's targets; more only add wakeups between threads (more CPU a sample). Never
+    /// more than the CPU limit (the cgroup quota, rounded up).
     #[arg(long = "runtime.workers", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: u16,
     /// The plugin pool (`--plugin.threads`, `--plugin.max-calls`, `--plugin.memory-limit`).

@@ -159,7 +159,7 @@ fn warn_unexpanded_targets(cfg: &crate::config::Config) {
     for job in &cfg.scrape_configs {
         let targets = job.static_configs.iter().flat_map(|g| &g.targets);
         for target in targets.filter(|t| t.contains("${")) {
-            let target = crate::scrape::url::redact(target);
+            let target = crate::http_client::url::redact(target);
             warn!(job = %job.job_name, %target, "static target names an unset environment variable");
         }
     }

@@ -11,9 +11,9 @@ use crate::config::{Config, PluginConfig, ScrapeConfig};
 use crate::http_client::HttpClient;
 use crate::labels::Labels;
 use crate::scrape::manager::source;
-use crate::scrape::run::now_ms;
 use crate::scrape::scraper::Scraper;
 use crate::scrape::target::Target;
+use crate::series::now_ms;
 use crate::series::{Sample, SeriesFactory};
 
 pub fn main(url: &str, config: Option<&Path>, job: Option<&str>) -> i32 {

@@ -52,7 +52,6 @@ mod tests {
     #[test]
     fn debug_never_shows_the_text() {
         #[derive(Debug)]
-        #[allow(dead_code)]
         struct Holder {
             password: Option<Secret>,
         }

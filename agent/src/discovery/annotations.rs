@@ -3,7 +3,7 @@
 //!
 //! Purely informational: targets are still formed by `relabel_configs` exactly as Prometheus
 //! would (a bad port may become a failing scrape or no target; an odd path is requested on the
-//! pod itself, never elsewhere: `scrape::url`); this only says why. Checked when discovery
+//! pod itself, never elsewhere: `http_client::url`); this only says why. Checked when discovery
 //! publishes a change, never per scrape.
 
 use std::collections::BTreeSet;

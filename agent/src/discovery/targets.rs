@@ -18,7 +18,7 @@ use super::kubernetes::{self, KubernetesSdConfig, NodeScope, PodSource};
 use crate::config::{Config, ScrapeConfig};
 use crate::labels::Labels;
 use crate::scrape::Target;
-use crate::scrape::target::{discovered_labels, static_label_sets};
+use crate::scrape::target::{DroppedTarget, TargetSet, discovered_labels, static_label_sets};
 
 /// Changes arriving within this window are applied together.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -60,26 +60,6 @@ impl Drop for Discovery {
 struct Job {
     job: Arc<ScrapeConfig>,
     kube: Vec<watch::Receiver<Vec<Labels>>>,
-}
-
-/// What discovery found, for the scrape manager and the targets page.
-#[derive(Clone, Debug, Default)]
-pub struct TargetSet {
-    /// Every configured job, whether or not it has targets now.
-    pub jobs: Vec<Arc<ScrapeConfig>>,
-    pub active: Vec<Target>,
-    /// Label sets `relabel_configs` dropped (as Prometheus shows them: with the job's defaults),
-    /// at most `keep_dropped_targets` per job when that is set.
-    pub dropped: Vec<DroppedTarget>,
-    /// How many label sets each job dropped, all of them counted.
-    pub dropped_counts: std::collections::BTreeMap<String, usize>,
-}
-
-/// A target relabelling dropped.
-#[derive(Clone, Debug)]
-pub struct DroppedTarget {
-    pub job: String,
-    pub discovered: Labels,
 }
 
 /// Starts every source of `cfg` and a task publishing the joined targets on the returned channel.
@@ -184,7 +164,7 @@ fn targets(jobs: &[Job]) -> TargetSet {
         }
         set.dropped_counts.insert(j.job.job_name.clone(), dropped);
         for (source, e) in &failures {
-            debug!(job = %j.job.job_name, %source, error = %crate::scrape::url::redact(e), "target not created");
+            debug!(job = %j.job.job_name, %source, error = %crate::http_client::url::redact(e), "target not created");
         }
         super::unformed::record(&j.job.job_name, failures);
     }

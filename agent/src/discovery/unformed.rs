@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
+use crate::http_client::url::redact;
 use crate::labels::Labels;
 use crate::metrics;
-use crate::scrape::url::redact;
 
 /// One target that could not be formed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

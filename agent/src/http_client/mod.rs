@@ -5,12 +5,14 @@
 //! [`HttpClient::new`] builds a pooled hyper client; [`HttpClient::send`] adds credentials.
 
 mod auth;
+pub mod body;
 mod parse;
 mod redirect;
 mod resolve;
 #[cfg(test)]
 mod tests;
 mod tls;
+pub mod url;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,9 +161,9 @@ impl std::fmt::Debug for HttpClient {
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A connection's read buffer. hyper's default adapts up to ~400 kB while a large body streams
-/// in and keeps it for the connection's life: a kept-alive connection per target then held
-/// about 400 kB each (40 MB at 100 targets) for bodies that are copied out as they arrive anyway.
-/// 16 kB: a 500 kB body is ~30 reads (a few ns a sample); 32 kB held 1.6 MB more at 100 targets.
+/// in and keeps it for the connection's life, so a kept-alive connection per target holds that
+/// much each for bodies that are copied out as they arrive anyway. 16 kB costs a few more reads
+/// a body (a few ns a sample); a larger buffer only holds more memory per target.
 const READ_BUF_BYTES: usize = 16 * 1024;
 
 impl HttpClient {

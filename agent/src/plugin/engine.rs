@@ -18,9 +18,6 @@ use super::call::HostState;
 /// How often the epoch advances: the granularity of plugin time limits.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// The version of the contract this host speaks.
-pub const CONTRACT: &str = "scrapelet:plugin@0.2.0";
-
 /// Contract versions of components this host runs.
 pub const ACCEPTED: [&str; 2] = ["0.2.0", "0.1.0"];
 

@@ -106,7 +106,7 @@ async fn send(
     let content_type =
         resp.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let mut body = Vec::new();
-    crate::scrape::fetch::read_limited(resp.into_body(), &mut body, limit).await.map_err(|e| e.to_string())?;
+    crate::http_client::body::read(resp.into_body(), false, &mut body, limit).await.map_err(|e| e.to_string())?;
     Ok(Response { status, content_type, body })
 }
 

@@ -20,7 +20,6 @@ mod limiter;
 mod limits;
 mod pool;
 mod registry;
-mod source;
 mod state;
 mod stats;
 pub mod status;
@@ -28,12 +27,11 @@ mod stderr;
 pub mod transform;
 
 pub use backoff::Backoff;
-pub use engine::{ACCEPTED, CONTRACT, Inspection, World, inspect};
+pub use engine::{ACCEPTED, Inspection, World, inspect};
 pub use fetch::Fetch;
 pub use limits::Limits;
 pub use pool::{PoolSettings, configure};
 pub use registry::{Loaded, Registry, load_file, registry};
-pub use source::{PluginSource, endpoint};
 pub use state::{CallState, TargetState};
 
 /// Why a plugin call failed. [`PluginError::kind`] is the bounded metric label.

@@ -17,7 +17,6 @@ const ANCHOR_CLOSE: &str = ")$";
 /// A compiled, anchored relabel regex and the Go names of its capture groups (index 0 unused).
 #[derive(Clone, Debug)]
 pub struct GoRegex {
-    source: String,
     re: Regex,
     names: Vec<Option<String>>,
 }
@@ -31,12 +30,7 @@ impl GoRegex {
         let re = Regex::new(&t.out).map_err(|e| format!("error parsing regexp: {}", first_line(&e.to_string())))?;
         let mut names = t.names;
         names.resize(re.captures_len(), None);
-        Ok(GoRegex { source: source.to_string(), re, names })
-    }
-
-    /// The text the user wrote (without the anchors).
-    pub fn as_str(&self) -> &str {
-        &self.source
+        Ok(GoRegex { re, names })
     }
 
     pub fn is_match(&self, s: &str) -> bool {

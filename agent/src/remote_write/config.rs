@@ -212,7 +212,7 @@ fn read_url(r: &mut MapReader<'_>) -> Option<String> {
         Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() => Some(url),
         _ => {
             let node = r.get("url")?;
-            let shown = crate::scrape::url::redact(&url);
+            let shown = crate::http_client::url::redact(&url);
             r.error(node, "url", format!("{shown:?} is not an http or https URL"));
             None
         }

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use super::encode::{QueuedSample, RemoteSeries, put_bytes, put_varint, varint_len};
+use super::encode::{QueuedSample, RemoteSeries};
+use crate::series::rw1::{put_bytes, put_varint, varint_len};
 
 /// `Request.symbols` (field 4, length-delimited).
 const TAG_SYMBOLS: u8 = 0x22;

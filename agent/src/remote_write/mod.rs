@@ -12,7 +12,8 @@ pub mod ack;
 pub mod config;
 pub mod encode;
 pub mod encode_v2;
-pub mod proto;
+#[cfg(test)]
+mod proto;
 pub mod queue;
 pub mod refs;
 pub mod retry;

@@ -1,7 +1,8 @@
 //! The remote-write 1.0 protobuf messages (`prometheus.WriteRequest` and friends) as prost types.
 //!
-//! The hot path never builds these: [`super::encode`] writes the same bytes by hand. They exist to
-//! decode what we send (tests, debugging tools) and to document the wire format.
+//! The agent never builds these: [`super::encode`] writes the same bytes by hand. Tests decode
+//! what it sends with them (an encoder other than the one under test), and they document the wire
+//! format.
 
 /// `prometheus.WriteRequest`; field 2 is reserved upstream.
 #[derive(Clone, PartialEq, prost::Message)]

@@ -256,7 +256,7 @@ impl<T: Transport> Pump<T> {
 
     async fn handle(&mut self, event: Event) {
         match event {
-            Event::Segment(_) | Event::Rejoined => self.series.clear(),
+            Event::Segment | Event::Rejoined => self.series.clear(),
             Event::Series { r#ref, rw1, live } => {
                 let series = RemoteSeries::for_record(&rw1, &self.rules, live);
                 self.series.insert(r#ref, series.unwrap_or_else(RemoteSeries::dropped));

@@ -60,7 +60,7 @@ impl<T> RemoteCtx<T> {
     /// Samples older than this (ms) are not sent (`sample_age_limit`); `i64::MIN` without a limit.
     pub fn oldest_to_send(&self) -> i64 {
         match self.queue.sample_age_limit {
-            Some(limit) => unix_ms() - limit.as_millis() as i64,
+            Some(limit) => crate::series::now_ms() - limit.as_millis() as i64,
             None => i64::MIN,
         }
     }
@@ -321,8 +321,4 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     if cancel.wait_for(|c| *c).await.is_err() {
         debug!("remote writer dropped without shutdown");
     }
-}
-
-fn unix_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use super::parse::ParseError;
+use crate::http_client::body::BodyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScrapeError {
@@ -19,12 +20,9 @@ pub enum ScrapeError {
     Network(String),
     #[error("context deadline exceeded: scrape took longer than {0:?}")]
     Timeout(Duration),
-    #[error("body size limit exceeded: body larger than {0} bytes")]
-    BodySizeLimit(u64),
-    #[error("scrape body budget exhausted: the bodies being read hold the agent's {0} bytes for bodies")]
-    BodyBudget(u64),
-    #[error("decoding gzip body: {0}")]
-    Gzip(String),
+    /// Over the body size limit or the shared budget, bad gzip, or the connection failed.
+    #[error(transparent)]
+    Body(#[from] BodyError),
     #[error("{0}")]
     ContentType(String),
     #[error("parsing scrape body: {}", without_quoted(&.0.to_string()))]
@@ -62,9 +60,10 @@ impl ScrapeError {
             ScrapeError::HttpStatus(_) => "http_status",
             ScrapeError::Network(_) => "network",
             ScrapeError::Timeout(_) => "timeout",
-            ScrapeError::BodySizeLimit(_) => "body_size_limit",
-            ScrapeError::BodyBudget(_) => "body_budget",
-            ScrapeError::Gzip(_) => "gzip",
+            ScrapeError::Body(BodyError::SizeLimit(_)) => "body_size_limit",
+            ScrapeError::Body(BodyError::Budget(_)) => "body_budget",
+            ScrapeError::Body(BodyError::Gzip(_)) => "gzip",
+            ScrapeError::Body(BodyError::Read(_)) => "network",
             ScrapeError::ContentType(_) => "content_type",
             ScrapeError::Parse(_) => "parse",
             ScrapeError::MissingMetricName => "missing_metric_name",

@@ -2,7 +2,7 @@
 //! and time limits. Buffers live for one scrape (the caller presizes the body from the last one).
 //!
 //! Entry point: [`Fetcher::fetch`]. It never holds more than `body_size_limit` decompressed
-//! bytes of a body (gunzipped as it arrives, see [`super::body`]), and the whole fetch is bounded
+//! bytes of a body (gunzipped as it arrives, see [`crate::http_client::body`]), and the whole fetch is bounded
 //! by the scrape timeout. The request goes where Prometheus' would: the URI is Go's parse of the
 //! target's URL, and a URL Go would refuse fails every scrape with Go's reason.
 
@@ -30,11 +30,11 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// `body_size_limit` 0 is [`super::body::default_limit`]. `url` is the target's (redacted)
+    /// `body_size_limit` 0 is [`crate::http_client::body::default_limit`]. `url` is the target's (redacted)
     /// URL string.
     pub fn new(client: HttpClient, url: &str, timeout: Duration, gzip: bool, body_size_limit: u64) -> Self {
-        let uri = super::url::request_uri(url);
-        let limit = if body_size_limit == 0 { super::body::default_limit() } else { body_size_limit };
+        let uri = crate::http_client::url::request_uri(url);
+        let limit = if body_size_limit == 0 { crate::http_client::body::default_limit() } else { body_size_limit };
         let accept = protocols::accept_header(&DEFAULT_PROTOCOLS, NameEscaping::AllowUtf8);
         Fetcher { client, uri, timeout, gzip, limit, accept, fallback: None }
     }
@@ -74,7 +74,7 @@ impl Fetcher {
         let content_type = header(http::header::CONTENT_TYPE);
         // As Prometheus: only `gzip` is decoded, and only the exact token.
         let gzipped = header(http::header::CONTENT_ENCODING) == "gzip";
-        super::body::read(resp.into_body(), gzipped, body, self.limit).await?;
+        crate::http_client::body::read(resp.into_body(), gzipped, body, self.limit).await?;
         if body.is_empty() {
             return Ok(Format::Text); // Prometheus does not look at the type of an empty body
         }
@@ -82,19 +82,10 @@ impl Fetcher {
     }
 }
 
-/// Reads a plain body into `into` within `limit` (plugin fetches).
-pub(crate) async fn read_limited(
-    incoming: hyper::body::Incoming,
-    into: &mut Vec<u8>,
-    limit: u64,
-) -> Result<(), ScrapeError> {
-    super::body::read(incoming, false, into, limit).await
-}
-
 /// Where a scrape's body comes from: the target over HTTP, or an exporter plugin.
 pub enum Source {
     Http(Fetcher),
-    Plugin(crate::plugin::PluginSource),
+    Plugin(super::plugin_source::PluginSource),
 }
 
 impl Source {

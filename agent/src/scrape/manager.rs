@@ -16,14 +16,13 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::fetch::{Fetcher, Source};
+use super::plugin_source::PluginSource;
 use super::run::{self, Handover, Health, StopMode};
 use super::scraper::Scraper;
-use super::target::Target;
+use super::target::{DroppedTarget, Target, TargetSet};
 use crate::config::ScrapeConfig;
-use crate::discovery::targets::{DroppedTarget, TargetSet};
 use crate::http_client::HttpClient;
 use crate::metrics;
-use crate::plugin::PluginSource;
 use crate::series::{Appender, SeriesFactory};
 
 struct Running {
@@ -127,13 +126,10 @@ impl<A: Appender> ScrapeManager<A> {
             }
         }
         self.dropped = DroppedView { targets: set.dropped, counts: set.dropped_counts };
+        // The HTTP client (and its pooled connections) of a job no longer configured goes.
+        self.clients.retain(|job, _| set.jobs.iter().any(|j| j.job_name == *job));
         self.apply_target_limits(&set.jobs);
         self.update_gauges(&set.jobs);
-    }
-
-    /// Drops the cached HTTP clients (after a config reload changed jobs).
-    pub fn forget_clients(&mut self) {
-        self.clients.clear();
     }
 
     /// Restarts a target whose job settings changed; the new loop takes over the old one's cache.

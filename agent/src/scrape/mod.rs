@@ -2,13 +2,13 @@
 //! manager that keeps the loops in step with the configured targets.
 
 mod append;
-pub mod body;
 pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod manager;
 pub mod new_series;
 pub mod parse;
+pub mod plugin_source;
 pub mod protocols;
 pub mod run;
 pub mod scraper;
@@ -17,7 +17,6 @@ pub mod target_limits;
 #[cfg(test)]
 mod tests_loop;
 pub mod transforms;
-pub mod url;
 
 pub use error::ScrapeError;
 pub use manager::ScrapeManager;

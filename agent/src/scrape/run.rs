@@ -8,7 +8,7 @@
 use std::hash::BuildHasher;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::FutureExt;
 use tokio::sync::oneshot;
@@ -19,6 +19,7 @@ use super::fetch::Source;
 use super::scraper::Scraper;
 use crate::metrics;
 use crate::series::Appender;
+use crate::series::now_ms;
 
 /// What the targets page shows about one target.
 #[derive(Clone, Debug, Default)]
@@ -53,10 +54,6 @@ pub struct Handover {
     pub previous: oneshot::Receiver<Scraper>,
     /// Whether the old cache stays valid (see [`Scraper::take_over`]).
     pub reuse: bool,
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The delay until this target's next slot: a stable phase within the interval, derived from

@@ -14,6 +14,7 @@ use super::error::ScrapeError;
 use super::parse::Format;
 use super::target::Target;
 use super::transforms::TransformStage;
+use crate::http_client::body::BodyError;
 use crate::series::{Batch, Sample, Series, SeriesFactory, stale_nan};
 
 /// Counts of one scrape, reported as the `scrape_*` series and on `/targets`.
@@ -109,7 +110,7 @@ impl Scraper {
         self.cache.begin();
         let body_len = match &fetched {
             Ok((body, _)) => body.len() as f64,
-            Err(ScrapeError::BodySizeLimit(_)) => -1.0,
+            Err(ScrapeError::Body(BodyError::SizeLimit(_))) => -1.0,
             Err(_) => 0.0,
         };
         let result = match fetched {

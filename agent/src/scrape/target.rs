@@ -2,13 +2,14 @@
 //! URL and a final target label set, exactly as Prometheus' `PopulateLabels` forms them.
 //!
 //! Entry points: [`targets_for_job`] for static targets, [`Target::from_labels`] for any
-//! discovered label set.
+//! discovered label set; [`TargetSet`] is what discovery hands the scrape manager.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::ScrapeConfig;
 use crate::config::yaml::parse_duration;
+use crate::http_client::url;
 use crate::labels::Labels;
 use crate::relabel;
 
@@ -209,7 +210,27 @@ fn query_params(params: &[(String, String)], lset: &Labels) -> Vec<(String, Stri
 /// path stays a path on `addr` whatever it holds. A `user:pass@` in the address keeps its
 /// password out of the string (the request fails the same way with or without it).
 fn build_url(scheme: &str, addr: &str, path: &str, query: &[(String, String)]) -> String {
-    super::url::format(scheme, &super::url::redact(addr), path, &super::url::encode_query(query))
+    url::format(scheme, &url::redact(addr), path, &url::encode_query(query))
+}
+
+/// What discovery found, for the scrape manager and the targets page.
+#[derive(Clone, Debug, Default)]
+pub struct TargetSet {
+    /// Every configured job, whether or not it has targets now.
+    pub jobs: Vec<Arc<ScrapeConfig>>,
+    pub active: Vec<Target>,
+    /// Label sets `relabel_configs` dropped (as Prometheus shows them: with the job's defaults),
+    /// at most `keep_dropped_targets` per job when that is set.
+    pub dropped: Vec<DroppedTarget>,
+    /// How many label sets each job dropped, all of them counted.
+    pub dropped_counts: std::collections::BTreeMap<String, usize>,
+}
+
+/// A target relabelling dropped.
+#[derive(Clone, Debug)]
+pub struct DroppedTarget {
+    pub job: String,
+    pub discovered: Labels,
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub fn from_labels(job: &ScrapeConfig, lset: &Labels) -> Result<Limits, String> 
         }
     };
     let cap = Limits::of(job);
-    let body_cap = if cap.body_size == 0 { super::body::default_limit() } else { cap.body_size };
+    let body_cap = if cap.body_size == 0 { crate::http_client::body::default_limit() } else { cap.body_size };
     Ok(Limits {
         sample: read(SAMPLE_LIMIT, |v| v.parse().ok())?.map_or(cap.sample, |n| within(cap.sample, n)),
         label: read(LABEL_LIMIT, |v| v.parse().ok())?.map_or(cap.label, |n| within(cap.label, n)),
@@ -122,7 +122,7 @@ mod tests {
         let open = job("");
         assert_eq!(target(&open, &[(SAMPLE_LIMIT, "70")]).unwrap().job.sample_limit, 70);
         let body = target(&open, &[(BODY_SIZE_LIMIT, "1TB")]).unwrap().job.body_size_limit;
-        assert_eq!(body, crate::scrape::body::default_limit(), "never above the agent's default");
+        assert_eq!(body, crate::http_client::body::default_limit(), "never above the agent's default");
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! A [`Series`] is created once per new series (on a scrape-cache miss) and shared: it is a
 //! counted handle, cloning it is a reference count. Its process-unique id is the series' ref in
-//! the WAL, where each remote resolves its labels once per series. [`Batch`] is what crosses
-//! channels.
+//! the WAL, where each remote resolves its labels once per series and segment. A scrape hands
+//! its samples as a [`Batch`] to the [`Appender`] (the remote writer, which writes them to the
+//! WAL).
 //!
 //! A series is one allocation of 20 bytes plus 4 a label: its reference count, WAL bookkeeping,
-//! id, encoded length and the ids of its label pairs, each interned process-wide in its
-//! remote-write 1.0 encoding ([`pairs`]); 48 bytes for 7 labels. Encoding the series for remote
-//! write or the WAL concatenates the pairs' bytes ([`Series::write_rw1`]); [`Series::labels`]
-//! decodes them for the rare reader (`scrapelet scrape`, `Debug`, tests).
+//! id, encoded length and the ids of its label pairs, each interned process-wide (`pairs`) in
+//! its remote-write 1.0 encoding ([`rw1`], the series' storage format); 48 bytes for 7 labels.
+//! Encoding the series for remote write or the WAL concatenates the pairs' bytes
+//! ([`Series::write_rw1`]); [`Series::labels`] decodes them for the rare reader (`scrapelet
+//! scrape`, `Debug`, tests).
 //!
 //! The unsafe code (the allocation of head and ids, and the pairs' lock-free table) rests on two
 //! invariants: a series' pair count is recomputed from its encoded length (every pair is at least
@@ -18,13 +20,13 @@
 //! `stress_tests` interleaves intern, read, release and sweep on several threads.
 
 mod pairs;
+pub mod rw1;
 
 use std::alloc::Layout;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
 use crate::labels::Labels;
-use crate::remote_write::encode;
 use pairs::Interner;
 
 /// The bit pattern Prometheus uses to mark a series stale.
@@ -78,7 +80,7 @@ impl Series {
             .iter()
             .map(|l| {
                 buf.clear();
-                encode::encode_label(&l.name, &l.value, &mut buf);
+                rw1::encode_label(&l.name, &l.value, &mut buf);
                 interner.pair(&buf)
             })
             .collect();
@@ -91,7 +93,7 @@ impl Series {
     pub fn from_rw1(id: u64, rw1: &[u8]) -> Option<Series> {
         let mut interner = Interner::lock();
         let mut ids = Vec::new();
-        for label in encode::label_messages(rw1) {
+        for label in rw1::label_messages(rw1) {
             match label {
                 Some(label) => ids.push(interner.pair(label)),
                 None => {
@@ -148,7 +150,7 @@ impl Series {
 
     /// The labels, decoded (allocates).
     pub fn labels(&self) -> Labels {
-        encode::decode_labels(&self.to_rw1()).unwrap_or_default()
+        rw1::decode_labels(&self.to_rw1()).unwrap_or_default()
     }
 
     /// Bytes of the labels' remote-write 1.0 encoding.
@@ -196,7 +198,7 @@ impl Series {
 
     /// The (name, value) pairs, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.pair_bytes().flat_map(|(_, bytes)| encode::pairs(bytes))
+        self.pair_bytes().flat_map(|(_, bytes)| rw1::pairs(bytes))
     }
 
     /// Identifies the series' allocation.
@@ -316,6 +318,11 @@ pub struct Sample {
 
 pub type Batch = Vec<Sample>;
 
+/// The current time as a sample timestamp: milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Makes series with process-unique ids.
 #[derive(Debug)]
 pub struct SeriesFactory {
@@ -344,80 +351,4 @@ pub trait Appender: Send + Sync + 'static {
 mod stress_tests;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_series_round_trips_its_labels_and_stays_small() {
-        assert_eq!(std::mem::size_of::<Head>(), 20);
-        assert_eq!(layout(7).size(), 48);
-        assert_eq!(std::mem::size_of::<Option<Series>>(), 8);
-        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a"), ("x", "1")]);
-        let s = Series::new(7, &labels);
-        let mut rw1 = Vec::new();
-        encode::encode_labels(&labels, &mut rw1);
-        assert_eq!((s.id(), s.to_rw1(), s.rw1_len(), s.labels()), (7, rw1.clone(), rw1.len(), labels));
-        let again = Series::from_rw1(8, &rw1).unwrap();
-        let ids = |s: &Series| s.pair_bytes().map(|(id, _)| id).collect::<Vec<_>>();
-        assert_eq!(ids(&again), ids(&s), "pairs are shared");
-        assert_eq!(again.clone().id(), 8);
-        assert!(!again.is_shared());
-        assert!(Series::from_rw1(9, &rw1[..rw1.len() - 1]).is_none());
-        assert!(s.mark_recorded(3) && !s.mark_recorded(3) && s.mark_recorded(4));
-    }
-
-    #[test]
-    fn the_label_hash_is_fixed_and_independent_of_ids() {
-        let labels = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
-        let (a, b) = (Series::new(1, &labels), Series::new(2, &labels));
-        assert_eq!(a.label_hash(), b.label_hash());
-        // Pinned: remote write's shard choice must not move between versions (see the doc).
-        assert_eq!(a.label_hash(), 0x40ab_d85d_83bb_c8f4);
-        let other = Series::new(3, &Labels::from_pairs([("__name__", "up"), ("job", "b")]));
-        assert_ne!(a.label_hash(), other.label_hash());
-        let mut rw1 = Vec::new();
-        assert_eq!(a.write_rw1_hashed(&mut rw1), a.label_hash());
-        assert_eq!(rw1, a.to_rw1());
-    }
-
-    #[test]
-    fn the_label_hash_spreads_series_evenly_over_shards() {
-        // Series that differ in one label's value only, in its middle or at its end.
-        for shards in [3u64, 12, 50] {
-            let mut counts = vec![0u32; shards as usize];
-            for i in 0..20_000 {
-                let path = format!("/api/v1/users/{i}/profile");
-                let l = Labels::from_pairs([("__name__", "http_requests_total"), ("job", "a"), ("path", &path)]);
-                counts[(Series::new(i, &l).label_hash() % shards) as usize] += 1;
-            }
-            let mean = 20_000 / shards as u32;
-            let (min, max) = (*counts.iter().min().unwrap(), *counts.iter().max().unwrap());
-            assert!(min > mean * 8 / 10 && max < mean * 12 / 10, "{shards} shards: {counts:?}");
-        }
-    }
-
-    #[test]
-    fn series_made_and_dropped_on_many_threads_keep_their_labels() {
-        // Under Miri (which interprets every step) fewer rounds: no sweep, but every step checked.
-        const ROUNDS: u64 = if cfg!(miri) { 10 } else { 2_000 };
-        let threads: Vec<_> = (0..4)
-            .map(|t| {
-                std::thread::spawn(move || {
-                    for round in 0..ROUNDS {
-                        // Shared pairs, and enough unique ones that the pool sweeps meanwhile.
-                        let (shared, unique) = (format!("v{}", round % 300), format!("{t}-{round}"));
-                        let labels = Labels::from_pairs([("__name__", "m"), ("s", &shared), ("u", &unique)]);
-                        let s = Series::new(round, &labels);
-                        let copy = s.clone();
-                        drop(s);
-                        let mut rw1 = Vec::new();
-                        encode::encode_labels(&labels, &mut rw1);
-                        assert_eq!(copy.to_rw1(), rw1, "thread {t} round {round}");
-                        assert_eq!(copy.labels(), labels);
-                    }
-                })
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ use crate::discovery::unformed;
 /// `__*_limit__` labels asked within them).
 pub fn limits_html(job: &ScrapeConfig) -> String {
     let or_none = |n: u64| if n == 0 { "none".to_string() } else { n.to_string() };
-    let body = if job.body_size_limit == 0 { crate::scrape::body::default_limit() } else { job.body_size_limit };
+    let body = if job.body_size_limit == 0 { crate::http_client::body::default_limit() } else { job.body_size_limit };
     format!("samples {}, labels {}, body {} B", or_none(job.sample_limit), or_none(job.label_limit), body)
 }
 

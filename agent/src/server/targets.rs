@@ -8,9 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::discovery::annotations;
 use crate::discovery::kubernetes::health::{self, SourceHealth};
+use crate::http_client::url::redact;
 use crate::labels::Labels;
 use crate::scrape::manager::{DroppedView, TargetView};
-use crate::scrape::url::redact;
 
 /// Label values as shown: a `user:pass@` (an address, a URL) has its password masked.
 fn labels_json(l: &Labels) -> Value {
@@ -79,13 +79,13 @@ pub fn json(targets: &[TargetView], dropped: &DroppedView, query: &str) -> Strin
                 "scrapeInterval": crate::scrape::target::fmt_duration(v.target.interval),
                 "scrapeTimeout": crate::scrape::target::fmt_duration(v.target.timeout),
             });
-            if let Some(shown) = crate::plugin::endpoint(&v.target) {
+            if let Some(shown) = crate::scrape::plugin_source::endpoint(&v.target) {
                 target["exporter"] = json!(shown); // scrapelet's own key: what the plugin fetches from
             }
             target
         })
         .collect();
-    let mut dropped_list: Vec<&crate::discovery::targets::DroppedTarget> =
+    let mut dropped_list: Vec<&crate::scrape::target::DroppedTarget> =
         dropped.targets.iter().filter(|d| show_dropped && in_pool(&d.job)).collect();
     dropped_list.sort_by(|a, b| a.job.cmp(&b.job));
     let dropped_json: Vec<Value> = dropped_list
@@ -288,7 +288,7 @@ fn row(v: &TargetView) -> String {
         v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&redact(&l.value)))).collect();
     format!(
         "<tr><td>{}</td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td><td>{}</td></tr>",
-        crate::plugin::endpoint(&v.target).map_or_else(|| super::guard::endpoint_html(&v.target.url), |e| escape(&e)),
+        crate::scrape::plugin_source::endpoint(&v.target).map_or_else(|| super::guard::endpoint_html(&v.target.url), |e| escape(&e)),
         labels.join(", "),
         h.last_duration.as_secs_f64(),
         super::guard::limits_html(&v.target.job),

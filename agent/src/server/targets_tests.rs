@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::json;
-use crate::discovery::targets::DroppedTarget;
 use crate::labels::Labels;
 use crate::scrape::manager::DroppedView;
+use crate::scrape::target::DroppedTarget;
 
 fn dropped() -> DroppedView {
     let d = |job: &str, addr: &str| DroppedTarget {

@@ -121,6 +121,7 @@ impl Writer {
 }
 
 /// Records the remote's checkpoint (a [`Writer`] for one write).
+#[cfg(test)]
 pub fn write(dir: &Dir, remote: &str, checkpoint: &Checkpoint) -> io::Result<()> {
     Writer::new(dir, remote)?.write(dir, checkpoint)
 }

@@ -22,7 +22,7 @@ use crate::series::{Batch, Series};
 #[derive(Debug)]
 pub enum Event {
     /// A new segment starts: refs from the previous one mean nothing any more.
-    Segment(u64),
+    Segment,
     /// A series record: its ref, labels in their remote-write 1.0 encoding and, if the reader
     /// shares live series ([`Reader::share_live_series`]), the scrape side's series of it.
     Series { r#ref: u64, rw1: Box<[u8]>, live: Option<Series> },
@@ -200,7 +200,7 @@ impl Reader {
                 if let Some(l) = self.live.as_mut() {
                     l.now = own && l.samples.holds_all_after(*pos);
                 }
-                out.push(Event::Segment(pos.seg));
+                out.push(Event::Segment);
                 Ok(true)
             }
             Err(e) if e.kind() == ErrorKind::NotFound && pos.seg < head.seg => self.skip_to_next(pos, head),

@@ -7,8 +7,8 @@
 //! input: a short buffer is [`Decoded::Incomplete`], a checksum or shape error is [`Decoded::Corrupt`].
 
 use crate::labels::Labels;
-use crate::remote_write::encode;
 use crate::series::Series;
+use crate::series::rw1::{self, put_varint};
 
 /// `len: u32 LE`, `crc: u32 LE`, `kind: u8`.
 pub const HEADER: usize = 9;
@@ -53,7 +53,7 @@ pub enum Decoded {
 /// Appends a series record.
 pub fn encode_series(out: &mut Vec<u8>, r#ref: u64, labels: &Labels) {
     let mut encoded = Vec::new();
-    encode::encode_labels(labels, &mut encoded);
+    rw1::encode_labels(labels, &mut encoded);
     encode_series_encoded(out, r#ref, &encoded);
 }
 
@@ -173,13 +173,13 @@ impl Payload<'_> {
     fn series(&mut self) -> Option<Record> {
         let r#ref = self.varint()?;
         let rw1 = std::mem::take(&mut self.0);
-        encode::well_formed(rw1).then(|| Record::Series { r#ref, rw1: rw1.into() })
+        rw1::well_formed(rw1).then(|| Record::Series { r#ref, rw1: rw1.into() })
     }
 
     fn series_v1(&mut self) -> Option<Record> {
         let r#ref = self.varint()?;
         let mut rw1 = Vec::new();
-        encode::encode_labels(&self.labels()?, &mut rw1);
+        rw1::encode_labels(&self.labels()?, &mut rw1);
         Some(Record::Series { r#ref, rw1: rw1.into() })
     }
 
@@ -213,14 +213,6 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
@@ -235,7 +227,7 @@ mod tests {
 
     fn rw1(labels: &Labels) -> Box<[u8]> {
         let mut out = Vec::new();
-        encode::encode_labels(labels, &mut out);
+        rw1::encode_labels(labels, &mut out);
         out.into()
     }
 

@@ -68,10 +68,10 @@ fn drain(reader: &mut Reader) -> (Vec<(String, i64, f64)>, usize, usize) {
         }
         for e in events.drain(..) {
             match e {
-                Event::Segment(_) => names.clear(),
+                Event::Segment => names.clear(),
                 Event::Series { r#ref, rw1, .. } => {
                     series += 1;
-                    drop(names.insert(r#ref, crate::remote_write::encode::decode_labels(&rw1).unwrap().to_string()))
+                    drop(names.insert(r#ref, crate::series::rw1::decode_labels(&rw1).unwrap().to_string()))
                 }
                 Event::Samples { samples, .. } => {
                     out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))

@@ -3,9 +3,9 @@
 //!
 //! Entry point: [`Writer::append`]. A series record is written the first time a series appears
 //! in the current segment, so every segment is self-contained: deleting older segments never
-//! leaves a sample without its labels. The segment size counts sample records only: at 500,000
-//! series the series records alone are about 110 MB, and counting them made a 128 MiB segment
-//! rotate every 20 s, each rotation writing (and every remote reading) all series again.
+//! leaves a sample without its labels. The segment size counts sample records only: with many
+//! series the series records alone come near a segment's size, and counting them made segments
+//! rotate every few scrapes, each rotation writing (and every remote reading) all series again.
 //!
 //! Which series a segment has recorded is marked on the series itself
 //! ([`Series::mark_recorded`](crate::series::Series::mark_recorded)) with a token unique to the

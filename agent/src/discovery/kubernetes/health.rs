@@ -65,6 +65,7 @@ impl Reporter {
         }
     }
 
+    #[cfg(test)]
     pub fn get(&self) -> Option<SourceHealth> {
         registry().lock().unwrap().get(&self.id).cloned()
     }

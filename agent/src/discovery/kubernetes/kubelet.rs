@@ -23,10 +23,10 @@ use super::config::{KubeletSource, KubernetesSdConfig, PodSource};
 use super::health::{self, Reporter, SourceHealth};
 use super::pod::{join_host_port, pods_targets};
 use super::watch::NodeScope;
+use crate::http_client::url::redact;
 use crate::http_client::{Authorization, HttpClient, HttpClientConfig, HttpError, TlsConfig};
 use crate::labels::Labels;
 use crate::metrics;
-use crate::scrape::url::redact;
 
 /// The kubelet's HTTPS port.
 pub const KUBELET_PORT: u16 = 10250;

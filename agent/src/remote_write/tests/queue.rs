@@ -231,7 +231,7 @@ async fn samples_older_than_sample_age_limit_are_not_sent_and_counted() {
     let f = SeriesFactory::default();
     let q = QueueConfig { sample_age_limit: Some(Duration::from_secs(600)), ..queue(10) };
     let (w, _dir) = writer(&[config("age", q)], |_| fake.clone());
-    let now = crate::scrape::run::now_ms();
+    let now = crate::series::now_ms();
     let s = f.make(Labels::from_pairs([("__name__", "a")]));
     let at = |t: i64| Sample { series: s.clone(), t, v: 1.0 };
     w.append(vec![at(now - 3_600_000), at(now - 700_000), at(now - 1000), at(now)]).await;
@@ -254,7 +254,7 @@ async fn a_request_retried_past_sample_age_limit_is_given_up() {
     };
     let (w, _dir) = writer(&[config("age-retry", q)], |_| fake.clone());
     let s = f.make(Labels::from_pairs([("__name__", "a")]));
-    w.append(vec![Sample { series: s, t: crate::scrape::run::now_ms(), v: 1.0 }]).await;
+    w.append(vec![Sample { series: s, t: crate::series::now_ms(), v: 1.0 }]).await;
     let dropped = || counter(&metrics::get().rw_samples_dropped, &["age-retry", "too_old"]);
     while dropped() == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;

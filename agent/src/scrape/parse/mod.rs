@@ -191,6 +191,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Number of the line the last entry or error came from (1-based; 0 before the first).
+    #[cfg(test)]
     pub fn line(&self) -> usize {
         self.line
     }

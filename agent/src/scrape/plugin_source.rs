@@ -10,14 +10,13 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
-use super::exporter::CollectRequest;
-use super::fetch::Fetch;
-use super::state::{CallState, TargetState};
-use super::{Backoff, PluginError, exporter, registry};
+use super::parse::Format;
+use super::{ScrapeError, Target};
 use crate::http_client::HttpClient;
-use crate::scrape::parse::Format;
-use crate::scrape::{ScrapeError, Target};
+use crate::plugin::exporter::{self, CollectRequest};
+use crate::plugin::{Backoff, CallState, Fetch, PluginError, TargetState, registry};
 
+/// One target's exporter plugin: the plugin's view of the target, its per-target state and backoff.
 pub struct PluginSource {
     plugin: String,
     target: String,
@@ -38,7 +37,7 @@ impl PluginSource {
         let address = target.address().to_string();
         let labels = plugin_labels(target);
         let limit = match target.job.body_size_limit {
-            0 => crate::scrape::body::default_limit(),
+            0 => crate::http_client::body::default_limit(),
             n => n,
         };
         let base = format!("{scheme}://{address}");

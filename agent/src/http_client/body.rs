@@ -1,10 +1,12 @@
 //! Reading a response body within limits that hold: the body size limit applies to the
 //! decompressed bytes as they are produced (a gzip bomb stops at the limit, not after it is
-//! inflated), and all bodies being read at once share one budget derived from the process's
-//! memory limit, so many hostile targets at once cannot add up to an OOM kill.
+//! inflated), and all bodies being read at once (scrapes, and exporter plugins' fetches from
+//! their targets) share one budget derived from the process's memory limit, so many hostile
+//! targets at once cannot add up to an OOM kill.
 //!
 //! Entry points: [`read`] (a response body, gunzipped on the fly if asked), [`default_limit`]
-//! (the body size limit of a job that sets none), [`budget`] (the shared budget).
+//! (the body size limit of a job that sets none), [`budget`] (the shared budget). A failure is a
+//! [`BodyError`] (a scrape's `ScrapeError::Body`, a plugin's fetch error).
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -12,8 +14,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http_body_util::BodyExt as _;
 
-use super::error::ScrapeError;
 use crate::metrics;
+
+/// Why a body could not be read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("body size limit exceeded: body larger than {0} bytes")]
+    SizeLimit(u64),
+    #[error("scrape body budget exhausted: the bodies being read hold the agent's {0} bytes for bodies")]
+    Budget(u64),
+    #[error("decoding gzip body: {0}")]
+    Gzip(String),
+    /// The connection failed while the body was read.
+    #[error("reading body: {0}")]
+    Read(String),
+}
 
 /// Limits when the process's memory limit is unknown (no cgroup limit, no `/proc/meminfo`).
 const FALLBACK_MEMORY: u64 = 2 << 30;
@@ -131,12 +146,12 @@ impl Drop for Sink<'_> {
     }
 }
 
-fn refused(e: std::io::Error, gzip: bool) -> ScrapeError {
+fn refused(e: std::io::Error, gzip: bool) -> BodyError {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<Refused>()) {
-        Some(Refused::Limit(n)) => ScrapeError::BodySizeLimit(*n),
-        Some(Refused::Budget(n)) => ScrapeError::BodyBudget(*n),
-        None if gzip => ScrapeError::Gzip(e.to_string()),
-        None => ScrapeError::Network(format!("reading body: {e}")),
+        Some(Refused::Limit(n)) => BodyError::SizeLimit(*n),
+        Some(Refused::Budget(n)) => BodyError::Budget(*n),
+        None if gzip => BodyError::Gzip(e.to_string()),
+        None => BodyError::Read(e.to_string()),
     }
 }
 
@@ -147,11 +162,11 @@ pub async fn read(
     gzip: bool,
     out: &mut Vec<u8>,
     limit: u64,
-) -> Result<(), ScrapeError> {
+) -> Result<(), BodyError> {
     let mut writer = Writer::new(out, limit, gzip)?;
     let mut read = 0;
     while let Some(frame) = incoming.frame().await {
-        let frame = frame.map_err(|e| ScrapeError::Network(format!("reading body: {e}")))?;
+        let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
         if let Some(data) = frame.data_ref() {
             read += data.len();
             writer.write(data)?;
@@ -161,7 +176,8 @@ pub async fn read(
 }
 
 /// Gunzips `compressed` into `out` (cleared first) within `limit`.
-pub fn gunzip(compressed: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), ScrapeError> {
+#[cfg(test)]
+fn gunzip(compressed: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), BodyError> {
     let mut writer = Writer::new(out, limit, true)?;
     writer.write(compressed)?;
     writer.finish(compressed.len())
@@ -174,19 +190,19 @@ enum Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(out: &'a mut Vec<u8>, limit: u64, gzip: bool) -> Result<Writer<'a>, ScrapeError> {
+    fn new(out: &'a mut Vec<u8>, limit: u64, gzip: bool) -> Result<Writer<'a>, BodyError> {
         out.clear();
         let budget = budget();
         // The caller's presized buffer counts too.
         let held = out.capacity() as u64;
         if !budget.take(held) {
-            return Err(ScrapeError::BodyBudget(budget.total));
+            return Err(BodyError::Budget(budget.total));
         }
         let sink = Sink { out, limit, budget, held };
         Ok(if gzip { Writer::Gzip(Box::new(flate2::write::MultiGzDecoder::new(sink))) } else { Writer::Plain(sink) })
     }
 
-    fn write(&mut self, data: &[u8]) -> Result<(), ScrapeError> {
+    fn write(&mut self, data: &[u8]) -> Result<(), BodyError> {
         match self {
             Writer::Plain(s) => s.write_all(data).map_err(|e| refused(e, false)),
             Writer::Gzip(d) => d.write_all(data).map_err(|e| refused(e, true)),
@@ -195,10 +211,10 @@ impl<'a> Writer<'a> {
 
     /// A gzip stream must be complete (Go's reader fails on a truncated one, and on an empty
     /// body: `EOF`). `read`: the body's bytes as received.
-    fn finish(self, read: usize) -> Result<(), ScrapeError> {
+    fn finish(self, read: usize) -> Result<(), BodyError> {
         match self {
             Writer::Plain(_) => Ok(()),
-            Writer::Gzip(_) if read == 0 => Err(ScrapeError::Gzip("EOF".into())),
+            Writer::Gzip(_) if read == 0 => Err(BodyError::Gzip("EOF".into())),
             Writer::Gzip(mut d) => {
                 d.try_finish().map_err(|e| refused(e, true))?;
                 d.finish().map_err(|e| refused(e, true)).map(|_| ())

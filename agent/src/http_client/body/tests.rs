@@ -23,7 +23,7 @@ fn a_gzip_bomb_stops_at_the_limit_without_being_inflated() {
     assert!(bomb.len() < 100_000, "{}", bomb.len());
     let mut out = Vec::new();
     let err = gunzip(&bomb, &mut out, 1 << 20).unwrap_err();
-    assert!(matches!(err, ScrapeError::BodySizeLimit(n) if n == 1 << 20), "{err}");
+    assert!(matches!(err, BodyError::SizeLimit(n) if n == 1 << 20), "{err}");
     assert!(out.capacity() <= 2 << 20, "held {} bytes", out.capacity());
 }
 
@@ -32,16 +32,16 @@ fn a_body_of_exactly_the_limit_is_over_it_as_in_prometheus() {
     let mut out = Vec::new();
     gunzip(&gzip(&[b'a'; 99]), &mut out, 100).unwrap();
     assert_eq!(out.len(), 99);
-    assert!(matches!(gunzip(&gzip(&[b'a'; 100]), &mut out, 100), Err(ScrapeError::BodySizeLimit(100))));
+    assert!(matches!(gunzip(&gzip(&[b'a'; 100]), &mut out, 100), Err(BodyError::SizeLimit(100))));
 }
 
 #[test]
 fn corrupt_truncated_or_empty_gzip_is_a_gzip_error() {
     let mut out = Vec::new();
-    assert!(matches!(gunzip(b"\x1f\x8bnot gzip", &mut out, 1000), Err(ScrapeError::Gzip(_))));
+    assert!(matches!(gunzip(b"\x1f\x8bnot gzip", &mut out, 1000), Err(BodyError::Gzip(_))));
     let whole = gzip(b"up 1\nother 2\n");
-    assert!(matches!(gunzip(&whole[..whole.len() - 6], &mut out, 1000), Err(ScrapeError::Gzip(_))));
-    assert!(matches!(gunzip(b"", &mut out, 1000), Err(ScrapeError::Gzip(_))));
+    assert!(matches!(gunzip(&whole[..whole.len() - 6], &mut out, 1000), Err(BodyError::Gzip(_))));
+    assert!(matches!(gunzip(b"", &mut out, 1000), Err(BodyError::Gzip(_))));
     gunzip(&gzip(b""), &mut out, 1000).unwrap();
     assert!(out.is_empty(), "a gzip stream of nothing is an empty body");
     gunzip(&whole, &mut out, 1000).unwrap();
@@ -56,7 +56,7 @@ fn bodies_share_one_budget_and_give_it_back() {
     first.write_all(&[1; 600]).unwrap();
     let mut second = Sink { out: &mut b, limit: u64::MAX, budget: &budget, held: 0 };
     let err = second.write_all(&[1; 600]).unwrap_err();
-    assert!(matches!(refused(err, false), ScrapeError::BodyBudget(1000)));
+    assert!(matches!(refused(err, false), BodyError::Budget(1000)));
     drop(second);
     drop(first);
     assert_eq!(budget.used.load(Ordering::Relaxed), 0);
