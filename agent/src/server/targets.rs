@@ -288,7 +288,8 @@ fn row(v: &TargetView) -> String {
         v.target.labels.iter().map(|l| format!("{}=\"{}\"", l.name, escape(&redact(&l.value)))).collect();
     format!(
         "<tr><td>{}</td><td class=\"{state}\">{state}</td><td><code>{}</code></td><td>{ago}</td><td>{:.3}s</td><td>{}</td><td>{}</td></tr>",
-        crate::scrape::plugin_source::endpoint(&v.target).map_or_else(|| super::guard::endpoint_html(&v.target.url), |e| escape(&e)),
+        crate::scrape::plugin_source::endpoint(&v.target)
+            .map_or_else(|| super::guard::endpoint_html(&v.target.url), |e| escape(&e)),
         labels.join(", "),
         h.last_duration.as_secs_f64(),
         super::guard::limits_html(&v.target.job),
