@@ -10,7 +10,7 @@
 //! always goes to the shard of its label hash, and resharding drains every shard before the new
 //! ones start, so a series' samples reach the backend in order, across restarts too (replayed and
 //! new samples of a series hash alike). Each shard holds at most `capacity` queued samples, and
-//! never more than two requests' worth, plus the request it is sending; when
+//! never more than one request's worth, plus the request it is sending; when
 //! shards are full the pump waits and the backlog stays in the WAL on disk, not in memory.
 
 use std::sync::Arc;
@@ -68,11 +68,10 @@ impl Queue {
         let tracker = Tracker::new(&cfg.name, wal.clone(), reader.position(), min);
         let ctx = Arc::new(RemoteCtx::new(cfg, transport, metrics.clone(), tracker));
         let max_read = q.max_samples_per_send.max(1);
-        // Two requests' worth at most: one the shard takes when its request is answered, and one
-        // the pump fills meanwhile, so a shard never waits for the pump, and the pump (which
-        // waits for the shard whose queue is full, holding up the others) rarely waits. More
-        // only holds memory: the backlog belongs in the WAL. (Prometheus holds `capacity`.)
-        let capacity = q.capacity.clamp(1, 2 * max_read).min(u32::MAX as usize);
+        // At most one request's worth: more only holds memory (the shard takes it when its request
+        // is answered and sends it at once, while the pump queues the next one); the backlog
+        // belongs in the WAL. (Less, as Prometheus, makes requests wait out their deadline.)
+        let capacity = q.capacity.clamp(1, max_read).min(u32::MAX as usize);
         metrics.shard_bounds(min, max);
         let shards = Shards::spawn(&ctx, min, capacity, &signals.cancel);
         let rules = SeriesRules { external_labels, write_relabel_configs: cfg.write_relabel_configs.clone() };

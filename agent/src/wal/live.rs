@@ -19,11 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::Pos;
 use crate::series::{Batch, Series};
 
-/// Samples the sample queue holds at most (24 bytes each: about 12 MB of batches, 5 s of a
-/// 100,000 samples/s node). Remote write lags by seconds in normal operation (a distant backend,
-/// shards Prometheus' calculation keeps within 30% of what is needed); a lag past this bound
-/// reads from disk, which materialises the segment's series table: ten times this memory.
-pub const SAMPLES_HELD: usize = 1 << 19;
+/// Samples the sample queue holds at most (about 3 MB of batches).
+pub const SAMPLES_HELD: usize = 1 << 17;
 
 /// The series records written (each with its series).
 pub type LiveSeries = Live<Series>;
