@@ -1,4 +1,4 @@
-//! The bundled JSON exporter as a product (issue 25): the README's example (arrays, nested
+//! The bundled JSON exporter as a product (issue 25): its README's example (arrays, nested
 //! objects, labels from fields and keys, counters and gauges, a constant info metric) through
 //! `scrapelet plugin run`, and configuration errors that name the key. The example's files are
 //! `plugins/json-exporter/examples/`; `expected.prom` was written by hand from `stats.json`.
