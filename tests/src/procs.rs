@@ -2,8 +2,9 @@
 //! exporter. Each listens on a port it picked itself (port 0; the test reads it from the log:
 //! no port is probed and then bound) and gets a temporary directory, and is killed on drop.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -30,6 +31,26 @@ pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(unique_name(&format!("scrapelet-e2e-{name}")));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A file holding `text`, named `name`, in a new scratch directory of its own.
+pub fn scratch_file(name: &str, text: &str) -> PathBuf {
+    let p = scratch("file").join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs `scrapelet ARGS` to its end with `stdin` as its input.
+pub fn run_scrapelet(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(scrapelet_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scrapelet");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub(crate) fn require(bin: &str) -> PathBuf {

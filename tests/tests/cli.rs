@@ -1,36 +1,18 @@
 //! The command line as users and scripts call it: `check config`, `scrape`, `relabel`.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use scrapelet_tests::fixture::Reply;
+use scrapelet_tests::procs::{run_scrapelet, scratch_file};
 use scrapelet_tests::{FixtureServer, scrapelet_bin};
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(scrapelet_bin())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run scrapelet");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("scrapelet-cli-{}-{name}", std::process::id()));
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 #[test]
 fn check_config_reports_every_error_with_its_line() {
-    let bad = write_temp(
+    let bad = scratch_file(
         "bad.yml",
         "global:\n  scrape_interval: 15x\nscrape_configs:\n  - job_name: a\n    scrape_timeot: 5s\n    static_configs:\n      - targets: [\"h:1\"]\n  - job_name: a\n",
     );
-    let out = run(&["check", "config", bad.to_str().unwrap()], "");
+    let out = run_scrapelet(&["check", "config", bad.to_str().unwrap()], "");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(":line 2:") && stderr.contains("scrape_interval"), "{stderr}");
@@ -38,8 +20,8 @@ fn check_config_reports_every_error_with_its_line() {
     assert!(stderr.contains("line 8") && stderr.contains("\"a\""), "duplicate job name: {stderr}");
 
     let good =
-        write_temp("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [\"h:1\"]\n");
-    let out = run(&["check", "config", good.to_str().unwrap()], "");
+        scratch_file("good.yml", "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [\"h:1\"]\n");
+    let out = run_scrapelet(&["check", "config", good.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -49,12 +31,12 @@ fn scrape_prints_relabelled_samples_and_up() {
         assert_eq!(path, "/custom?x=1");
         Reply::text("# TYPE a counter\na_total{k=\"v\"} 5\nb 7 1700000000000\n")
     });
-    let cfg = write_temp(
+    let cfg = scratch_file(
         "scrape.yml",
         "scrape_configs:\n  - job_name: j\n    metric_relabel_configs:\n      - source_labels: [__name__]\n        regex: b\n        action: drop\n",
     );
     let url = format!("http://{}/custom?x=1", app.addr);
-    let out = run(&["scrape", &url, "--config", cfg.to_str().unwrap(), "--job", "j"], "");
+    let out = run_scrapelet(&["scrape", &url, "--config", cfg.to_str().unwrap(), "--job", "j"], "");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let inst = &app.addr;
@@ -71,7 +53,7 @@ fn scrape_prints_relabelled_samples_and_up() {
 #[test]
 fn scrape_of_a_failing_target_prints_up_zero_and_exits_1() {
     let app = FixtureServer::start(|_, _| Reply::Status(500));
-    let out = run(&["scrape", &format!("http://{}/metrics", app.addr)], "");
+    let out = run_scrapelet(&["scrape", &format!("http://{}/metrics", app.addr)], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("up{"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("} 0\n"));
@@ -80,11 +62,11 @@ fn scrape_of_a_failing_target_prints_up_zero_and_exits_1() {
 
 #[test]
 fn relabel_reads_stdin_and_prints_results_or_dropped() {
-    let rules = write_temp(
+    let rules = scratch_file(
         "rules.yml",
         "- source_labels: [__name__]\n  regex: drop_me\n  action: drop\n- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: x-${1}\n",
     );
-    let out = run(
+    let out = run_scrapelet(
         &["relabel", "--rules", rules.to_str().unwrap()],
         "{__name__=\"m\",a=\"q\\\"t\"}\n{__name__=\"drop_me\"}\n",
     );
@@ -94,8 +76,8 @@ fn relabel_reads_stdin_and_prints_results_or_dropped() {
 
 #[test]
 fn relabel_with_invalid_rules_exits_2_naming_the_rule() {
-    let rules = write_temp("invalid.yml", "- action: keep\n  regex: ok\n- action: hashmod\n  target_label: t\n");
-    let out = run(&["relabel", "--rules", rules.to_str().unwrap()], "");
+    let rules = scratch_file("invalid.yml", "- action: keep\n  regex: ok\n- action: hashmod\n  target_label: t\n");
+    let out = run_scrapelet(&["relabel", "--rules", rules.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[1]") && stderr.contains("modulus"), "{stderr}");
@@ -104,7 +86,7 @@ fn relabel_with_invalid_rules_exits_2_naming_the_rule() {
 #[test]
 fn discover_prints_targets_before_and_after_relabelling() {
     let pods = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-pods.yaml");
-    let out = run(&["discover", "--pods", pods, "--node", "node-a"], "");
+    let out = run_scrapelet(&["discover", "--pods", pods, "--node", "node-a"], "");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let targets: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let targets = targets.as_array().unwrap();
@@ -121,15 +103,15 @@ fn discover_prints_targets_before_and_after_relabelling() {
             "namespace": "default", "node": "node-a", "pod": "spring-boot-monitoring-demo-7d9f8b6c5d-abcde"
         })
     );
-    let all = run(&["discover", "--pods", pods], "");
+    let all = run_scrapelet(&["discover", "--pods", pods], "");
     let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
     assert_eq!(all.as_array().unwrap().len(), 4, "without --node every pod counts");
 }
 
 #[test]
 fn discover_with_a_broken_pod_list_exits_2_naming_the_item() {
-    let bad = write_temp("pods.json", r#"{"items":[{"metadata":{"name":"x"},"spec":{"containers":"nope"}}]}"#);
-    let out = run(&["discover", "--pods", bad.to_str().unwrap()], "");
+    let bad = scratch_file("pods.json", r#"{"items":[{"metadata":{"name":"x"},"spec":{"containers":"nope"}}]}"#);
+    let out = run_scrapelet(&["discover", "--pods", bad.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("items[0]"), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -149,7 +131,7 @@ fn jemalloc_reads_the_agents_allocator_options() {
 
 #[test]
 fn run_rejects_zero_workers_naming_the_flag() {
-    let out = run(&["run", "--runtime.workers", "0"], "");
+    let out = run_scrapelet(&["run", "--runtime.workers", "0"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--runtime.workers"));
 }

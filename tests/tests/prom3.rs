@@ -7,36 +7,15 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
+use scrapelet_tests::FixtureServer;
 use scrapelet_tests::fixture::Reply;
-use scrapelet_tests::{FixtureServer, scrapelet_bin};
+use scrapelet_tests::procs::{run_scrapelet, scratch_file};
 use serde_json::Value;
 
 const RELABEL: &str = include_str!("../../agent/src/relabel/testdata/prometheus-3.14-relabel.json");
 const TEXTPARSE: &str = include_str!("../../agent/src/scrape/parse/testdata/prometheus-3.14-textparse.json");
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(scrapelet_bin())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run scrapelet");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// A file in the temp directory, unique per call (tests run in parallel).
-fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let p = std::env::temp_dir().join(format!("scrapelet-prom3-{}-{n}-{name}", std::process::id()));
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn legacy_label_name(s: &str) -> bool {
     let mut b = s.bytes();
@@ -76,9 +55,9 @@ fn relabel_command_matches_prometheus_3_relabel_table() {
     let cases = table["relabel"].as_array().unwrap();
     assert!(cases.len() >= 30);
     for (i, case) in cases.iter().enumerate() {
-        let rules = write_temp(&format!("rules-{i}.yml"), case["rules"].as_str().unwrap());
+        let rules = scratch_file(&format!("rules-{i}.yml"), case["rules"].as_str().unwrap());
         let input = notation(&map(&case["input"]));
-        let out = run(&["relabel", "--rules", rules.to_str().unwrap()], &format!("{input}\n"));
+        let out = run_scrapelet(&["relabel", "--rules", rules.to_str().unwrap()], &format!("{input}\n"));
         assert_eq!(out.status.code(), Some(0), "case {i}: {}", String::from_utf8_lossy(&out.stderr));
         let want = match case["output"].is_null() {
             true => "DROPPED".to_string(),
@@ -119,7 +98,7 @@ fn scrape_command_matches_prometheus_3_text_parse_tables() {
         let app = FixtureServer::start(
             move |_, _| if om { Reply::openmetrics(body.clone()) } else { Reply::text(body.clone()) },
         );
-        let out = run(&["scrape", &format!("http://{}/metrics", app.addr)], "");
+        let out = run_scrapelet(&["scrape", &format!("http://{}/metrics", app.addr)], "");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let target = BTreeMap::from([("instance".to_string(), app.addr.clone()), ("job".to_string(), "scrape".into())]);
@@ -159,9 +138,9 @@ fn metric_name(line: &str) -> &str {
 fn scrape(content_type: &'static str, body: &str, job_yaml: &str) -> (Option<i32>, String, String) {
     let body = body.as_bytes().to_vec();
     let app = FixtureServer::start(move |_, _| Reply::Body { content_type, body: body.clone() });
-    let cfg = write_temp("job.yml", &format!("scrape_configs:\n  - job_name: j\n{job_yaml}"));
+    let cfg = scratch_file("job.yml", &format!("scrape_configs:\n  - job_name: j\n{job_yaml}"));
     let url = format!("http://{}/metrics", app.addr);
-    let out = run(&["scrape", &url, "--config", cfg.to_str().unwrap(), "--job", "j"], "");
+    let out = run_scrapelet(&["scrape", &url, "--config", cfg.to_str().unwrap(), "--job", "j"], "");
     let stdout = String::from_utf8_lossy(&out.stdout).replace(&format!("instance=\"{}\",", app.addr), "");
     (out.status.code(), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -293,9 +272,11 @@ fn accept_header_follows_scrape_protocols_and_escaping() {
     ];
     for (job, want) in cases {
         let (addr, seen) = header_recorder();
-        let cfg = write_temp("accept.yml", &format!("scrape_configs:\n  - job_name: j\n{job}"));
-        let out =
-            run(&["scrape", &format!("http://{addr}/metrics"), "--config", cfg.to_str().unwrap(), "--job", "j"], "");
+        let cfg = scratch_file("accept.yml", &format!("scrape_configs:\n  - job_name: j\n{job}"));
+        let out = run_scrapelet(
+            &["scrape", &format!("http://{addr}/metrics"), "--config", cfg.to_str().unwrap(), "--job", "j"],
+            "",
+        );
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
         let headers = seen.lock().unwrap().clone();
         let accept = headers.iter().find_map(|h| h.strip_prefix("accept: ").or(h.strip_prefix("Accept: ")));
