@@ -152,7 +152,10 @@ impl Agent {
         std::fs::write(dir.join("config.yml"), config).unwrap();
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("log-{n}"));
-        let (child, addr) = crate::procs::spawn_agent(dir, &log, &[]);
+        // Prometheus' default flush deadline (a minute, not the agent's 10 s): a loaded test machine
+        // must not turn a slow flush into samples the test finds missing (they would only be in
+        // the WAL, for the next start).
+        let (child, addr) = crate::procs::spawn_agent(dir, &log, &[], &["--storage.remote.flush-deadline=60s"]);
         Agent { addr, child, log }
     }
 
@@ -173,10 +176,11 @@ impl Agent {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM, then waits for the agent to exit (it flushes within its deadline).
-    pub fn stop(mut self) {
+    /// SIGTERM, then waits for the agent to exit (it flushes within its deadline); returns its log.
+    pub fn stop(mut self) -> String {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
+        self.log()
     }
 
     pub fn log(&self) -> String {

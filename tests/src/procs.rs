@@ -175,7 +175,7 @@ impl Scrapelet {
     pub fn start_with_env(config: &str, env: &[(&str, &str)]) -> Scrapelet {
         let dir = scratch("scrapelet");
         std::fs::write(dir.join("config.yml"), config).unwrap();
-        let (child, addr) = spawn_agent(&dir, &dir.join("log"), env);
+        let (child, addr) = spawn_agent(&dir, &dir.join("log"), env, &[]);
         Scrapelet { addr, proc: Proc { child, dir } }
     }
 
@@ -209,11 +209,17 @@ impl Scrapelet {
     }
 }
 
-/// Starts `scrapelet run` on `dir/config.yml` with its data in `dir/data`, stderr to `log`, on a
+/// Starts `scrapelet run` on `dir/config.yml` (and any further `args`) with its data in `dir/data`, stderr to `log`, on a
 /// port of its own choosing (it logs the address it bound), and waits until it is ready. Returns
 /// the process and its listen address.
-pub fn spawn_agent(dir: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = KillOnPanic(Some(agent_command("127.0.0.1:0", dir, log, env).spawn().expect("start scrapelet")));
+pub fn spawn_agent(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Child, String) {
+    let mut command = agent_command("127.0.0.1:0", dir, log, env);
+    let mut child = KillOnPanic(Some(command.args(args).spawn().expect("start scrapelet")));
     let addr = logged_address(child.get(), log, "scrapelet started", "addr");
     wait_ready(child.get(), &addr, log);
     (child.defuse(), addr)

@@ -178,7 +178,7 @@ fn several_shards_a_distant_backend_and_kill_9_during_an_outage_lose_nothing_and
         "global:\n  scrape_interval: 300ms\n  scrape_timeout: 250ms\nscrape_configs:\n  - job_name: hits\n    \
          static_configs:\n      - targets: [\"{}\"]\nremote_write:\n  - url: {}\n    queue_config:\n      \
          min_shards: 4\n      max_shards: 8\n      batch_send_deadline: 100ms\n      min_backoff: 50ms\n      \
-         max_backoff: 1s\n      max_samples_per_send: 10\nwal:\n  segment_bytes: 64KiB\n",
+         max_backoff: 1s\n      max_samples_per_send: 20\nwal:\n  segment_bytes: 64KiB\n",
         target.addr,
         proxy.write_url()
     );
@@ -197,7 +197,7 @@ fn several_shards_a_distant_backend_and_kill_9_during_an_outage_lose_nothing_and
     forwarded(&proxy, 8);
     scrapes(&target, 4);
     let dropped = agent.metric("scrapelet_remote_write_dropped_samples_total{");
-    agent.stop();
+    let log = agent.stop();
     let served = target.hits();
     let excused = [at_kill - 1, served - 1];
     let missing = || -> Vec<(String, u64)> {
@@ -211,7 +211,12 @@ fn several_shards_a_distant_backend_and_kill_9_during_an_outage_lose_nothing_and
         wait_for("every served sample in prometheus", TIMEOUT, || missing().is_empty().then_some(()))
     });
     let lost = missing();
-    assert!(result.is_ok(), "lost {} samples, first: {:?}", lost.len(), &lost[..lost.len().min(10)]);
+    let first = &lost[..lost.len().min(10)];
+    assert!(
+        result.is_ok(),
+        "lost {} samples of {served} scrapes, first: {first:?}; the agent's log:\n{log}",
+        lost.len()
+    );
     assert_eq!(dropped, 0.0, "nothing dropped (an out-of-order request would be a dropped 400)");
     let _ = std::fs::remove_dir_all(dir);
 }

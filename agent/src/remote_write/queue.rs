@@ -182,8 +182,10 @@ impl<T: Transport> Pump<T> {
                 self.update_shards().await;
             }
             if let Err(e) = self.read(&mut events).await {
+                // Not "caught up": a drain must not end on a failed read.
                 warn!(error = %e, "reading the WAL failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
             }
             self.metrics.set_lag(self.wal.newest_timestamp_ms());
             if events.is_empty() {
