@@ -59,10 +59,11 @@ impl RemoteSeries {
     /// Resolved once per series per WAL segment, for a series record with labels `rw1`; `None`
     /// if the remote's relabelling drops it (or the labels are malformed). `live` is the scrape
     /// side's series of that record, if this process wrote it and the WAL handed it over (only to
-    /// a remote whose rules are identity; see `wal::live`).
+    /// a remote whose rules are identity; see `wal::live`); its labels stand for `rw1` then.
     pub fn for_record(rw1: &[u8], rules: &SeriesRules, live: Option<Series>) -> Option<RemoteSeries> {
         if !rules.is_identity() {
-            return decode_labels(rw1).and_then(|labels| Self::resolve(&labels, rules));
+            let labels = live.map_or_else(|| decode_labels(rw1), |s| Some(s.labels()));
+            return labels.and_then(|labels| Self::resolve(&labels, rules));
         }
         live.or_else(|| Series::from_rw1(0, rw1)).map(RemoteSeries)
     }

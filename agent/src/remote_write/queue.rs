@@ -6,7 +6,8 @@
 //! `max_samples_per_send`, so a series' label bytes are read once while they are at hand.
 //!
 //! Entry point: [`Queue::start`]. The pump runs between `min_shards` and `max_shards` shards,
-//! reconsidering the count every 10 s as Prometheus does ([`sharding`](super::sharding)); a series
+//! reconsidering the count every 10 s as Prometheus does ([`sharding`](super::sharding)), and
+//! adding shards sooner when it trails the writer by nearly what the hand-over holds; a series
 //! always goes to the shard of its label hash, and resharding drains every shard before the new
 //! ones start, so a series' samples reach the backend in order, across restarts too (replayed and
 //! new samples of a series hash alike). Each shard holds at most `capacity` queued samples, and
@@ -27,7 +28,7 @@ use super::config::RemoteWriteConfig;
 use super::encode::{Encoded, QueuedSample, RemoteSeries, SeriesRules, push_series_hashed};
 use super::refs::RefMap;
 use super::shard::{Chunk, Part, RemoteCtx, Shard};
-use super::sharding::UPDATE_INTERVAL;
+use super::sharding::{EARLY_AFTER, UPDATE_INTERVAL};
 use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
@@ -89,6 +90,7 @@ impl Queue {
             ctx,
             bounds: (min, max),
             next_update: Instant::now() + UPDATE_INTERVAL,
+            next_early: Instant::now() + EARLY_AFTER,
             capacity,
             max_read,
             bytes_per_sample: 0,
@@ -159,6 +161,8 @@ struct Pump<T> {
     bounds: (usize, usize),
     /// When the shard count is reconsidered next.
     next_update: Instant,
+    /// When a queue falling behind may add shards before that, next.
+    next_early: Instant,
     /// Queued samples per shard.
     capacity: usize,
     max_read: usize,
@@ -178,8 +182,12 @@ impl<T: Transport> Pump<T> {
             if cancelled {
                 break;
             }
-            if Instant::now() >= self.next_update {
+            let now = Instant::now();
+            if now >= self.next_update {
                 self.update_shards().await;
+            } else if now >= self.next_early && lock(&self.reader).at_risk() {
+                self.next_early = now + EARLY_AFTER;
+                self.scale_up_early().await;
             }
             if let Err(e) = self.read(&mut events).await {
                 // Not "caught up": a drain must not end on a failed read.
@@ -198,6 +206,9 @@ impl<T: Transport> Pump<T> {
             }
             for event in events.drain(..) {
                 self.handle(event).await;
+            }
+            if events.capacity() > 1 << 14 {
+                events = Vec::new(); // a segment's series records, read back at once: not kept
             }
         }
         self.shards.stop().await;
@@ -228,17 +239,34 @@ impl<T: Transport> Pump<T> {
     /// drains the running shards before the new ones start (a series' samples stay in order).
     async fn update_shards(&mut self) {
         self.next_update = Instant::now() + UPDATE_INTERVAL;
-        let (newest, sent) = (self.wal.newest_timestamp_ms(), self.metrics.highest_sent_ms());
-        let delay = if newest == i64::MIN || sent == i64::MIN { 0.0 } else { (newest - sent).max(0) as f64 / 1e3 };
         let (min, max) = self.bounds;
-        let current = self.shards.len();
-        let appended = self.wal.samples_appended();
-        let (desired, n) = self.ctx.throughput.next_shards(current, appended, delay, min, max);
+        let (current, appended) = (self.shards.len(), self.wal.samples_appended());
+        let (desired, n) = self.ctx.throughput.next_shards(current, appended, self.delay(), min, max);
         self.metrics.shards_desired.set(desired);
-        if n == current {
-            return;
+        if n != current {
+            info!(from = current, to = n, desired, "remote write resharding");
+            self.reshard(n).await;
         }
-        info!(from = current, to = n, desired, "remote write resharding");
+    }
+
+    /// More shards before the next update, if the rates since the last one call for them: the
+    /// reader trails the writer by nearly what its hand-over holds (see `Throughput::early_shards`).
+    async fn scale_up_early(&mut self) {
+        let (min, max) = self.bounds;
+        let (current, appended) = (self.shards.len(), self.wal.samples_appended());
+        if let Some(n) = self.ctx.throughput.early_shards(current, appended, self.delay(), min, max) {
+            info!(from = current, to = n, "remote write resharding before the update: falling behind");
+            self.reshard(n).await;
+        }
+    }
+
+    /// Newest appended minus newest sent timestamp, in seconds.
+    fn delay(&self) -> f64 {
+        let (newest, sent) = (self.wal.newest_timestamp_ms(), self.metrics.highest_sent_ms());
+        if newest == i64::MIN || sent == i64::MIN { 0.0 } else { (newest - sent).max(0) as f64 / 1e3 }
+    }
+
+    async fn reshard(&mut self, n: usize) {
         self.shards.stop().await;
         self.shards = Shards::spawn(&self.ctx, n, self.capacity, &self.signals.cancel);
     }

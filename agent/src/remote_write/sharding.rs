@@ -15,6 +15,10 @@ use tokio::time::Instant;
 
 /// How often the shard count is reconsidered (Prometheus' `shardUpdateDuration`).
 pub const UPDATE_INTERVAL: Duration = Duration::from_secs(10);
+/// The shortest interval [`Throughput::early_shards`] measures.
+pub const EARLY_AFTER: Duration = Duration::from_secs(1);
+/// How many times faster than an update [`Throughput::early_shards`] plans to send the backlog.
+const EARLY_CATCH_UP: f64 = 4.0;
 /// The weight of the newest interval in a rate (`ewmaWeight`).
 const EWMA_WEIGHT: f64 = 0.2;
 /// A change smaller than this fraction of the current count is not made (`shardToleranceFraction`).
@@ -47,6 +51,11 @@ impl EwmaRate {
     pub fn rate(&self) -> f64 {
         self.rate.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or(0.0)
     }
+
+    /// The events since the last tick, per second over `elapsed` (the tick is not taken).
+    fn since_tick(&self, elapsed: Duration) -> f64 {
+        self.new_events.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64()
+    }
 }
 
 /// What one remote's queue measures for its shard count.
@@ -66,6 +75,8 @@ pub struct Throughput {
     last_send: AtomicI64,
     /// Milliseconds after `start` until which a retry forbids resharding.
     reshard_disabled_until: AtomicI64,
+    /// Milliseconds after `start` of the last tick.
+    last_tick: AtomicI64,
     start: Instant,
 }
 
@@ -79,6 +90,7 @@ impl Default for Throughput {
             data_out_duration: EwmaRate::default(),
             last_send: AtomicI64::new(i64::MIN),
             reshard_disabled_until: AtomicI64::new(i64::MIN),
+            last_tick: AtomicI64::new(0),
             start: Instant::now(),
         }
     }
@@ -119,6 +131,7 @@ impl Throughput {
         for r in [&self.data_in, &self.data_out, &self.data_dropped, &self.data_out_duration] {
             r.tick();
         }
+        self.last_tick.store(self.now_ms(), Ordering::Relaxed);
         let rates = Rates {
             data_in: self.data_in.rate(),
             data_out: self.data_out.rate(),
@@ -128,6 +141,32 @@ impl Throughput {
         };
         let (desired, n) = desired_shards(current, &rates, min, max);
         (desired, if self.should_reshard(current, n) { n } else { current })
+    }
+
+    /// Between updates, for a queue about to trail the writer by more than it can hold in memory:
+    /// the count to run now, if the rates since the last update (at least [`EARLY_AFTER`] of
+    /// them) call for more shards than `current`. Rates are not ticked: the next update
+    /// weighs this interval as usual. Prometheus waits for the update (it always reads the WAL
+    /// from disk); a queue that falls out of the writer's hand-over reads from disk too, which
+    /// costs CPU and a table of the segment's series, so the first interval (one shard, with
+    /// the default `min_shards`) must not last 10 s at a distance.
+    pub fn early_shards(&self, current: usize, appended: u64, delay: f64, min: usize, max: usize) -> Option<usize> {
+        let elapsed = Duration::from_millis((self.now_ms() - self.last_tick.load(Ordering::Relaxed)).max(0) as u64);
+        if elapsed < EARLY_AFTER {
+            return None;
+        }
+        let secs = elapsed.as_secs_f64();
+        let rates = Rates {
+            data_in: appended.saturating_sub(self.appended.load(Ordering::Relaxed)) as f64 / secs,
+            data_out: self.data_out.since_tick(elapsed),
+            data_dropped: self.data_dropped.since_tick(elapsed),
+            data_out_duration: self.data_out_duration.since_tick(elapsed) / 1e9,
+            // A fifth of the backlog a second, not Prometheus' twentieth: this reader must be back
+            // in the hand-over within seconds, or stay behind (and hold its series) for minutes.
+            delay: delay * EARLY_CATCH_UP,
+        };
+        let (_, n) = desired_shards(current, &rates, min, max);
+        (n > current && self.should_reshard(current, n)).then_some(n)
     }
 
     /// Prometheus' `shouldReshard`: not without a request answered in the last interval (the
@@ -263,6 +302,25 @@ mod tests {
         t.sent(1000, UPDATE_INTERVAL);
         t.retrying(Duration::from_secs(5));
         assert_eq!(t.next_shards(13, 210_000, 0.0, 1, 50).1, 13, "a retry's wait disables resharding");
+    }
+
+    /// One shard sending 2,000 samples per 200 ms while 100,000 a second come in: after a
+    /// second, not ten, the rates call for 12 shards (0.1 ms a sample × (100,000 + a fifth of
+    /// the 100,000 behind)); early updates only ever add shards.
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_falling_behind_adds_shards_before_the_update_never_fewer() {
+        let t = Throughput::default();
+        t.sent(2000, Duration::from_millis(200));
+        assert_eq!(t.early_shards(1, 20_000, 0.2, 1, 50), None, "less than a second measured");
+        tokio::time::advance(EARLY_AFTER).await;
+        for _ in 0..4 {
+            t.sent(2000, Duration::from_millis(200));
+        }
+        assert_eq!(t.early_shards(1, 100_000, 1.0, 1, 50), Some(12));
+        assert_eq!(t.early_shards(20, 100_000, 1.0, 1, 50), None, "fewer shards wait for the update");
+        assert_eq!(t.early_shards(1, 100_000, 1.0, 1, 8), Some(8), "within max_shards");
+        t.retrying(Duration::from_secs(1));
+        assert_eq!(t.early_shards(1, 100_000, 1.0, 1, 50), None, "not while a retry waits");
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! the series queue keeps at most the records of the current and the previous segment, the
 //! sample queue at most [`SAMPLES_HELD`] samples. The laggard decodes what it no longer finds
 //! queued, from disk, as a remote that does not share does, and takes the queued batches again
-//! once it has caught up with them (its table of the segment's series is then let go).
+//! once it has caught up with them (its table of the segment's series is then let go). A reader
+//! that trails by more than [`AT_RISK`] samples keeps its place in the series queue instead of
+//! passing the series records over, so that if it falls out it finds the scrape side's series
+//! there (8 bytes each) instead of making a copy of every series of the segment from disk.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,6 +24,9 @@ use crate::series::{Batch, Series};
 
 /// Samples the sample queue holds at most (about 3 MB of batches).
 pub const SAMPLES_HELD: usize = 1 << 17;
+/// A reader this many samples behind may fall out of the sample queue: it keeps the series
+/// records it passes queued (see the module's documentation).
+pub const AT_RISK: usize = SAMPLES_HELD / 4;
 
 /// The series records written (each with its series).
 pub type LiveSeries = Live<Series>;
@@ -211,6 +217,12 @@ impl<T: Held> LiveCursor<T> {
             q.trim();
         }
         found
+    }
+
+    /// The weight queued that some cursor has not read: for a remote's reader (in practice the
+    /// only cursor of a sample queue), how far it trails the writer.
+    pub fn unread(&self) -> usize {
+        self.live.lock().weight
     }
 
     /// Whether every record this process wrote ending after `from` is still queued (or not

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use cap_std::fs::Dir;
 use tracing::warn;
 
-use super::live::LiveCursor;
+use super::live::{AT_RISK, LiveCursor};
 use super::record::{Record, RefSample};
 use super::segment::{self, Cursor, Step};
 use super::{Pos, Wal};
@@ -23,8 +23,10 @@ use crate::series::{Batch, Series};
 pub enum Event {
     /// A new segment starts: refs from the previous one mean nothing any more.
     Segment,
-    /// A series record: its ref, labels in their remote-write 1.0 encoding and, if the reader
-    /// shares live series ([`Reader::share_live_series`]), the scrape side's series of it.
+    /// A series record: its ref, and its labels in their remote-write 1.0 encoding or, if the
+    /// reader shares live series ([`Reader::share_live`]) and found it, the scrape side's series
+    /// of it (`rw1` is then empty: a remote falling out of the queues reads every series record
+    /// of the segment at once, and must not hold a copy of each).
     Series { r#ref: u64, rw1: Box<[u8]>, live: Option<Series> },
     /// Samples of one record; `end` is the WAL position just after it.
     Samples { end: Pos, samples: Vec<RefSample>, replayed: bool },
@@ -34,6 +36,13 @@ pub enum Event {
     /// A reader that fell behind and read from disk has caught up with the writer's queue: the
     /// batches are handed over again, and the segment's series table is not needed any more.
     Rejoined,
+}
+
+impl Event {
+    fn series(r#ref: u64, rw1: Box<[u8]>, live: Option<Series>) -> Event {
+        let rw1 = if live.is_some() { Box::default() } else { rw1 };
+        Event::Series { r#ref, rw1, live }
+    }
 }
 
 pub struct Reader {
@@ -86,6 +95,12 @@ impl Reader {
         &self.shards_acked
     }
 
+    /// Whether this reader shares the writer's queues and trails them by enough samples that it
+    /// may fall out of them (and read from disk) if it does not speed up.
+    pub fn at_risk(&self) -> bool {
+        self.live.as_ref().is_some_and(|l| l.samples.unread() >= AT_RISK)
+    }
+
     /// Whether the next read takes the writer's queued batches (no sample decoding, no reads
     /// beyond record headers, which the page cache holds): cheap enough for a runtime worker.
     pub fn reads_live(&self) -> bool {
@@ -132,9 +147,10 @@ impl Reader {
                         live.samples.take(at, |_| false); // acknowledged before a restart
                         pos.off = end.max(self.skip_until);
                     }
-                    None => {
+                    None if live.samples.unread() < AT_RISK => {
                         live.series.take(at, |_| false); // passed over
                     }
+                    None => {} // kept queued, in case this reader falls out (see `live`)
                 }
                 c.skip(end);
                 continue;
@@ -154,7 +170,7 @@ impl Reader {
                 Step::Record(Record::Series { r#ref, rw1 }, end) => {
                     let at = Pos { seg: c.seg, off: end };
                     let live = self.live.as_ref().and_then(|l| l.series.take(at, |s| s.id() == r#ref));
-                    out.push(Event::Series { r#ref, rw1, live })
+                    out.push(Event::series(r#ref, rw1, live))
                 }
                 Step::Record(Record::Samples(s), end) => {
                     if let Some(l) = &self.live {
@@ -255,7 +271,7 @@ fn series_before(dir: &Dir, seg: u64, upto: u64, live: &LiveCursor<Series>, out:
         match c.next_record() {
             Step::Record(Record::Series { r#ref, rw1 }, end) => {
                 let live = live.take(Pos { seg, off: end }, |s| s.id() == r#ref);
-                out.push(Event::Series { r#ref, rw1, live });
+                out.push(Event::series(r#ref, rw1, live));
             }
             Step::Record(..) => {}
             Step::End if c.fill(upto)? > 0 => {}

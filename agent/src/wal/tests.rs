@@ -69,9 +69,10 @@ fn drain(reader: &mut Reader) -> (Vec<(String, i64, f64)>, usize, usize) {
         for e in events.drain(..) {
             match e {
                 Event::Segment => names.clear(),
-                Event::Series { r#ref, rw1, .. } => {
+                Event::Series { r#ref, rw1, live } => {
                     series += 1;
-                    drop(names.insert(r#ref, crate::series::rw1::decode_labels(&rw1).unwrap().to_string()))
+                    let labels = live.map_or_else(|| crate::series::rw1::decode_labels(&rw1).unwrap(), |s| s.labels());
+                    drop(names.insert(r#ref, labels.to_string()))
                 }
                 Event::Samples { samples, .. } => {
                     out.extend(samples.iter().map(|s| (names[&s.r#ref].clone(), s.t, s.v)))
@@ -361,6 +362,60 @@ fn a_sharing_reader_that_falls_behind_reads_what_it_missed_from_disk_then_rejoin
 }
 
 /// `s` and `n` series more, with ids after `s`' (ids are unique in a process).
+/// A reader that trails the writer by [`live::AT_RISK`] samples keeps the series records it
+/// passes queued: when it then falls out of the sample queue, the series read back for the
+/// samples on disk are the scrape side's own (no copy of their labels), except those it had
+/// passed while caught up.
+#[test]
+fn a_reader_trailing_at_risk_falls_out_onto_the_scrape_sides_series() {
+    let dir = Scratch::new("live-at-risk");
+    let wal = dir.open(small(1 << 30));
+    let mut sharing = wal.attach("sharing").unwrap();
+    sharing.share_live();
+    let s = series(1000);
+    wal.append(batch(&s, 1)).unwrap();
+    assert_eq!(drain(&mut sharing).2, 1, "caught up: the records of `s` passed over and let go");
+    let all = series_more(&s, 1000);
+    let trailing = live::AT_RISK / 1000 + 1;
+    for t in 2..2 + trailing as i64 {
+        wal.append(batch(&s, t)).unwrap();
+    }
+    wal.append(batch(&all, 100)).unwrap(); // the new series' records
+    for t in 101..101 + trailing as i64 {
+        wal.append(batch(&all, t)).unwrap();
+    }
+    let mut events = Vec::new();
+    sharing.read(&mut events, trailing * 1000 + 1).unwrap();
+    assert!(events.iter().all(|e| matches!(e, Event::LiveSamples { .. } | Event::Segment)), "{events:?}");
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::LiveSamples { .. })).count(), trailing + 1);
+    // More than the sample queue holds: the batches the reader has not read are let go.
+    for t in 200..200 + (live::SAMPLES_HELD / 2000 + 1) as i64 {
+        wal.append(batch(&all, t)).unwrap();
+    }
+    let (mut shared, mut copied, mut samples) = (0, 0, 0);
+    loop {
+        events.clear();
+        sharing.read(&mut events, 10_000).unwrap();
+        if events.is_empty() {
+            break;
+        }
+        for e in &events {
+            match e {
+                Event::Series { live: Some(series), rw1, .. } => {
+                    assert!(rw1.is_empty() && all.iter().any(|s| Series::ptr_eq(s, series)));
+                    shared += 1;
+                }
+                Event::Series { live: None, .. } => copied += 1,
+                Event::Samples { samples: s, .. } => samples += s.len(),
+                Event::LiveSamples { batch, .. } => samples += batch.len(),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((shared, copied), (1000, 1000), "the new series shared, those of `s` read from disk");
+    assert_eq!(samples, (trailing + live::SAMPLES_HELD / 2000 + 1) * 2000, "every sample after the reader's place");
+}
+
 fn series_more(s: &[Series], n: usize) -> Vec<Series> {
     let next = s.iter().map(Series::id).max().unwrap_or(0) + 1;
     let more = (0..n).map(|i| Series::new(next + i as u64, &Labels::from_pairs([("__name__", format!("n{i}"))])));
