@@ -15,7 +15,7 @@ use scrapelet_tests::{Scrapelet, http, scrapelet_bin, wait_for};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One distinct secret per field; each must never come out.
-const SECRETS: [(&str, &str); 12] = [
+const SECRETS: [(&str, &str); 13] = [
     ("basic_auth.password", "pw-inline-7f3a91"),
     ("basic_auth.password_file", "pw-file-2c8d44"),
     ("authorization.credentials", "tok-authz-5e1b07"),
@@ -28,6 +28,7 @@ const SECRETS: [(&str, &str); 12] = [
     ("remote_write.authorization", "tok-rw-0f4b63"),
     ("remote_write.basic_auth.password", "pw-rw-basic-5d8e71"),
     ("remote_write.headers", "hdr-rw-2b9a47"),
+    ("http_headers.secrets", "hdr-http-7c3e15"),
 ];
 
 fn secret(field: &str) -> &'static str {
@@ -74,6 +75,7 @@ scrape_configs:
     static_configs: [{{targets: ["{echo}"]}}]
   - job_name: legacy-bearer
     bearer_token: {t2}
+    http_headers: {{X-Scope-OrgID: {{values: [tenant-a], secrets: [{h2}]}}}}
     static_configs: [{{targets: ["{redirector}"]}}]
   - job_name: legacy-bearer-file
     bearer_token_file: {token_file}
@@ -116,6 +118,7 @@ remote_write:
         p3 = secret("remote_write url user:pass@"),
         t4 = secret("remote_write.authorization"),
         h1 = secret("remote_write.headers"),
+        h2 = secret("http_headers.secrets"),
         p4 = secret("remote_write.basic_auth.password"),
     )
 }
@@ -166,6 +169,8 @@ fn secrets_in_every_field_never_come_out() {
     wait_for("the redirect followed", TIMEOUT, || (!elsewhere.seen().is_empty()).then_some(()));
     assert!(got(&redirector, secret("bearer_token")), "the bearer token went to its own target");
     assert!(!got(&elsewhere, secret("bearer_token")), "the bearer token followed a redirect to another host");
+    assert!(got(&redirector, secret("http_headers.secrets")), "the http_headers secret went to its own target");
+    assert!(!got(&elsewhere, secret("http_headers.secrets")), "an http_headers secret followed a redirect");
     std::thread::sleep(Duration::from_secs(2)); // a few more scrapes and their errors
 
     let targets = http::get(&agent.addr, "/api/v1/targets").unwrap().1;

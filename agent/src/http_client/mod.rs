@@ -25,7 +25,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use auth::Credentials;
+use auth::{Credentials, Source};
 use resolve::Resolver;
 
 pub use crate::config::Secret;
@@ -42,6 +42,18 @@ pub struct HttpClientConfig {
     pub enable_http2: bool,
     /// Prometheus' remote-write `round_robin_dns` (see [`resolve`]); default false.
     pub round_robin_dns: bool,
+    /// `http_headers`, in file order.
+    pub http_headers: Vec<HttpHeader>,
+}
+
+/// One `http_headers` entry (prometheus/common's `Header`): every value, then every secret, then
+/// every file's trimmed content (read per request) is added to the header `name`.
+#[derive(Clone, Debug, Default)]
+pub struct HttpHeader {
+    pub name: String,
+    pub values: Vec<String>,
+    pub secrets: Vec<Secret>,
+    pub files: Vec<String>,
 }
 
 impl Default for HttpClientConfig {
@@ -54,6 +66,7 @@ impl Default for HttpClientConfig {
             follow_redirects: true,
             enable_http2: true,
             round_robin_dns: false,
+            http_headers: Vec::new(),
         }
     }
 }
@@ -70,7 +83,8 @@ impl HttpClientConfig {
         if let Some(a) = &mut self.authorization {
             files.push(&mut a.credentials_file);
         }
-        for file in files.into_iter().flatten() {
+        let headers = self.http_headers.iter_mut().flat_map(|h| h.files.iter_mut());
+        for file in files.into_iter().flatten().chain(headers) {
             if std::path::Path::new(file).is_relative() {
                 *file = dir.join(&*file).to_string_lossy().into_owned();
             }
@@ -125,6 +139,8 @@ pub enum HttpError {
     Tls(String),
     #[error("reading credentials file {path}: {source}")]
     Credentials { path: String, source: std::io::Error },
+    #[error("reading headers file {path}: {source}")]
+    HeaderFile { path: String, source: std::io::Error },
     #[error("request failed: {0}")]
     Request(String),
     #[error("timed out after {0:?}")]
@@ -144,6 +160,8 @@ pub struct HttpClient {
 struct Inner {
     client: HyperClient,
     credentials: Option<Credentials>,
+    /// `http_headers`: each value of each header, in the order they are added.
+    headers: Vec<(http::HeaderName, Source)>,
     follow_redirects: bool,
 }
 
@@ -192,7 +210,9 @@ impl HttpClient {
             .http1_read_buf_exact_size(READ_BUF_BYTES)
             .build(connector);
         let credentials = Credentials::from_config(cfg);
-        Ok(HttpClient { inner: Arc::new(Inner { client, credentials, follow_redirects: cfg.follow_redirects }) })
+        let headers = header_sources(&cfg.http_headers)?;
+        let follow_redirects = cfg.follow_redirects;
+        Ok(HttpClient { inner: Arc::new(Inner { client, credentials, headers, follow_redirects }) })
     }
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
@@ -210,7 +230,8 @@ impl HttpClient {
         tokio::time::timeout(timeout, redirect::send(self, req)).await.map_err(|_| HttpError::Timeout(timeout))?
     }
 
-    /// One request, no redirects; the configured credentials added if `credentials`.
+    /// One request, no redirects; the configured credentials and `http_headers` added if
+    /// `credentials` (the headers may carry secrets: they go only where credentials go).
     async fn send_once(
         &self,
         mut req: http::Request<Full<Bytes>>,
@@ -222,8 +243,32 @@ impl HttpClient {
             let value = creds.header_value().await?;
             req.headers_mut().insert(http::header::AUTHORIZATION, value);
         }
+        for (name, source) in self.inner.headers.iter().filter(|_| credentials) {
+            let text = source.read().await.map_err(|e| match e {
+                HttpError::Credentials { path, source } => HttpError::HeaderFile { path, source },
+                e => e,
+            })?;
+            let mut value = http::HeaderValue::from_str(&text)
+                .map_err(|_| HttpError::Request(format!("header {name}: not a valid header value")))?;
+            value.set_sensitive(!matches!(source, Source::Inline(_, false)));
+            req.headers_mut().append(name.clone(), value);
+        }
         self.inner.client.request(req).await.map_err(|e| HttpError::Request(error_chain(&e)))
     }
+}
+
+/// Each value of each `http_headers` entry, in the order Prometheus adds them.
+fn header_sources(headers: &[HttpHeader]) -> Result<Vec<(http::HeaderName, Source)>, HttpError> {
+    let mut out = Vec::new();
+    for h in headers {
+        let name = http::HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| HttpError::Request(format!("{:?} is not a valid header name", h.name)))?;
+        let values = h.values.iter().map(|v| Source::Inline(Secret::new(v.clone()), false));
+        let secrets = h.secrets.iter().map(|s| Source::Inline(s.clone(), true));
+        let files = h.files.iter().map(|f| Source::File(f.clone()));
+        out.extend(values.chain(secrets).chain(files).map(|s| (name.clone(), s)));
+    }
+    Ok(out)
 }
 
 /// `e` and its sources, joined by ": " (hyper's own message is terse).

@@ -1,20 +1,42 @@
-//! Reading the `http_config` keys (auth, TLS, redirects) from an enclosing mapping.
+//! Reading the `http_config` keys (auth, TLS, redirects, headers) from an enclosing mapping.
 //!
 //! Entry point: [`HttpClientConfig::parse`]. Checks and messages follow prometheus/common's
 //! `HTTPClientConfig.Validate` and `TLSConfig.Validate`.
 
-use super::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig, TlsVersion};
-use crate::config::yaml::{Errors, MapReader, Node};
+use super::{Authorization, BasicAuth, HttpClientConfig, HttpHeader, Secret, TlsConfig, TlsVersion};
+use crate::config::yaml::{Errors, Kind, MapReader, Node};
 
 /// `http_config` keys we know but do not implement yet.
-const UNSUPPORTED: &[&str] =
-    &["oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header", "http_headers"];
+const UNSUPPORTED: &[&str] = &["oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header"];
+
+/// Headers `http_headers` may not set (prometheus/common's `reservedHeaders`): they change the
+/// connection, are set by the client, or have keys of their own.
+const RESERVED_HEADERS: &[&str] = &[
+    "Authorization",
+    "Host",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "User-Agent",
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "Www-Authenticate",
+    "Accept-Encoding",
+    "X-Prometheus-Remote-Write-Version",
+    "X-Prometheus-Remote-Read-Version",
+    "X-Prometheus-Scrape-Timeout-Seconds",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+];
 
 impl HttpClientConfig {
     /// Reads `basic_auth`, `authorization`, `bearer_token`, `bearer_token_file`, `tls_config`,
-    /// `follow_redirects`, `enable_http2` with Prometheus' defaults (both booleans true); rejects
-    /// `oauth2`, `proxy_url`, `no_proxy`, `proxy_from_environment`, `proxy_connect_header` and
-    /// `http_headers` as not supported yet.
+    /// `follow_redirects`, `enable_http2`, `http_headers` with Prometheus' defaults (both booleans
+    /// true); rejects `oauth2`, `proxy_url`, `no_proxy`, `proxy_from_environment` and
+    /// `proxy_connect_header` as not supported yet.
     pub fn parse(r: &mut MapReader<'_>) -> HttpClientConfig {
         HttpClientConfig::parse_with_defaults(r, HttpClientConfig::default())
     }
@@ -35,6 +57,7 @@ impl HttpClientConfig {
             r.error(n, "authorization", "at most one of basic_auth, oauth2 & authorization must be configured");
         }
         let tls_config = r.get("tls_config").map(|n| tls_config(n, &r.path_of("tls_config"), r.errors));
+        let http_headers = r.get("http_headers").map(|n| http_headers(n, &r.path_of("http_headers"), r.errors));
         HttpClientConfig {
             basic_auth,
             authorization,
@@ -42,6 +65,7 @@ impl HttpClientConfig {
             follow_redirects: r.bool("follow_redirects").unwrap_or(defaults.follow_redirects),
             enable_http2: r.bool("enable_http2").unwrap_or(defaults.enable_http2),
             round_robin_dns: defaults.round_robin_dns,
+            http_headers: http_headers.unwrap_or_default(),
         }
     }
 }
@@ -72,6 +96,35 @@ fn fold_bearer_token(
         return authorization;
     }
     Some(Authorization { kind: "Bearer".into(), credentials: token.map(Secret::from), credentials_file: file })
+}
+
+/// `http_headers:`, a mapping of header names to `values`, `secrets` and `files` lists.
+fn http_headers(node: &Node, path: &str, errors: &mut Errors) -> Vec<HttpHeader> {
+    let Kind::Map(pairs) = &node.kind else {
+        errors.push(node.line, path, format!("expected a mapping, found {}", node.describe()));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let name = k.as_str().unwrap_or_default().to_string();
+        let at = format!("{path}.{name}");
+        let mut r = MapReader::new(v, &at, errors);
+        let (values, secrets, files) = (r.strings("values"), r.strings("secrets"), r.strings("files"));
+        r.finish();
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            errors.push(k.line, &at, format!("{name:?} is not a valid header name"));
+        } else if let Some(reserved) = RESERVED_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(&name)) {
+            errors.push(k.line, &at, format!("setting header {reserved:?} is not allowed"));
+        }
+        for value in values.iter().chain(&secrets) {
+            if http::HeaderValue::from_str(value).is_err() {
+                errors.push(k.line, &at, "a value is not a valid header value (control characters?)");
+            }
+        }
+        let secrets = secrets.into_iter().map(Secret::from).collect();
+        out.push(HttpHeader { name, values, secrets, files });
+    }
+    out
 }
 
 fn basic_auth(node: &Node, path: &str, errors: &mut Errors) -> BasicAuth {

@@ -21,7 +21,7 @@ const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http_client/tes
 
 /// `/hang` never answers, `/redirect` sends to `/echo`, `/go/<host:port/path>` to
 /// `http://<host:port/path>` (`/gos/`: https), anything else echoes path and credentials (and a
-/// cookie, if any).
+/// cookie and the values of `X-Scope`, if any).
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let redirect =
         |to: String| Ok(Response::builder().status(302).header("location", to).body(Full::default()).unwrap());
@@ -39,7 +39,9 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             let header = |name| req.headers().get(name).map(|v: &http::HeaderValue| v.to_str().unwrap().to_string());
             let auth = header(AUTHORIZATION).unwrap_or_default();
             let cookie = header(http::header::COOKIE).map(|c| format!(" cookie={c}")).unwrap_or_default();
-            Ok(Response::new(Full::new(Bytes::from(format!("{path} {auth}{cookie}")))))
+            let scope: Vec<_> = req.headers().get_all("x-scope").iter().map(|v| v.to_str().unwrap()).collect();
+            let scope = if scope.is_empty() { String::new() } else { format!(" x-scope={}", scope.join(",")) };
+            Ok(Response::new(Full::new(Bytes::from(format!("{path} {auth}{cookie}{scope}")))))
         }
     }
 }
@@ -307,6 +309,10 @@ fn conflicting_credentials_are_rejected_like_prometheus() {
         ("tls_config: {min_version: TLS13, max_version: TLS12}\n", "max_version must be greater than or equal"),
         ("tls_config: {min_version: SSL3}\n", "expected one of TLS10"),
         ("proxy_url: http://proxy:3128\n", "proxy_url is not supported yet"),
+        ("http_headers: {authorization: {values: [x]}}\n", r#"setting header "Authorization" is not allowed"#),
+        ("http_headers: {x-amz-date: {values: [x]}}\n", r#"setting header "X-Amz-Date" is not allowed"#),
+        ("http_headers: {X-A: {value: [x]}}\n", r#"unknown field "value""#),
+        ("http_headers: {\"X A\": {values: [x]}}\n", "not a valid header name"),
     ];
     for (yaml, want) in cases {
         let (_, errs) = parse(yaml);
@@ -342,4 +348,35 @@ async fn userinfo_in_the_url_is_basic_auth() {
     let configured = HttpClient::new(&bearer("cfg")).unwrap();
     let (_, body) = get(&configured, &format!("http://u:p@{addr}/echo")).await.unwrap();
     assert_eq!(body, "/echo Basic dTpw", "the URL's credentials come first, as in Go");
+}
+
+/// prometheus/common's `http_headers`: each value, then each secret, then each file's trimmed
+/// content (read on every request) added to the header; like credentials, none of them follows a
+/// redirect to another host.
+#[tokio::test]
+async fn http_headers_are_added_in_order_read_per_request_and_stay_on_the_host() {
+    let (a, b) = (start_server_on("127.0.0.1", None).await, start_server_on("127.0.0.2", None).await);
+    let file = temp_file("http-header", " from-file \n");
+    let yaml =
+        format!("http_headers:\n  X-Scope:\n    values: [one, two]\n    secrets: [s3cret]\n    files: [{file}]\n");
+    let (cfg, errs) = parse(&yaml);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert!(!format!("{cfg:?}").contains("s3cret"), "a secret header value never prints");
+    let client = HttpClient::new(&cfg).unwrap();
+    let (_, body) = get(&client, &format!("http://{a}/echo")).await.unwrap();
+    assert_eq!(body, "/echo  x-scope=one,two,s3cret,from-file");
+    std::fs::write(&file, "rotated").unwrap();
+    assert_eq!(get(&client, &format!("http://{a}/echo")).await.unwrap().1, "/echo  x-scope=one,two,s3cret,rotated");
+    assert_eq!(get(&client, &format!("http://{a}/go/{b}/echo")).await.unwrap().1, "/echo ", "another host: none");
+    std::fs::remove_file(&file).unwrap();
+    let err = get(&client, &format!("http://{a}/echo")).await.unwrap_err();
+    assert!(err.to_string().contains("reading headers file"), "{err}");
+}
+
+#[test]
+fn http_header_files_are_relative_to_the_config_file() {
+    let (mut cfg, errs) = parse("http_headers:\n  X-Token:\n    files: [token, /abs/token]\n");
+    assert!(errs.is_empty(), "{errs:?}");
+    cfg.set_directory(std::path::Path::new("/etc/scrapelet"));
+    assert_eq!(cfg.http_headers[0].files, ["/etc/scrapelet/token", "/abs/token"]);
 }
