@@ -8,26 +8,26 @@ use http::HeaderValue;
 
 use super::{HttpClientConfig, HttpError, Secret};
 
-/// A value given inline (and whether it is a secret) or as a file.
+/// A secret given inline or as a file.
 #[derive(Clone)]
 pub(super) enum Source {
-    Inline(Secret, bool),
+    Inline(Secret),
     File(String),
 }
 
 impl Source {
     fn new(inline: &Option<Secret>, file: &Option<String>) -> Option<Source> {
         match (inline, file) {
-            (Some(s), _) => Some(Source::Inline(s.clone(), true)),
+            (Some(s), _) => Some(Source::Inline(s.clone())),
             (None, Some(f)) => Some(Source::File(f.clone())),
             (None, None) => None,
         }
     }
 
-    /// The value's text; a file's content is trimmed, as prometheus/common does.
+    /// The secret's text; a file's content is trimmed, as prometheus/common does.
     pub(super) async fn read(&self) -> Result<String, HttpError> {
         match self {
-            Source::Inline(s, _) => Ok(s.expose().to_string()),
+            Source::Inline(s) => Ok(s.expose().to_string()),
             Source::File(path) => match tokio::fs::read_to_string(path).await {
                 Ok(s) => Ok(s.trim().to_string()),
                 Err(source) => Err(HttpError::Credentials { path: path.clone(), source }),

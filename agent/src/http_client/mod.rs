@@ -161,7 +161,7 @@ struct Inner {
     client: HyperClient,
     credentials: Option<Credentials>,
     /// `http_headers`: each value of each header, in the order they are added.
-    headers: Vec<(http::HeaderName, Source)>,
+    headers: Vec<(http::HeaderName, HeaderPart)>,
     follow_redirects: bool,
 }
 
@@ -243,30 +243,51 @@ impl HttpClient {
             let value = creds.header_value().await?;
             req.headers_mut().insert(http::header::AUTHORIZATION, value);
         }
-        for (name, source) in self.inner.headers.iter().filter(|_| credentials) {
-            let text = source.read().await.map_err(|e| match e {
-                HttpError::Credentials { path, source } => HttpError::HeaderFile { path, source },
-                e => e,
-            })?;
-            let mut value = http::HeaderValue::from_str(&text)
-                .map_err(|_| HttpError::Request(format!("header {name}: not a valid header value")))?;
-            value.set_sensitive(!matches!(source, Source::Inline(_, false)));
+        for (name, part) in self.inner.headers.iter().filter(|_| credentials) {
+            let value = match part {
+                HeaderPart::Fixed(value) => value.clone(),
+                HeaderPart::File(file) => {
+                    let text = file.read().await.map_err(|e| match e {
+                        HttpError::Credentials { path, source } => HttpError::HeaderFile { path, source },
+                        e => e,
+                    })?;
+                    let mut value = http::HeaderValue::from_str(&text)
+                        .map_err(|_| HttpError::Request(format!("header {name}: not a valid header value")))?;
+                    value.set_sensitive(true);
+                    value
+                }
+            };
             req.headers_mut().append(name.clone(), value);
         }
         self.inner.client.request(req).await.map_err(|e| HttpError::Request(error_chain(&e)))
     }
 }
 
-/// Each value of each `http_headers` entry, in the order Prometheus adds them.
-fn header_sources(headers: &[HttpHeader]) -> Result<Vec<(http::HeaderName, Source)>, HttpError> {
+/// One value of an `http_headers` entry: built once, or a file's content read per request.
+enum HeaderPart {
+    Fixed(http::HeaderValue),
+    File(Source),
+}
+
+/// Each value of each `http_headers` entry, in the order Prometheus adds them (secrets marked
+/// sensitive).
+fn header_sources(headers: &[HttpHeader]) -> Result<Vec<(http::HeaderName, HeaderPart)>, HttpError> {
     let mut out = Vec::new();
     for h in headers {
         let name = http::HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| HttpError::Request(format!("{:?} is not a valid header name", h.name)))?;
-        let values = h.values.iter().map(|v| Source::Inline(Secret::new(v.clone()), false));
-        let secrets = h.secrets.iter().map(|s| Source::Inline(s.clone(), true));
-        let files = h.files.iter().map(|f| Source::File(f.clone()));
-        out.extend(values.chain(secrets).chain(files).map(|s| (name.clone(), s)));
+        let fixed = |text: &str, sensitive: bool| {
+            let mut value = http::HeaderValue::from_str(text)
+                .map_err(|_| HttpError::Request(format!("header {name}: not a valid header value")))?;
+            value.set_sensitive(sensitive);
+            Ok(HeaderPart::Fixed(value))
+        };
+        let values = h.values.iter().map(|v| fixed(v, false));
+        let secrets = h.secrets.iter().map(|s| fixed(s.expose(), true));
+        let files = h.files.iter().map(|f| Ok(HeaderPart::File(Source::File(f.clone()))));
+        for part in values.chain(secrets).chain(files) {
+            out.push((name.clone(), part?));
+        }
     }
     Ok(out)
 }
