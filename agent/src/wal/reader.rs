@@ -72,6 +72,13 @@ pub(super) struct Shared {
     now: bool,
 }
 
+impl Shared {
+    /// Trails the writer's sample queue by enough that it may fall out of it.
+    fn at_risk(&self) -> bool {
+        self.samples.unread() >= AT_RISK
+    }
+}
+
 impl Reader {
     /// Hands over what this process wrote, while it is queued (see `live`): the batches of its
     /// sample records ([`Event::LiveSamples`]) and the series of its series records: for a
@@ -98,7 +105,7 @@ impl Reader {
     /// Whether this reader shares the writer's queues and trails them by enough samples that it
     /// may fall out of them (and read from disk) if it does not speed up.
     pub fn at_risk(&self) -> bool {
-        self.live.as_ref().is_some_and(|l| l.samples.unread() >= AT_RISK)
+        self.live.as_ref().is_some_and(Shared::at_risk)
     }
 
     /// Whether the next read takes the writer's queued batches (no sample decoding, no reads
@@ -147,7 +154,7 @@ impl Reader {
                         live.samples.take(at, |_| false); // acknowledged before a restart
                         pos.off = end.max(self.skip_until);
                     }
-                    None if live.samples.unread() < AT_RISK => {
+                    None if !live.at_risk() => {
                         live.series.take(at, |_| false); // passed over
                     }
                     None => {} // kept queued, in case this reader falls out (see `live`)
