@@ -224,7 +224,7 @@ fn scrape_config_files_add_jobs_validated_with_the_global_section() {
 #[test]
 fn http_client_errors_carry_the_job_path() {
     let errs = errors(
-        "scrape_configs:\n  - job_name: j\n    bearer_token: t\n    basic_auth: {username: u}\n    oauth2: {client_id: x}\n",
+        "scrape_configs:\n  - job_name: j\n    bearer_token: t\n    basic_auth: {username: u}\n    oauth2: {client_id: x, token_url: http://t}\n",
     );
     let got: Vec<_> = errs.iter().map(|e| (e.line, e.path.as_str())).collect();
     assert_eq!(got, vec![(3, "scrape_configs[0].bearer_token"), (5, "scrape_configs[0].oauth2")], "{errs:#?}");

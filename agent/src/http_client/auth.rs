@@ -111,7 +111,7 @@ pub(super) fn take_userinfo<B>(req: &mut http::Request<B>) -> Result<(), HttpErr
     Ok(())
 }
 
-fn percent_decode(s: &str) -> String {
+pub(super) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

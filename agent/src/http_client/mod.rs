@@ -1,12 +1,15 @@
 //! The HTTP client shared by scraping and remote write: TLS (rustls), basic auth, bearer
-//! tokens and credential files, as Prometheus' `http_config` describes them.
+//! tokens and credential files, OAuth 2.0 client credentials ([`oauth2`]) and proxies
+//! ([`proxy`]), as Prometheus' `http_config` describes them.
 //!
 //! Entry points: [`HttpClientConfig::parse`] reads the keys from an enclosing config mapping;
 //! [`HttpClient::new`] builds a pooled hyper client; [`HttpClient::send`] adds credentials.
 
 mod auth;
 pub mod body;
+mod oauth2;
 mod parse;
+mod proxy;
 mod redirect;
 mod resolve;
 #[cfg(test)]
@@ -26,9 +29,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use auth::{Credentials, Source};
+use oauth2::TokenSource;
+use proxy::{Connector, Proxies};
 use resolve::Resolver;
 
 pub use crate::config::Secret;
+pub use oauth2::OAuth2;
+pub use proxy::ProxyConfig;
 
 /// The `http_config` keys of a scrape config or remote-write entry.
 #[derive(Clone, Debug)]
@@ -44,6 +51,9 @@ pub struct HttpClientConfig {
     pub round_robin_dns: bool,
     /// `http_headers`, in file order.
     pub http_headers: Vec<HttpHeader>,
+    pub oauth2: Option<OAuth2>,
+    /// `proxy_url`, `no_proxy`, `proxy_from_environment`, `proxy_connect_header`.
+    pub proxy: ProxyConfig,
 }
 
 /// One `http_headers` entry (prometheus/common's `Header`): every value, then every secret, then
@@ -67,6 +77,8 @@ impl Default for HttpClientConfig {
             enable_http2: true,
             round_robin_dns: false,
             http_headers: Vec::new(),
+            oauth2: None,
+            proxy: ProxyConfig::default(),
         }
     }
 }
@@ -77,6 +89,10 @@ impl HttpClientConfig {
     pub fn set_directory(&mut self, dir: &std::path::Path) {
         let t = &mut self.tls_config;
         let mut files = vec![&mut t.ca_file, &mut t.cert_file, &mut t.key_file];
+        if let Some(o) = &mut self.oauth2 {
+            let t = &mut o.tls_config;
+            files.extend([&mut o.client_secret_file, &mut t.ca_file, &mut t.cert_file, &mut t.key_file]);
+        }
         if let Some(b) = &mut self.basic_auth {
             files.extend([&mut b.username_file, &mut b.password_file]);
         }
@@ -147,9 +163,13 @@ pub enum HttpError {
     Timeout(Duration),
     #[error("following redirect: {0}")]
     Redirect(String),
+    #[error("oauth2 token from {token_url}: {message}")]
+    OAuth2 { token_url: String, message: String },
+    #[error("proxy: {0}")]
+    Proxy(String),
 }
 
-type HyperClient = Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
+type HyperClient = Client<HttpsConnector<Connector>, Full<Bytes>>;
 
 /// A pooled HTTP/1.1 + HTTP/2 client with TLS and credentials. Cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -160,6 +180,8 @@ pub struct HttpClient {
 struct Inner {
     client: HyperClient,
     credentials: Option<Credentials>,
+    oauth2: Option<TokenSource>,
+    proxies: Arc<Proxies>,
     /// `http_headers`: each value of each header, in the order they are added.
     headers: Vec<(http::HeaderName, HeaderPart)>,
     follow_redirects: bool,
@@ -170,6 +192,8 @@ impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("credentials", &self.inner.credentials.as_ref().map(Credentials::kind))
+            .field("oauth2", &self.inner.oauth2.is_some())
+            .field("proxies", &self.inner.proxies)
             .field("follow_redirects", &self.inner.follow_redirects)
             .finish_non_exhaustive()
     }
@@ -185,12 +209,20 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const READ_BUF_BYTES: usize = 16 * 1024;
 
 impl HttpClient {
-    /// Builds the client; reads the CA and client certificate files now (credential files are read
-    /// per request).
+    /// Builds the client; reads the CA and client certificate files now, and with
+    /// `proxy_from_environment` the proxy variables (credential files are read per request).
     pub fn new(cfg: &HttpClientConfig) -> Result<HttpClient, HttpError> {
+        HttpClient::with_env(cfg, &|name| std::env::var(name).ok())
+    }
+
+    /// [`HttpClient::new`] with the environment read through `env`.
+    fn with_env(cfg: &HttpClientConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<HttpClient, HttpError> {
         let tls = tls::client_config(&cfg.tls_config)?;
         let mut http = HttpConnector::new_with_resolver(Resolver { round_robin: cfg.round_robin_dns });
         http.enforce_http(false);
+        let proxies = Arc::new(Proxies::new(&cfg.proxy, env)?);
+        let connect_header = Arc::new(proxy::connect_header(&cfg.proxy)?);
+        let http = Connector { http, proxies: proxies.clone(), connect_header };
         let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
         let builder = match &cfg.tls_config.server_name {
             Some(name) => {
@@ -210,9 +242,11 @@ impl HttpClient {
             .http1_read_buf_exact_size(READ_BUF_BYTES)
             .build(connector);
         let credentials = Credentials::from_config(cfg);
+        let oauth2 = cfg.oauth2.as_ref().map(|o| TokenSource::new(o, env)).transpose()?;
         let headers = header_sources(&cfg.http_headers)?;
         let follow_redirects = cfg.follow_redirects;
-        Ok(HttpClient { inner: Arc::new(Inner { client, credentials, headers, follow_redirects }) })
+        let inner = Inner { client, credentials, oauth2, proxies, headers, follow_redirects };
+        Ok(HttpClient { inner: Arc::new(inner) })
     }
 
     /// Sends `req` with the configured credentials added (credential files are re-read so
@@ -242,6 +276,14 @@ impl HttpClient {
         {
             let value = creds.header_value().await?;
             req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        // As x/oauth2's `Transport`, the token replaces an `Authorization` already set.
+        if let Some(oauth2) = self.inner.oauth2.as_ref().filter(|_| credentials) {
+            let value = oauth2.header_value(req.headers().get(http::header::USER_AGENT)).await?;
+            req.headers_mut().insert(http::header::AUTHORIZATION, value);
+        }
+        if let Some(value) = proxy::forward_authorization(&self.inner.proxies, req.uri())? {
+            req.headers_mut().insert(http::header::PROXY_AUTHORIZATION, value);
         }
         for (name, part) in self.inner.headers.iter().filter(|_| credentials) {
             let value = match part {

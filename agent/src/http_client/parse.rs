@@ -1,13 +1,30 @@
-//! Reading the `http_config` keys (auth, TLS, redirects, headers) from an enclosing mapping.
+//! Reading the `http_config` keys (auth, TLS, redirects, headers, `oauth2`, proxies) from an
+//! enclosing mapping.
 //!
 //! Entry point: [`HttpClientConfig::parse`]. Checks and messages follow prometheus/common's
-//! `HTTPClientConfig.Validate` and `TLSConfig.Validate`.
+//! `HTTPClientConfig.Validate`, `ProxyConfig.Validate` and `TLSConfig.Validate`. Secret
+//! references (`*_ref`) are refused: there is no secret manager (prometheus/common fails to build
+//! the client: "cannot use secret ref without manager").
 
-use super::{Authorization, BasicAuth, HttpClientConfig, HttpHeader, Secret, TlsConfig, TlsVersion};
+use super::{
+    Authorization, BasicAuth, HttpClientConfig, HttpHeader, OAuth2, ProxyConfig, Secret, TlsConfig, TlsVersion,
+};
 use crate::config::yaml::{Errors, Kind, MapReader, Node};
 
-/// `http_config` keys we know but do not implement yet.
-const UNSUPPORTED: &[&str] = &["oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header"];
+/// Why a `*_ref` key is refused.
+const NO_SECRET_MANAGER: &str = "cannot use secret ref without manager (scrapelet has no secret manager)";
+
+/// The `oauth2` keys of the JWT bearer grant, which is not implemented.
+const JWT_KEYS: [&str; 8] = [
+    "client_certificate_key_id",
+    "client_certificate_key",
+    "client_certificate_key_file",
+    "client_certificate_key_ref",
+    "signature_algorithm",
+    "iss",
+    "audience",
+    "claims",
+];
 
 /// Headers `http_headers` may not set (prometheus/common's `reservedHeaders`): they change the
 /// connection, are set by the client, or have keys of their own.
@@ -33,10 +50,10 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 impl HttpClientConfig {
-    /// Reads `basic_auth`, `authorization`, `bearer_token`, `bearer_token_file`, `tls_config`,
-    /// `follow_redirects`, `enable_http2`, `http_headers` with Prometheus' defaults (both booleans
-    /// true); rejects `oauth2`, `proxy_url`, `no_proxy`, `proxy_from_environment` and
-    /// `proxy_connect_header` as not supported yet.
+    /// Reads `basic_auth`, `authorization`, `bearer_token`, `bearer_token_file`, `oauth2`,
+    /// `tls_config`, `follow_redirects`, `enable_http2`, `http_headers`, `proxy_url`, `no_proxy`,
+    /// `proxy_from_environment` and `proxy_connect_header` with Prometheus' defaults (both booleans
+    /// true).
     pub fn parse(r: &mut MapReader<'_>) -> HttpClientConfig {
         HttpClientConfig::parse_with_defaults(r, HttpClientConfig::default())
     }
@@ -44,18 +61,19 @@ impl HttpClientConfig {
     /// As [`HttpClientConfig::parse`], with other defaults for `follow_redirects` and
     /// `enable_http2` (Prometheus' remote write defaults `enable_http2` to false).
     pub fn parse_with_defaults(r: &mut MapReader<'_>, defaults: HttpClientConfig) -> HttpClientConfig {
-        for key in UNSUPPORTED {
-            if let Some(n) = r.get(key) {
-                r.error(n, key, format!("{key} is not supported yet"));
-            }
-        }
         let basic_auth = r.get("basic_auth").map(|n| basic_auth(n, &r.path_of("basic_auth"), r.errors));
         let authorization = r.get("authorization").map(|n| authorization(n, &r.path_of("authorization"), r.errors));
-        let authorization = fold_bearer_token(r, basic_auth.is_some(), authorization);
-        if authorization.is_some() && basic_auth.is_some() {
+        let oauth2 = r.get("oauth2").map(|n| oauth2(n, &r.path_of("oauth2"), r.errors));
+        let authorization = fold_bearer_token(r, basic_auth.is_some() || oauth2.is_some(), authorization);
+        let one_of = "at most one of basic_auth, oauth2 & authorization must be configured";
+        if authorization.is_some() && (basic_auth.is_some() || oauth2.is_some()) {
             let n = r.get("authorization").or(r.get("basic_auth")).expect("present");
-            r.error(n, "authorization", "at most one of basic_auth, oauth2 & authorization must be configured");
+            r.error(n, "authorization", one_of);
+        } else if oauth2.is_some() && basic_auth.is_some() {
+            let n = r.get("oauth2").expect("present");
+            r.error(n, "oauth2", one_of);
         }
+        let proxy = proxy_config(r);
         let tls_config = r.get("tls_config").map(|n| tls_config(n, &r.path_of("tls_config"), r.errors));
         let http_headers = r.get("http_headers").map(|n| http_headers(n, &r.path_of("http_headers"), r.errors));
         HttpClientConfig {
@@ -66,6 +84,8 @@ impl HttpClientConfig {
             enable_http2: r.bool("enable_http2").unwrap_or(defaults.enable_http2),
             round_robin_dns: defaults.round_robin_dns,
             http_headers: http_headers.unwrap_or_default(),
+            oauth2,
+            proxy,
         }
     }
 }
@@ -129,6 +149,7 @@ fn http_headers(node: &Node, path: &str, errors: &mut Errors) -> Vec<HttpHeader>
 
 fn basic_auth(node: &Node, path: &str, errors: &mut Errors) -> BasicAuth {
     let mut r = MapReader::new(node, path, errors);
+    refuse_refs(&mut r, ["username_ref", "password_ref"]);
     let a = BasicAuth {
         username: r.string("username").unwrap_or_default(),
         username_file: non_empty(r.string("username_file")),
@@ -155,6 +176,7 @@ fn basic_auth(node: &Node, path: &str, errors: &mut Errors) -> BasicAuth {
 
 fn authorization(node: &Node, path: &str, errors: &mut Errors) -> Authorization {
     let mut r = MapReader::new(node, path, errors);
+    refuse_refs(&mut r, ["credentials_ref"]);
     let kind = r.string("type").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let a = Authorization {
         kind: kind.unwrap_or_else(|| "Bearer".into()),
@@ -242,4 +264,119 @@ fn tls_version(r: &mut MapReader<'_>, key: &'static str) -> Option<TlsVersion> {
 /// Go treats an empty string as unset.
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
+}
+
+/// `*_ref` keys: a secret manager's secrets, which scrapelet does not have.
+fn refuse_refs<const N: usize>(r: &mut MapReader<'_>, keys: [&'static str; N]) {
+    for key in keys {
+        if let Some(n) = r.get(key) {
+            r.error(n, key, NO_SECRET_MANAGER);
+        }
+    }
+}
+
+/// `oauth2:` and its checks (`HTTPClientConfig.Validate`'s, and its proxy keys').
+fn oauth2(node: &Node, path: &str, errors: &mut Errors) -> OAuth2 {
+    let mut r = MapReader::new(node, path, errors);
+    let grant_type = r.string("grant_type").unwrap_or_default();
+    if grant_type == "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+        r.error(node, "grant_type", "the jwt-bearer grant type is not supported yet");
+    }
+    for key in JWT_KEYS {
+        if let Some(n) = r.get(key) {
+            r.error(n, key, format!("{key} is not supported yet (it is for the jwt-bearer grant type)"));
+        }
+    }
+    let has_ref = r.get("client_secret_ref").is_some();
+    refuse_refs(&mut r, ["client_secret_ref"]);
+    let o = OAuth2 {
+        client_id: r.string("client_id").unwrap_or_default(),
+        client_secret: non_empty(r.string("client_secret")).map(Secret::from),
+        client_secret_file: non_empty(r.string("client_secret_file")),
+        scopes: r.strings("scopes"),
+        token_url: r.string("token_url").unwrap_or_default(),
+        endpoint_params: r.string_map("endpoint_params").into_iter().collect(),
+        tls_config: r.get("tls_config").map(|n| tls_config(n, &r.path_of("tls_config"), r.errors)).unwrap_or_default(),
+        proxy: proxy_config(&mut r),
+    };
+    if o.client_id.is_empty() {
+        r.error(node, "client_id", "oauth2 client_id must be configured");
+    }
+    if o.token_url.is_empty() {
+        r.error(node, "token_url", "oauth2 token_url must be configured");
+    }
+    if [o.client_secret.is_some(), o.client_secret_file.is_some(), has_ref].iter().filter(|s| **s).count() > 1 {
+        let msg = "at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured \
+                   using grant-type=client_credentials";
+        r.error(node, "client_secret_file", msg);
+    }
+    r.finish();
+    o
+}
+
+/// The inline proxy keys of an `http_config` or an `oauth2`, with `ProxyConfig.Validate`'s checks.
+fn proxy_config(r: &mut MapReader<'_>) -> ProxyConfig {
+    let url = non_empty(r.string("proxy_url"));
+    if let (Some(u), Some(n)) = (&url, r.get("proxy_url"))
+        && let Err(e) = super::proxy::ProxyUrl::parse(u)
+    {
+        r.error(n, "proxy_url", e);
+    }
+    let c = ProxyConfig {
+        url: url.map(Secret::from),
+        no_proxy: r.string("no_proxy").unwrap_or_default(),
+        from_environment: r.bool("proxy_from_environment").unwrap_or(false),
+        connect_header: r
+            .get("proxy_connect_header")
+            .map(|n| connect_header(n, &r.path_of("proxy_connect_header"), r.errors))
+            .unwrap_or_default(),
+    };
+    let line = r.line();
+    let fail = |r: &mut MapReader<'_>, key: &str, msg: &str| {
+        let (line, path) = (r.key_line(key).unwrap_or(line), r.path_of(key));
+        r.errors.push(line, &path, msg);
+    };
+    if !c.connect_header.is_empty() && !c.is_set() {
+        let msg = "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured";
+        fail(r, "proxy_connect_header", msg);
+    }
+    if c.from_environment && c.url.is_some() {
+        fail(r, "proxy_from_environment", "if proxy_from_environment is configured, proxy_url must not be configured");
+    }
+    if c.from_environment && !c.no_proxy.is_empty() {
+        fail(r, "proxy_from_environment", "if proxy_from_environment is configured, no_proxy must not be configured");
+    }
+    if !c.from_environment && c.url.is_none() && !c.no_proxy.is_empty() {
+        fail(r, "no_proxy", "if no_proxy is configured, proxy_url must also be configured");
+    }
+    c
+}
+
+/// `proxy_connect_header:`, a mapping of header names to lists of (secret) values.
+fn connect_header(node: &Node, path: &str, errors: &mut Errors) -> Vec<(String, Vec<Secret>)> {
+    let Kind::Map(pairs) = &node.kind else {
+        errors.push(node.line, path, format!("expected a mapping, found {}", node.describe()));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let name = k.as_str().unwrap_or_default().to_string();
+        let at = format!("{path}.{name}");
+        let values: Vec<String> = match &v.kind {
+            Kind::Seq(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            _ if v.is_null() => Vec::new(),
+            _ => {
+                errors.push(v.line, &at, format!("expected a list, found {}", v.describe()));
+                continue;
+            }
+        };
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            errors.push(k.line, &at, format!("{name:?} is not a valid header name"));
+        }
+        if values.iter().any(|v| http::HeaderValue::from_str(v).is_err()) {
+            errors.push(k.line, &at, "a value is not a valid header value (control characters?)");
+        }
+        out.push((name, values.into_iter().map(Secret::from).collect()));
+    }
+    out
 }

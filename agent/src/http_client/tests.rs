@@ -17,6 +17,11 @@ use tokio::net::TcpListener;
 use super::*;
 use crate::config::yaml::{self, Errors, MapReader};
 
+#[path = "oauth2_tests.rs"]
+mod oauth2;
+#[path = "proxy_live_tests.rs"]
+mod proxy;
+
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http_client/testdata");
 
 /// `/hang` never answers, `/redirect` sends to `/echo`, `/go/<host:port/path>` to
@@ -308,7 +313,6 @@ fn conflicting_credentials_are_rejected_like_prometheus() {
         ("tls_config: {cert_file: c.pem}\n", "exactly one of key or key_file must be configured"),
         ("tls_config: {min_version: TLS13, max_version: TLS12}\n", "max_version must be greater than or equal"),
         ("tls_config: {min_version: SSL3}\n", "expected one of TLS10"),
-        ("proxy_url: http://proxy:3128\n", "proxy_url is not supported yet"),
         ("http_headers: {authorization: {values: [x]}}\n", r#"setting header "Authorization" is not allowed"#),
         ("http_headers: {x-amz-date: {values: [x]}}\n", r#"setting header "X-Amz-Date" is not allowed"#),
         ("http_headers: {X-A: {value: [x]}}\n", r#"unknown field "value""#),
