@@ -7,6 +7,7 @@
 
 mod auth;
 pub mod body;
+mod no_proxy;
 mod oauth2;
 mod parse;
 mod proxy;

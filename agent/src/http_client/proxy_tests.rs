@@ -2,6 +2,7 @@
 //! golang.org/x/net's `no_proxy` forms.
 
 use super::*;
+use crate::http_client::no_proxy::NoProxy;
 
 fn env_of(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())

@@ -129,7 +129,9 @@ pub struct KubernetesSdConfig {
     pub pod_source: PodSource,
 }
 
-/// HTTP client keys of Prometheus' inline `HTTPClientConfig` that we do not read yet.
+/// HTTP client keys of Prometheus' inline `HTTPClientConfig` that we do not read yet. The API
+/// server is reached with kube-rs' client, not `http_client`, so `oauth2` and the proxy keys the
+/// scrape and remote-write client accept are refused here still.
 const UNSUPPORTED_HTTP_KEYS: [&str; 10] = [
     "basic_auth",
     "oauth2",
