@@ -327,7 +327,8 @@ impl<T: Transport> Pump<T> {
     }
 
     /// The samples this remote keeps, encoded as remote write 1.0, in pieces of at most
-    /// `max_samples_per_send` per shard: (shard, part).
+    /// `max_samples_per_send` per shard, each compressed at once (a shard's queue holds them
+    /// compressed, and its request is put together from them without another copy): (shard, part).
     ///
     /// Pieces are sized up front from the bytes a sample took so far (growing a piece by doubling
     /// copied every label byte twice more).
@@ -351,12 +352,12 @@ impl<T: Transport> Pump<T> {
                 shard
             };
             if open[shard].samples >= self.max_read {
-                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
+                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()).compress())));
             }
         });
-        parts.extend(open.into_iter().map(Part::Encoded).enumerate());
+        parts.extend(open.iter_mut().map(|piece| Part::Encoded(piece.compress())).enumerate());
         let (bytes, kept) = parts.iter().fold((0, 0), |(b, k), (_, p)| match p {
-            Part::Encoded(e) => (b + e.raw.len(), k + e.samples),
+            Part::Encoded(e) => (b + e.raw_len(), k + e.samples),
             Part::Samples(_) => (b, k),
         });
         if let Some(per_sample) = bytes.checked_div(kept) {
