@@ -160,6 +160,55 @@ impl Encoded {
         self.samples += 1;
         self.highest_timestamp = self.highest_timestamp.max(t);
     }
+
+    /// The piece compressed on its own; `raw` is left empty (its buffer kept, for reuse).
+    pub fn compress(&mut self) -> Compressed {
+        let piece = SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            Compressed::of(&self.raw, &mut s.snappy, &mut s.compressed, self.samples, self.highest_timestamp)
+        });
+        self.raw.clear();
+        self.samples = 0;
+        self.highest_timestamp = i64::MIN;
+        piece
+    }
+}
+
+/// A piece of a request compressed on its own: its snappy elements without the block's length
+/// preamble. A snappy block's copies point back from where they are written, so the elements of
+/// pieces compressed apart, written one after another under the preamble of their summed
+/// length, decode as one block to the pieces joined (the encoder itself restarts every 64 KiB).
+/// Pieces wait in a shard's queue compressed, and a request is put together without copying
+/// its uncompressed bytes again.
+#[derive(Debug)]
+pub struct Compressed {
+    elements: Vec<u8>,
+    raw_len: usize,
+    pub samples: usize,
+    pub highest_timestamp: i64,
+}
+
+impl Compressed {
+    fn of(raw: &[u8], snappy: &mut snap::raw::Encoder, buf: &mut Vec<u8>, samples: usize, highest: i64) -> Self {
+        buf.resize(snap::raw::max_compress_len(raw.len()), 0);
+        let n = snappy.compress(raw, buf).expect("buffer sized by max_compress_len");
+        let preamble = varint_len(raw.len() as u64);
+        let elements = buf[preamble..n].to_vec();
+        Compressed { elements, raw_len: raw.len(), samples, highest_timestamp: highest }
+    }
+
+    /// Bytes of the piece uncompressed.
+    pub fn raw_len(&self) -> usize {
+        self.raw_len
+    }
+
+    /// The piece's uncompressed bytes (for tests and benchmarks).
+    fn decompress(&self) -> Vec<u8> {
+        let mut block = Vec::with_capacity(10 + self.elements.len());
+        put_varint(&mut block, self.raw_len as u64);
+        block.extend_from_slice(&self.elements);
+        snap::raw::Decoder::new().decompress_vec(&block).expect("a block this process compressed")
+    }
 }
 
 /// One sample waiting in a shard.
@@ -180,50 +229,46 @@ fn with_external(labels: &Labels, external: &Labels) -> Labels {
 
 /// One `WriteRequest` being built: encoded pieces in, snappy-compressed body out.
 ///
-/// A request waiting to be sent holds only its pieces (as the pump encoded them); they are joined
-/// and compressed in buffers of the thread that sends it, so a shard keeps no request-sized
-/// buffers of its own between requests (each held a request's worth, times the shards).
+/// A request waiting to be sent holds its pieces compressed (as the pump compressed them, or as
+/// [`push`](Self::push) filled one); finishing writes the block's preamble and their elements
+/// one after another (see [`Compressed`]): a shard keeps no request-sized buffers of its own.
 pub struct RequestBuilder {
-    pieces: Vec<Encoded>,
+    pieces: Vec<Compressed>,
+    /// Filled by [`push`](Self::push), compressed when the request is finished.
+    open: Encoded,
     samples: usize,
     highest_timestamp: i64,
 }
 
 impl Default for RequestBuilder {
     fn default() -> Self {
-        RequestBuilder { pieces: Vec::new(), samples: 0, highest_timestamp: i64::MIN }
+        RequestBuilder { pieces: Vec::new(), open: Encoded::default(), samples: 0, highest_timestamp: i64::MIN }
     }
 }
 
-/// A thread's buffers for joining and compressing requests, and its snappy encoder.
+/// A thread's buffer for compressing pieces, and its snappy encoder.
 struct Scratch {
-    raw: Vec<u8>,
     compressed: Vec<u8>,
     snappy: snap::raw::Encoder,
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
-        raw: Vec::new(),
-        compressed: Vec::new(),
-        snappy: snap::raw::Encoder::new(),
-    });
+    static SCRATCH: std::cell::RefCell<Scratch> =
+        std::cell::RefCell::new(Scratch { compressed: Vec::new(), snappy: snap::raw::Encoder::new() });
 }
 
 impl RequestBuilder {
     /// Appends one `TimeSeries` with `series`' labels and one sample. The value's bits go out
     /// unchanged, so a stale NaN stays a stale NaN.
     pub fn push(&mut self, series: &Series, t: i64, v: f64) {
-        if self.pieces.is_empty() {
-            self.pieces.push(Encoded::default());
-        }
-        self.pieces.last_mut().expect("a piece").push(series, t, v);
+        self.open.push(series, t, v);
         self.samples += 1;
         self.highest_timestamp = self.highest_timestamp.max(t);
     }
 
-    /// Appends a piece encoded elsewhere with [`push_series`].
-    pub fn push_encoded(&mut self, piece: Encoded) {
+    /// Appends a piece encoded and compressed elsewhere ([`Encoded::compress`]).
+    pub fn push_encoded(&mut self, piece: Compressed) {
+        self.seal();
         self.samples += piece.samples;
         self.highest_timestamp = self.highest_timestamp.max(piece.highest_timestamp);
         self.pieces.push(piece);
@@ -245,38 +290,37 @@ impl RequestBuilder {
 
     /// Builds the whole request with `encode` instead of [`push`](Self::push) (remote write 2.0).
     pub fn encode_with(&mut self, samples: usize, encode: impl FnOnce(&mut Vec<u8>)) {
-        let mut piece = Encoded::default();
-        encode(&mut piece.raw);
         self.pieces.clear();
-        self.pieces.push(piece);
+        self.open = Encoded::default();
+        encode(&mut self.open.raw);
         self.samples = samples;
     }
 
     /// The uncompressed `WriteRequest` so far (joined: for tests and benchmarks).
     pub fn raw(&self) -> Vec<u8> {
-        self.pieces.iter().flat_map(|p| p.raw.iter().copied()).collect()
+        let mut raw: Vec<u8> = self.pieces.iter().flat_map(Compressed::decompress).collect();
+        raw.extend_from_slice(&self.open.raw);
+        raw
     }
 
-    /// Compresses the request (snappy block format) and starts a new one.
+    /// Compresses what [`push`](Self::push) filled into a piece of its own.
+    fn seal(&mut self) {
+        if !self.open.raw.is_empty() {
+            // Its buffer goes too: a shard keeps none between requests.
+            self.pieces.push(std::mem::take(&mut self.open).compress());
+        }
+    }
+
+    /// The request as one snappy block, and a new one started.
     pub fn finish(&mut self) -> Bytes {
-        let body = SCRATCH.with(|s| {
-            let s = &mut *s.borrow_mut();
-            let raw = match &self.pieces[..] {
-                [one] => &one.raw[..], // as it is: no copy
-                pieces => {
-                    s.raw.clear();
-                    pieces.iter().for_each(|p| s.raw.extend_from_slice(&p.raw));
-                    &s.raw[..]
-                }
-            };
-            s.compressed.resize(snap::raw::max_compress_len(raw.len()), 0);
-            let n = s.snappy.compress(raw, &mut s.compressed).expect("buffer sized by max_compress_len");
-            Bytes::copy_from_slice(&s.compressed[..n])
-        });
-        self.pieces.clear();
+        self.seal();
+        let raw_len: usize = self.pieces.iter().map(|p| p.raw_len).sum();
+        let mut body = Vec::with_capacity(10 + self.pieces.iter().map(|p| p.elements.len()).sum::<usize>());
+        put_varint(&mut body, raw_len as u64);
+        self.pieces.drain(..).for_each(|p| body.extend_from_slice(&p.elements));
         self.samples = 0;
         self.highest_timestamp = i64::MIN;
-        body
+        Bytes::from(body)
     }
 }
 
@@ -326,6 +370,32 @@ mod tests {
         assert_eq!(got.timeseries[2].labels, la);
         assert_eq!(got.timeseries[2].samples[0].value.to_bits(), stale_nan().to_bits());
         assert!(req.is_empty());
+    }
+
+    #[test]
+    fn pieces_compressed_apart_decode_as_one_request() {
+        // Two pieces of the pump (the first over snappy's 64 KiB block), then one pushed sample:
+        // one snappy block that a standard decoder reads as the three joined.
+        let f = SeriesFactory::default();
+        let series: Vec<Series> =
+            (0..1_500).map(|i| f.make(Labels::from_pairs([("__name__", "m"), ("i", &format!("{i:0>40}"))]))).collect();
+        let (mut a, mut b, mut joined) = (Encoded::default(), Encoded::default(), RequestBuilder::default());
+        series[..1_000].iter().enumerate().for_each(|(i, s)| a.push(s, i as i64, 1.0));
+        series[1_000..].iter().enumerate().for_each(|(i, s)| b.push(s, i as i64, 2.0));
+        assert!(a.raw.len() > 1 << 16);
+        let mut want = a.raw.clone();
+        want.extend_from_slice(&b.raw);
+        let mut req = RequestBuilder::default();
+        req.push_encoded(a.compress());
+        req.push_encoded(b.compress());
+        req.push(&series[0], 7, 3.0);
+        joined.push(&series[0], 7, 3.0);
+        want.extend_from_slice(&joined.raw());
+        assert_eq!((req.len(), req.raw()), (1_501, want.clone()));
+        let body = req.finish();
+        assert_eq!(snap::raw::Decoder::new().decompress_vec(&body).unwrap(), want);
+        assert_eq!(decode(&body).timeseries.len(), 1_501);
+        assert!(a.raw.is_empty() && a.samples == 0, "compressing empties the piece for reuse");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! Entry point: [`Queue::start`]. The pump runs between `min_shards` and `max_shards` shards,
 //! reconsidering the count every 10 s as Prometheus does ([`sharding`](super::sharding)), and
-//! adding shards sooner when it trails the writer by nearly what the hand-over holds; a series
+//! adding shards sooner when it trails the writer by nearly what the hand-over holds (by less
+//! before the first update); a series
 //! always goes to the shard of its label hash, and resharding drains every shard before the new
 //! ones start, so a series' samples reach the backend in order, across restarts too (replayed and
 //! new samples of a series hash alike). Each shard holds at most `capacity` queued samples, and
@@ -33,7 +34,7 @@ use super::stats::{DropReason, RemoteMetrics};
 use super::transport::Transport;
 use crate::labels::Labels;
 use crate::series::{Sample, Series};
-use crate::wal::{Event, Reader, RefSample, Wal};
+use crate::wal::{AT_RISK, Event, FALLING_BEHIND, Reader, RefSample, Wal};
 
 /// The sending side of one shard.
 struct ShardHandle {
@@ -91,6 +92,7 @@ impl Queue {
             bounds: (min, max),
             next_update: Instant::now() + UPDATE_INTERVAL,
             next_early: Instant::now() + EARLY_AFTER,
+            updated: false,
             capacity,
             max_read,
             bytes_per_sample: 0,
@@ -163,6 +165,8 @@ struct Pump<T> {
     next_update: Instant,
     /// When a queue falling behind may add shards before that, next.
     next_early: Instant,
+    /// Whether the shard count has been reconsidered at an update yet.
+    updated: bool,
     /// Queued samples per shard.
     capacity: usize,
     max_read: usize,
@@ -185,7 +189,7 @@ impl<T: Transport> Pump<T> {
             let now = Instant::now();
             if now >= self.next_update {
                 self.update_shards().await;
-            } else if now >= self.next_early && lock(&self.reader).at_risk() {
+            } else if now >= self.next_early && self.falling_behind() {
                 self.next_early = now + EARLY_AFTER;
                 self.scale_up_early().await;
             }
@@ -239,6 +243,7 @@ impl<T: Transport> Pump<T> {
     /// drains the running shards before the new ones start (a series' samples stay in order).
     async fn update_shards(&mut self) {
         self.next_update = Instant::now() + UPDATE_INTERVAL;
+        self.updated = true;
         let (min, max) = self.bounds;
         let (current, appended) = (self.shards.len(), self.wal.samples_appended());
         let (desired, n) = self.ctx.throughput.next_shards(current, appended, self.delay(), min, max);
@@ -249,8 +254,18 @@ impl<T: Transport> Pump<T> {
         }
     }
 
+    /// Whether the reader trails the writer's hand-over by enough to add shards before the next
+    /// update: [`AT_RISK`] of it, or before the first update (rates without a history, the
+    /// first scrapes, every series new) already [`FALLING_BEHIND`]. Not lower after it: a queue
+    /// at a distance trails by tens of thousands of samples in steady state, and a second's rates
+    /// would undo the update's count.
+    fn falling_behind(&self) -> bool {
+        let trigger = if self.updated { AT_RISK } else { FALLING_BEHIND };
+        lock(&self.reader).unread_samples() >= trigger
+    }
+
     /// More shards before the next update, if the rates since the last one call for them: the
-    /// reader trails the writer by nearly what its hand-over holds (see `Throughput::early_shards`).
+    /// reader is falling behind the writer's hand-over (see `Throughput::early_shards`).
     async fn scale_up_early(&mut self) {
         let (min, max) = self.bounds;
         let (current, appended) = (self.shards.len(), self.wal.samples_appended());
@@ -327,7 +342,8 @@ impl<T: Transport> Pump<T> {
     }
 
     /// The samples this remote keeps, encoded as remote write 1.0, in pieces of at most
-    /// `max_samples_per_send` per shard: (shard, part).
+    /// `max_samples_per_send` per shard, each compressed at once (a shard's queue holds them
+    /// compressed, and its request is put together from them without another copy): (shard, part).
     ///
     /// Pieces are sized up front from the bytes a sample took so far (growing a piece by doubling
     /// copied every label byte twice more).
@@ -351,12 +367,12 @@ impl<T: Transport> Pump<T> {
                 shard
             };
             if open[shard].samples >= self.max_read {
-                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()))));
+                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()).compress())));
             }
         });
-        parts.extend(open.into_iter().map(Part::Encoded).enumerate());
+        parts.extend(open.iter_mut().map(|piece| Part::Encoded(piece.compress())).enumerate());
         let (bytes, kept) = parts.iter().fold((0, 0), |(b, k), (_, p)| match p {
-            Part::Encoded(e) => (b + e.raw.len(), k + e.samples),
+            Part::Encoded(e) => (b + e.raw_len(), k + e.samples),
             Part::Samples(_) => (b, k),
         });
         if let Some(per_sample) = bytes.checked_div(kept) {

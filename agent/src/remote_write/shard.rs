@@ -17,7 +17,7 @@ use tracing::{debug, info, warn};
 
 use super::ack::{RecordAck, Tracker};
 use super::config::{Protocol, QueueConfig, RemoteWriteConfig};
-use super::encode::{Encoded, QueuedSample, RequestBuilder};
+use super::encode::{Compressed, QueuedSample, RequestBuilder};
 use super::encode_v2;
 use super::retry::{Backoff, Outcome, classify, status_class};
 use super::sharding::Throughput;
@@ -82,10 +82,10 @@ pub struct Chunk {
 }
 
 /// A chunk's samples: queued one by one (remote write 2.0, which needs the series to build its
-/// symbols table), or already encoded as 1.0 (at most `max_samples_per_send` of them).
+/// symbols table), or already encoded as 1.0 and compressed (at most `max_samples_per_send`).
 pub enum Part {
     Samples(Vec<QueuedSample>),
-    Encoded(Encoded),
+    Encoded(Compressed),
 }
 
 impl Part {

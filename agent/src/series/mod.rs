@@ -239,11 +239,28 @@ fn stable_hash_bytes(h: u64, bytes: &[u8]) -> u64 {
     for w in &mut words {
         x = x.rotate_left(7) ^ u64::from_le_bytes(w.try_into().expect("8 bytes"));
     }
-    let mut tail = [0u8; 8];
-    let rest = words.remainder();
-    tail[..rest.len()].copy_from_slice(rest);
-    x = x.rotate_left(7) ^ u64::from_le_bytes(tail);
+    x = x.rotate_left(7) ^ tail_le(words.remainder());
     (h.rotate_left(5) ^ x).wrapping_mul(K)
+}
+
+/// The up to 7 bytes of `rest` as a little-endian word, zero-padded: two overlapping loads, not
+/// a copy into a zeroed buffer read back as a word (the byte stores cannot be forwarded to the
+/// word load, which then waits for them to reach the cache: most of the hash's time).
+fn tail_le(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    debug_assert!(n < 8);
+    let le = |b: &[u8]| -> u64 { b.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x)) };
+    if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")));
+        let hi = u64::from(u32::from_le_bytes(rest[n - 4..].try_into().expect("4 bytes")));
+        lo | hi << (8 * (n - 4))
+    } else if n >= 2 {
+        let lo = u64::from(u16::from_le_bytes(rest[..2].try_into().expect("2 bytes")));
+        let hi = u64::from(u16::from_le_bytes(rest[n - 2..].try_into().expect("2 bytes")));
+        lo | hi << (8 * (n - 2))
+    } else {
+        le(rest)
+    }
 }
 
 /// Walks a series' pair ids, reading each pair's bytes, until they add up to its encoded length.

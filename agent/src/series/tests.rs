@@ -37,6 +37,16 @@ fn the_label_hash_is_fixed_and_independent_of_ids() {
 }
 
 #[test]
+fn a_tail_is_read_as_its_zero_padded_little_endian_word() {
+    let bytes: Vec<u8> = (1..=7u8).map(|b| b.wrapping_mul(37) | 0x80).collect();
+    for n in 0..8 {
+        let mut padded = [0u8; 8];
+        padded[..n].copy_from_slice(&bytes[..n]);
+        assert_eq!(tail_le(&bytes[..n]), u64::from_le_bytes(padded), "{n} bytes");
+    }
+}
+
+#[test]
 #[cfg_attr(miri, ignore = "statistics of the hash, no unsafe code: 60,000 series take minutes under Miri")]
 fn the_label_hash_spreads_series_evenly_over_shards() {
     // Series that differ in one label's value only, in its middle or at its end.

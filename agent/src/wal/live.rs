@@ -29,6 +29,10 @@ pub const SAMPLES_HELD: usize = 1 << 18;
 /// trails by less (shards' worth of requests in flight: 40,000 samples at 200 ms and 100,000
 /// samples/s), so that it holds no series.
 pub const AT_RISK: usize = SAMPLES_HELD / 2;
+/// A reader this many samples behind, before its remote's first shard update, is falling
+/// behind: the remote may add shards at once (`remote_write::sharding`), well before the reader
+/// is [`AT_RISK`] (where it holds series: at the first scrapes, every series is new).
+pub const FALLING_BEHIND: usize = AT_RISK / 4;
 
 /// The series records written (each with its series).
 pub type LiveSeries = Live<Series>;

@@ -54,6 +54,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 pub use config::WalConfig;
+pub use live::{AT_RISK, FALLING_BEHIND};
 pub use reader::{Event, Reader};
 pub use record::RefSample;
 

@@ -108,6 +108,11 @@ impl Reader {
         self.live.as_ref().is_some_and(Shared::at_risk)
     }
 
+    /// Samples of the writer's hand-over this reader has not read (0 if it does not share it).
+    pub fn unread_samples(&self) -> usize {
+        self.live.as_ref().map_or(0, |l| l.samples.unread())
+    }
+
     /// Whether the next read takes the writer's queued batches (no sample decoding, no reads
     /// beyond record headers, which the page cache holds): cheap enough for a runtime worker.
     pub fn reads_live(&self) -> bool {
