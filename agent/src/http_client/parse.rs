@@ -120,26 +120,15 @@ fn fold_bearer_token(
 
 /// `http_headers:`, a mapping of header names to `values`, `secrets` and `files` lists.
 fn http_headers(node: &Node, path: &str, errors: &mut Errors) -> Vec<HttpHeader> {
-    let Kind::Map(pairs) = &node.kind else {
-        errors.push(node.line, path, format!("expected a mapping, found {}", node.describe()));
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (k, v) in pairs {
-        let name = k.as_str().unwrap_or_default().to_string();
-        let at = format!("{path}.{name}");
+    for (k, v, name, at) in header_entries(node, path, errors) {
         let mut r = MapReader::new(v, &at, errors);
         let (values, secrets, files) = (r.strings("values"), r.strings("secrets"), r.strings("files"));
         r.finish();
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            errors.push(k.line, &at, format!("{name:?} is not a valid header name"));
-        } else if let Some(reserved) = RESERVED_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(&name)) {
+        if check_header(errors, k.line, &at, &name, values.iter().chain(&secrets))
+            && let Some(reserved) = RESERVED_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(&name))
+        {
             errors.push(k.line, &at, format!("setting header {reserved:?} is not allowed"));
-        }
-        for value in values.iter().chain(&secrets) {
-            if http::HeaderValue::from_str(value).is_err() {
-                errors.push(k.line, &at, "a value is not a valid header value (control characters?)");
-            }
         }
         let secrets = secrets.into_iter().map(Secret::from).collect();
         out.push(HttpHeader { name, values, secrets, files });
@@ -354,14 +343,8 @@ fn proxy_config(r: &mut MapReader<'_>) -> ProxyConfig {
 
 /// `proxy_connect_header:`, a mapping of header names to lists of (secret) values.
 fn connect_header(node: &Node, path: &str, errors: &mut Errors) -> Vec<(String, Vec<Secret>)> {
-    let Kind::Map(pairs) = &node.kind else {
-        errors.push(node.line, path, format!("expected a mapping, found {}", node.describe()));
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (k, v) in pairs {
-        let name = k.as_str().unwrap_or_default().to_string();
-        let at = format!("{path}.{name}");
+    for (k, v, name, at) in header_entries(node, path, errors) {
         let values: Vec<String> = match &v.kind {
             Kind::Seq(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
             _ if v.is_null() => Vec::new(),
@@ -370,13 +353,43 @@ fn connect_header(node: &Node, path: &str, errors: &mut Errors) -> Vec<(String, 
                 continue;
             }
         };
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            errors.push(k.line, &at, format!("{name:?} is not a valid header name"));
-        }
-        if values.iter().any(|v| http::HeaderValue::from_str(v).is_err()) {
-            errors.push(k.line, &at, "a value is not a valid header value (control characters?)");
-        }
+        check_header(errors, k.line, &at, &name, &values);
         out.push((name, values.into_iter().map(Secret::from).collect()));
     }
     out
+}
+
+/// The entries of a mapping of header names (`http_headers`, `proxy_connect_header`): the name's
+/// node, the value's, the name, and the entry's path.
+fn header_entries<'a>(node: &'a Node, path: &str, errors: &mut Errors) -> Vec<(&'a Node, &'a Node, String, String)> {
+    let Kind::Map(pairs) = &node.kind else {
+        errors.push(node.line, path, format!("expected a mapping, found {}", node.describe()));
+        return Vec::new();
+    };
+    let entry = |(k, v): &'a (Node, Node)| {
+        let name = k.as_str().unwrap_or_default().to_string();
+        let at = format!("{path}.{name}");
+        (k, v, name, at)
+    };
+    pairs.iter().map(entry).collect()
+}
+
+/// Refuses an invalid header name, and each invalid value (once); whether the name is valid.
+fn check_header<'v>(
+    errors: &mut Errors,
+    line: usize,
+    at: &str,
+    name: &str,
+    values: impl IntoIterator<Item = &'v String>,
+) -> bool {
+    let valid = http::HeaderName::from_bytes(name.as_bytes()).is_ok();
+    if !valid {
+        errors.push(line, at, format!("{name:?} is not a valid header name"));
+    }
+    for value in values {
+        if http::HeaderValue::from_str(value).is_err() {
+            errors.push(line, at, "a value is not a valid header value (control characters?)");
+        }
+    }
+    valid
 }

@@ -351,8 +351,7 @@ impl<T: Transport> Pump<T> {
         let n = self.shards.len();
         let per_piece = (samples.len() / n + 1).min(self.max_read);
         let capacity = per_piece * (self.bytes_per_sample + self.bytes_per_sample / 8 + 16);
-        let new_piece = || Encoded::with_capacity(capacity);
-        let mut open: Vec<Encoded> = (0..n).map(|_| new_piece()).collect();
+        let mut open: Vec<Encoded> = (0..n).map(|_| Encoded::with_capacity(capacity)).collect();
         let mut parts = Vec::new();
         let mut one = Vec::new();
         self.each_kept(samples, end, |series, t, v| {
@@ -367,7 +366,7 @@ impl<T: Transport> Pump<T> {
                 shard
             };
             if open[shard].samples >= self.max_read {
-                parts.push((shard, Part::Encoded(std::mem::replace(&mut open[shard], new_piece()).compress())));
+                parts.push((shard, Part::Encoded(open[shard].compress()))); // its buffer is filled again
             }
         });
         parts.extend(open.iter_mut().map(|piece| Part::Encoded(piece.compress())).enumerate());

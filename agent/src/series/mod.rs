@@ -249,7 +249,6 @@ fn stable_hash_bytes(h: u64, bytes: &[u8]) -> u64 {
 fn tail_le(rest: &[u8]) -> u64 {
     let n = rest.len();
     debug_assert!(n < 8);
-    let le = |b: &[u8]| -> u64 { b.iter().rev().fold(0, |v, &x| v << 8 | u64::from(x)) };
     if n >= 4 {
         let lo = u64::from(u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")));
         let hi = u64::from(u32::from_le_bytes(rest[n - 4..].try_into().expect("4 bytes")));
@@ -259,7 +258,7 @@ fn tail_le(rest: &[u8]) -> u64 {
         let hi = u64::from(u16::from_le_bytes(rest[n - 2..].try_into().expect("2 bytes")));
         lo | hi << (8 * (n - 2))
     } else {
-        le(rest)
+        rest.first().map_or(0, |&b| u64::from(b))
     }
 }
 
